@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/policy"
+	"github.com/moat-dev/moat/internal/report"
+	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/scan"
+)
+
+type scanFlags struct {
+	output         string
+	failOn         string
+	config         string
+	helmValues     []string
+	helmSet        []string
+	namespace      string
+	pssVersion     string
+	showSuppressed bool
+}
+
+func newScanCmd() *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan [PATH...]",
+		Short: "Scan manifests, Helm charts and Kustomize directories (or - for stdin)",
+		Example: `  moat scan examples/shop
+  moat scan -o sarif deploy/ > moat.sarif
+  helm template ./chart | moat scan -`,
+		RunE: func(cmd *cobra.Command, args []string) error { return runScan(cmd, args, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json, sarif, junit, policyreport")
+	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity: info, low, medium, high, critical")
+	fl.StringVar(&f.config, "config", "", "exceptions file (default .moat.yaml in the current directory, if present)")
+	fl.StringArrayVarP(&f.helmValues, "helm-values", "f", nil, "values file for Helm charts (repeatable)")
+	fl.StringArrayVar(&f.helmSet, "set", nil, "set Helm values on the command line, key=value (repeatable)")
+	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for Helm releases and objects written without one")
+	fl.StringVar(&f.pssVersion, "pss-version", "latest", "Pod Security Standards version: v1.N or latest")
+	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "include suppressed findings in the output")
+	return cmd
+}
+
+func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
+	if len(args) == 0 {
+		return fmt.Errorf("scan: name at least one PATH (a file, a directory, or - for stdin)")
+	}
+	failOn, err := finding.ParseSeverity(f.failOn)
+	if err != nil {
+		return fmt.Errorf("--fail-on: %w", err)
+	}
+	renderer, err := report.For(f.output)
+	if err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	if t, ok := renderer.(*report.Table); ok {
+		t.Color = isTerminal(cmd.OutOrStdout()) && os.Getenv("NO_COLOR") == ""
+	}
+	cfgPath, explicit := f.config, f.config != ""
+	if !explicit {
+		cfgPath = ".moat.yaml"
+	}
+	cfg, err := policy.Load(cfgPath, explicit)
+	if err != nil {
+		return err
+	}
+	inv := inventory.Load(args, inventory.Options{
+		HelmValues: f.helmValues, HelmSet: f.helmSet, Namespace: f.namespace, Stdin: cmd.InOrStdin(),
+	})
+	rep := scan.Run(inv, scan.Options{
+		Rule:           rule.Options{PSSVersion: f.pssVersion},
+		Config:         cfg,
+		ShowSuppressed: f.showSuppressed,
+		ToolVersion:    version,
+	})
+	for _, e := range rep.Errors {
+		fmt.Fprintln(cmd.ErrOrStderr(), "error:", e)
+	}
+	if err := renderer.Render(cmd.OutOrStdout(), rep); err != nil {
+		return err
+	}
+	if code := scan.ExitCode(rep, failOn); code != scan.ExitOK {
+		return exitError{code}
+	}
+	return nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,203 @@
+// Package finding holds the finding model shared by every analyzer and reporter:
+// what was found (rule, severity, message), where (resource, field path, file and
+// line) and how to fix it. Findings are plain data; this package decides nothing.
+package finding
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Severity orders findings from info to critical. The zero value is Info.
+type Severity int
+
+const (
+	Info Severity = iota
+	Low
+	Medium
+	High
+	Critical
+)
+
+// Severities lists every severity from the most to the least severe.
+var Severities = []Severity{Critical, High, Medium, Low, Info}
+
+var severityNames = [...]string{"info", "low", "medium", "high", "critical"}
+
+func (s Severity) String() string {
+	if s < Info || s > Critical {
+		return fmt.Sprintf("severity(%d)", int(s))
+	}
+	return severityNames[s]
+}
+
+// ParseSeverity reads a severity name as written on the command line or in a config file.
+func ParseSeverity(name string) (Severity, error) {
+	for i, n := range severityNames {
+		if strings.EqualFold(name, n) {
+			return Severity(i), nil
+		}
+	}
+	return Info, fmt.Errorf("unknown severity %q (want one of info, low, medium, high, critical)", name)
+}
+
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Resource names the Kubernetes object a finding is about.
+type Resource struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+func (r Resource) String() string {
+	if r.Namespace == "" {
+		return r.Kind + "/" + r.Name
+	}
+	return r.Kind + "/" + r.Namespace + "/" + r.Name
+}
+
+// Source is where an object was read from. It is absent for cluster objects.
+type Source struct {
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"`
+	// Origin says what produced the file when it is not a plain manifest:
+	// "helm:CHART" or "kustomize:DIR".
+	Origin string `json:"origin,omitempty"`
+}
+
+func (s *Source) String() string {
+	if s == nil {
+		return ""
+	}
+	if s.Line > 0 {
+		return fmt.Sprintf("%s:%d", s.File, s.Line)
+	}
+	return s.File
+}
+
+// Frameworks maps a rule to the controls of the frameworks that ask for it.
+type Frameworks struct {
+	// PSS is LEVEL/CHECKID of the Pod Security Standards, e.g. "restricted/runAsNonRoot".
+	PSS string `json:"pss,omitempty"`
+	// CIS is the CIS Kubernetes Benchmark recommendation ID, e.g. "5.2.2".
+	CIS string `json:"cis,omitempty"`
+	// NSA is the section of the NSA/CISA Kubernetes Hardening Guide.
+	NSA string `json:"nsa,omitempty"`
+	// MITRE is the MITRE ATT&CK technique ID, e.g. "T1611".
+	MITRE string `json:"mitre,omitempty"`
+}
+
+// Suppression says why a finding was silenced.
+type Suppression struct {
+	// Kind is "annotation" or "config".
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+}
+
+// Finding is one rule's verdict on one place of one object.
+type Finding struct {
+	RuleID      string       `json:"ruleID"`
+	Severity    Severity     `json:"severity"`
+	Title       string       `json:"title"`
+	Message     string       `json:"message"`
+	Resource    Resource     `json:"resource"`
+	Path        string       `json:"path,omitempty"`
+	Source      *Source      `json:"source,omitempty"`
+	Frameworks  Frameworks   `json:"frameworks"`
+	Remediation string       `json:"remediation"`
+	Suppressed  *Suppression `json:"suppressed,omitempty"`
+}
+
+// Compare orders findings by severity (most severe first), then resource, then rule,
+// then path, so that output is stable and diffable.
+func Compare(a, b Finding) int {
+	if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Resource.Namespace, b.Resource.Namespace); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Resource.Kind, b.Resource.Kind); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Resource.Name, b.Resource.Name); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Resource.APIVersion, b.Resource.APIVersion); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.RuleID, b.RuleID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Path, b.Path); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Source.String(), b.Source.String()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Message, b.Message)
+}
+
+// Sort sorts findings in the stable report order.
+func Sort(fs []Finding) { slices.SortStableFunc(fs, Compare) }
+
+// Summary counts what a scan saw and found.
+type Summary struct {
+	Objects    int              `json:"objects"`
+	Findings   int              `json:"findings"`
+	BySeverity map[Severity]int `json:"bySeverity"`
+	Suppressed int              `json:"suppressed"`
+	Errors     int              `json:"errors"`
+}
+
+// Summarize counts the unsuppressed findings by severity and the suppressed ones apart.
+func Summarize(objects int, fs []Finding, errors int) Summary {
+	s := Summary{Objects: objects, BySeverity: map[Severity]int{}, Errors: errors}
+	for _, sev := range Severities {
+		s.BySeverity[sev] = 0
+	}
+	for _, f := range fs {
+		if f.Suppressed != nil {
+			s.Suppressed++
+			continue
+		}
+		s.Findings++
+		s.BySeverity[f.Severity]++
+	}
+	return s
+}
+
+// MarshalJSON writes bySeverity with severity names as keys in a fixed order.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain struct {
+		Objects    int             `json:"objects"`
+		Findings   int             `json:"findings"`
+		BySeverity json.RawMessage `json:"bySeverity"`
+		Suppressed int             `json:"suppressed"`
+		Errors     int             `json:"errors"`
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, sev := range Severities {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%q:%d", sev.String(), s.BySeverity[sev])
+	}
+	b.WriteByte('}')
+	return json.Marshal(plain{s.Objects, s.Findings, json.RawMessage(b.String()), s.Suppressed, s.Errors})
+}

@@ -1,0 +1,33 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/moat-dev/moat/internal/finding"
+)
+
+// JSONVersion is the version of the JSON output contract (DESIGN.md).
+const JSONVersion = 1
+
+// JSONDocument is the JSON output: one object, stable order.
+type JSONDocument struct {
+	Version  int               `json:"version"`
+	Summary  finding.Summary   `json:"summary"`
+	Findings []finding.Finding `json:"findings"`
+	Errors   []string          `json:"errors,omitempty"`
+	Warnings []string          `json:"warnings,omitempty"`
+}
+
+func init() {
+	register("json", RendererFunc(func(w io.Writer, r *Report) error {
+		doc := JSONDocument{Version: JSONVersion, Summary: r.Summary, Findings: r.Findings, Errors: r.Errors, Warnings: r.Warnings}
+		if doc.Findings == nil {
+			doc.Findings = []finding.Finding{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(doc)
+	}))
+}

@@ -1,0 +1,117 @@
+// Package rule defines what a rule is — metadata and a pure check — and the registry
+// every rule package adds its rules to. Rules read the inventory and nothing else: no
+// files, network, globals or clock.
+package rule
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/inventory"
+)
+
+// Meta describes a rule to people and reports.
+type Meta struct {
+	// ID is "domain/slug", stable once released.
+	ID          string             `json:"id"`
+	Title       string             `json:"title"`
+	Severity    finding.Severity   `json:"severity"`
+	Description string             `json:"description"`
+	Remediation string             `json:"remediation"`
+	Frameworks  finding.Frameworks `json:"frameworks"`
+	// Kinds are the object kinds the rule looks at, for documentation and admission
+	// matching; "*" means any kind.
+	Kinds []string `json:"kinds"`
+}
+
+// Result is one problem a check found. The engine adds the rule's metadata and the
+// object's reference and source position.
+type Result struct {
+	// Object is what the result is about. Object checks may leave it nil: it is then
+	// the object checked.
+	Object *inventory.Object
+	// Message says what is wrong in words a person can act on.
+	Message string
+	// Path is the field path, e.g. "spec.template.spec.containers[0].securityContext.privileged".
+	Path string
+	// Severity, when set, overrides the rule's severity for this result.
+	Severity *finding.Severity
+	// PSS, when set, overrides the rule's frameworks.pss (LEVEL/CHECKID).
+	PSS string
+}
+
+// Options are the scan settings a check may depend on.
+type Options struct {
+	// PSSVersion is the Pod Security Standards version, "v1.N" or "latest".
+	PSSVersion string
+	// Now is the time that expiry dates are compared with; the engine sets it once per scan
+	// so that rules need not read the clock.
+	Now time.Time
+}
+
+// Context is what a check receives besides its object.
+type Context struct {
+	Options
+	// Inventory is every object of the scan. At admission it holds the one object under review.
+	Inventory *inventory.Inventory
+}
+
+// Rule is a value: metadata and one or both kinds of check.
+type Rule struct {
+	Meta
+	// Object checks one object alone. Object checks are what admission control runs,
+	// so a rule gives the same verdict in CI, at admission and in the cluster.
+	Object func(c *Context, o *inventory.Object) []Result
+	// Inventory checks relations between objects (a namespace with no NetworkPolicy).
+	// It runs once per scan; each Result must name its Object.
+	Inventory func(c *Context) []Result
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]*Rule{}
+	idRE     = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+(-[a-z0-9]+)*$`)
+)
+
+// Register adds rules to the registry. It panics on a malformed or duplicate ID: that
+// is a programming error found by the first test that runs.
+func Register(rs ...*Rule) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range rs {
+		if !idRE.MatchString(r.ID) {
+			panic(fmt.Sprintf("rule: malformed ID %q (want domain/slug)", r.ID))
+		}
+		if _, dup := registry[r.ID]; dup {
+			panic(fmt.Sprintf("rule: duplicate ID %q", r.ID))
+		}
+		if r.Object == nil && r.Inventory == nil {
+			panic(fmt.Sprintf("rule %s: no check", r.ID))
+		}
+		registry[r.ID] = r
+	}
+}
+
+// All returns every registered rule sorted by ID.
+func All() []*Rule {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]*Rule, 0, len(registry))
+	for _, r := range registry {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Get returns the rule with this ID, or nil.
+func Get(id string) *Rule {
+	mu.RLock()
+	defer mu.RUnlock()
+	return registry[id]
+}
