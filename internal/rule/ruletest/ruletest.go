@@ -1,0 +1,111 @@
+// Package ruletest runs one rule over its fixtures. Every rule keeps fixtures under
+// its package's testdata/ID/ (the rule ID with "/" replaced by "_"):
+//
+//	testdata/pod_privileged-container/fail/*.yaml   each gives at least one finding
+//	testdata/pod_privileged-container/pass/*.yaml   none gives a finding of the rule
+//
+// The findings of each fail fixture are compared with FIXTURE.golden beside it, which
+// `go test -update` rewrites for review in the diff.
+package ruletest
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moat-dev/moat/internal/engine"
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// Now is the fixed clock of rule tests.
+var Now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// Dir is the fixture directory name of a rule ID.
+func Dir(id string) string { return strings.ReplaceAll(id, "/", "_") }
+
+// Options are the rule options fixtures are evaluated with.
+var Options = rule.Options{PSSVersion: "latest", Now: Now}
+
+// Fixtures checks a registered rule against testdata/<Dir(id)>/{pass,fail}.
+func Fixtures(t *testing.T, id string) {
+	t.Helper()
+	r := rule.Get(id)
+	if r == nil {
+		t.Fatalf("rule %s is not registered", id)
+	}
+	dir := filepath.Join("testdata", Dir(id))
+	fails, _ := filepath.Glob(filepath.Join(dir, "fail", "*.yaml"))
+	passes, _ := filepath.Glob(filepath.Join(dir, "pass", "*.yaml"))
+	if len(fails) == 0 || len(passes) == 0 {
+		t.Fatalf("%s: want fixtures in both %s/fail and %s/pass", id, dir, dir)
+	}
+	for _, f := range fails {
+		t.Run("fail/"+filepath.Base(f), func(t *testing.T) {
+			got := Run(t, r, f)
+			if len(got) == 0 {
+				t.Fatalf("%s: no finding of %s", f, id)
+			}
+			Golden(t, strings.TrimSuffix(f, ".yaml")+".golden", Format(got))
+		})
+	}
+	for _, f := range passes {
+		t.Run("pass/"+filepath.Base(f), func(t *testing.T) {
+			if got := Run(t, r, f); len(got) > 0 {
+				t.Fatalf("%s: unexpected findings of %s:\n%s", f, id, Format(got))
+			}
+		})
+	}
+}
+
+// Run loads a manifest file and returns the findings of one rule on it.
+func Run(t *testing.T, r *rule.Rule, file string) []finding.Finding {
+	t.Helper()
+	inv := inventory.Load([]string{file}, inventory.Options{})
+	for _, e := range inv.Errors {
+		t.Fatalf("fixture does not load: %v", e)
+	}
+	return engine.Run(inv, []*rule.Rule{r}, Options)
+}
+
+// Format writes findings one per line: "LINE SEVERITY KIND/NS/NAME PATH: MESSAGE".
+func Format(fs []finding.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		line := 0
+		if f.Source != nil {
+			line = f.Source.Line
+		}
+		fmt.Fprintf(&b, "%d %s %s %s: %s", line, f.Severity, f.Resource, f.Path, f.Message)
+		if f.Frameworks.PSS != "" {
+			fmt.Fprintf(&b, " [pss %s]", f.Frameworks.PSS)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Golden compares got with a golden file, or rewrites it under -update.
+func Golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (go test -update rewrites it):\n--- want\n%s--- got\n%s", path, want, got)
+	}
+}
