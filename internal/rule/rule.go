@@ -97,6 +97,20 @@ func Register(rs ...*Rule) {
 	}
 }
 
+// RegisterMeta adds a rule that has no check of its own: its findings are made
+// elsewhere (an expired exception in the config file). It is listed like any rule.
+func RegisterMeta(m Meta) {
+	mu.Lock()
+	defer mu.Unlock()
+	if !idRE.MatchString(m.ID) {
+		panic(fmt.Sprintf("rule: malformed ID %q (want domain/slug)", m.ID))
+	}
+	if _, dup := registry[m.ID]; dup {
+		panic(fmt.Sprintf("rule: duplicate ID %q", m.ID))
+	}
+	registry[m.ID] = &Rule{Meta: m}
+}
+
 // All returns every registered rule sorted by ID.
 func All() []*Rule {
 	mu.RLock()
