@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -24,6 +25,7 @@ type scanFlags struct {
 	namespace      string
 	pssVersion     string
 	showSuppressed bool
+	cpuProfile     string
 }
 
 func newScanCmd() *cobra.Command {
@@ -45,12 +47,21 @@ func newScanCmd() *cobra.Command {
 	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for Helm releases and objects written without one")
 	fl.StringVar(&f.pssVersion, "pss-version", "latest", "Pod Security Standards version: v1.N or latest")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "include suppressed findings in the output")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the scan to this file")
+	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }
 
 func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	if len(args) == 0 {
 		return fmt.Errorf("scan: name at least one PATH (a file, a directory, or - for stdin)")
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	failOn, err := finding.ParseSeverity(f.failOn)
 	if err != nil {
@@ -90,6 +101,18 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		return exitError{code}
 	}
 	return nil
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
 }
 
 func isTerminal(w any) bool {
