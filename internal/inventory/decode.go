@@ -7,17 +7,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 
+	yaml3 "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 	kjson "sigs.k8s.io/json"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/moat-dev/moat/internal/finding"
 )
@@ -41,59 +45,82 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// document is one YAML document of a stream with the line it starts on.
+// document is one YAML document of a stream: its text, the line it starts on and
+// its byte offset in the stream.
 type document struct {
 	data []byte
 	line int
+	off  int64
 }
 
+// utf8BOM may open a file written by some Windows editors.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
 // splitDocuments reads a YAML stream line by line and calls emit for each document,
-// so that a file of any size is streamed rather than held whole.
+// so that a file of any size is streamed rather than held whole: only the document
+// being read is in memory. A document larger than MaxDocumentBytes is emitted
+// without data, to be reported.
 func splitDocuments(r io.Reader, emit func(document) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var (
 		buf       bytes.Buffer
 		lineNo    int
 		startLine = 1
+		startOff  int64
+		off       int64 // bytes read so far
 		tooLarge  bool
 	)
 	flush := func(next int) error {
-		defer func() { buf.Reset(); startLine = next; tooLarge = false }()
+		defer func() { buf.Reset(); startLine = next; startOff = off; tooLarge = false }()
 		if tooLarge {
-			return emit(document{line: startLine})
+			return emit(document{line: startLine, off: startOff})
 		}
 		if isBlank(buf.Bytes()) {
 			return nil
 		}
 		data := make([]byte, buf.Len())
 		copy(data, buf.Bytes())
-		return emit(document{data: data, line: startLine})
+		return emit(document{data: data, line: startLine, off: startOff})
 	}
+	var long []byte
 	for {
 		line, err := br.ReadSlice('\n')
+		n := int64(len(line)) // bytes this line takes in the stream
+		overLong := false
 		if errors.Is(err, bufio.ErrBufferFull) {
-			// A very long line: keep reading it piecewise.
-			full := append([]byte(nil), line...)
+			// A very long line: keep reading it piecewise, up to the document limit.
+			long = append(long[:0], line...)
 			for errors.Is(err, bufio.ErrBufferFull) {
 				line, err = br.ReadSlice('\n')
-				full = append(full, line...)
+				n += int64(len(line))
+				if len(long) <= MaxDocumentBytes {
+					long = append(long, line...)
+				}
 			}
-			line = full
+			line, overLong = long, n > int64(len(long))
 		}
-		if len(line) > 0 {
+		if n > 0 {
+			if lineNo == 0 && bytes.HasPrefix(line, utf8BOM) {
+				line = line[len(utf8BOM):]
+				startOff = int64(len(utf8BOM))
+			}
 			lineNo++
-			if isSeparator(line) {
+			off += n
+			switch {
+			case isSeparator(line):
 				if err := flush(lineNo + 1); err != nil {
 					return err
 				}
-			} else if !tooLarge {
-				if buf.Len()+len(line) > MaxDocumentBytes {
-					tooLarge = true
-					buf.Reset()
-				} else {
-					buf.Write(line)
-				}
+			case tooLarge:
+			case overLong || buf.Len()+len(line) > MaxDocumentBytes:
+				tooLarge = true
+				buf.Reset()
+			default:
+				buf.Write(line)
 			}
+		}
+		if cap(long) > 1<<20 {
+			long = nil
 		}
 		if err == io.EOF {
 			return flush(lineNo + 1)
@@ -133,6 +160,7 @@ func isBlank(doc []byte) bool {
 	return true
 }
 
+// typeMeta is what decoding needs to know before choosing a Go type.
 type typeMeta struct {
 	APIVersion string            `json:"apiVersion"`
 	Kind       string            `json:"kind"`
@@ -143,89 +171,95 @@ type typeMeta struct {
 // can still hold them, so pod rules apply to old manifests too. The object keeps the
 // GVK it was written with, so the deprecated-API rule still sees it.
 var legacy = map[schema.GroupKind]schema.GroupVersion{
-	{Group: "extensions", Kind: "Deployment"}:        {Group: "apps", Version: "v1"},
-	{Group: "extensions", Kind: "DaemonSet"}:         {Group: "apps", Version: "v1"},
-	{Group: "extensions", Kind: "ReplicaSet"}:        {Group: "apps", Version: "v1"},
-	{Group: "apps", Kind: "Deployment"}:              {Group: "apps", Version: "v1"},
-	{Group: "apps", Kind: "DaemonSet"}:               {Group: "apps", Version: "v1"},
-	{Group: "apps", Kind: "ReplicaSet"}:              {Group: "apps", Version: "v1"},
-	{Group: "apps", Kind: "StatefulSet"}:             {Group: "apps", Version: "v1"},
-	{Group: "batch", Kind: "CronJob"}:                {Group: "batch", Version: "v1"},
-	{Group: "extensions", Kind: "Ingress"}:           {Group: "networking.k8s.io", Version: "v1beta1"},
-	{Group: "networking.k8s.io", Kind: "Ingress"}:    {Group: "networking.k8s.io", Version: "v1"},
-	{Group: "extensions", Kind: "NetworkPolicy"}:     {Group: "networking.k8s.io", Version: "v1"},
-	{Group: "policy", Kind: "PodDisruptionBudget"}:   {Group: "policy", Version: "v1"},
+	{Group: "extensions", Kind: "Deployment"}:                        {Group: "apps", Version: "v1"},
+	{Group: "extensions", Kind: "DaemonSet"}:                         {Group: "apps", Version: "v1"},
+	{Group: "extensions", Kind: "ReplicaSet"}:                        {Group: "apps", Version: "v1"},
+	{Group: "apps", Kind: "Deployment"}:                              {Group: "apps", Version: "v1"},
+	{Group: "apps", Kind: "DaemonSet"}:                               {Group: "apps", Version: "v1"},
+	{Group: "apps", Kind: "ReplicaSet"}:                              {Group: "apps", Version: "v1"},
+	{Group: "apps", Kind: "StatefulSet"}:                             {Group: "apps", Version: "v1"},
+	{Group: "batch", Kind: "CronJob"}:                                {Group: "batch", Version: "v1"},
+	{Group: "extensions", Kind: "Ingress"}:                           {Group: "networking.k8s.io", Version: "v1beta1"},
+	{Group: "networking.k8s.io", Kind: "Ingress"}:                    {Group: "networking.k8s.io", Version: "v1"},
+	{Group: "extensions", Kind: "NetworkPolicy"}:                     {Group: "networking.k8s.io", Version: "v1"},
+	{Group: "policy", Kind: "PodDisruptionBudget"}:                   {Group: "policy", Version: "v1"},
 	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:               {Group: "rbac.authorization.k8s.io", Version: "v1"},
 	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}:        {Group: "rbac.authorization.k8s.io", Version: "v1"},
 	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:        {Group: "rbac.authorization.k8s.io", Version: "v1"},
 	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}: {Group: "rbac.authorization.k8s.io", Version: "v1"},
 }
 
+// textFunc says how the objects of one stream find their document's text again.
+type textFunc func(document) *docText
+
+// keepText keeps each document's bytes: for readers that cannot be read twice.
+func keepText(d document) *docText { return textInMemory(d.data) }
+
+// fileText refers to each document by its byte range in the file at path.
+func fileText(path string) textFunc {
+	return func(d document) *docText { return textInFile(path, d.off, d.data) }
+}
+
 // decodeDocument turns one document into objects: one, or the items of a List.
-func decodeDocument(doc document, file string) ([]*Object, []error) {
-	src := func(line int) *finding.Source { return &finding.Source{File: file, Line: line} }
+func decodeDocument(doc document, file string, text textFunc) ([]*Object, []error) {
 	if doc.data == nil {
 		return nil, []error{&Error{file, doc.line, fmt.Errorf("document larger than %d MiB", MaxDocumentBytes>>20)}}
 	}
-	js, err := sigsyaml.YAMLToJSON(doc.data)
+	js, tm, err := toJSON(doc.data)
 	if err != nil {
 		return nil, []error{&Error{file, doc.line + yamlErrorLine(err), fmt.Errorf("invalid YAML: %v", trimLine(err))}}
 	}
-	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
+	defer putJSON(js)
+	if bytes.Equal(js, []byte("null")) {
 		return nil, nil
 	}
-	var tm typeMeta
-	if err := json.Unmarshal(js, &tm); err != nil {
-		return nil, []error{&Error{file, doc.line, fmt.Errorf("not a Kubernetes object: %v", err)}}
+	src := &finding.Source{File: file, Line: doc.line}
+	if tm == nil {
+		// Not a plain mapping, or a List: let encoding/json say what it is.
+		tm = &typeMeta{}
+		if err := json.Unmarshal(js, tm); err != nil {
+			return nil, []error{&Error{file, doc.line, fmt.Errorf("not a Kubernetes object: %v", err)}}
+		}
 	}
 	if isList(tm) {
 		var objs []*Object
 		var errs []error
+		txt := text(doc)
 		for i, item := range tm.Items {
-			o, err := decodeObject(item, src(doc.line))
+			itemPath := fmt.Sprintf("items[%d]", i)
+			o, err := decodeObject(item, nil, src)
 			if err != nil {
-				errs = append(errs, &Error{file, doc.line, fmt.Errorf("items[%d]: %w", i, err)})
+				errs = append(errs, &Error{file, errorLine(doc, itemPath, err), fmt.Errorf("%s: %w", itemPath, err)})
 				continue
 			}
-			o.raw, o.itemPath = doc.data, fmt.Sprintf("items[%d]", i)
+			o.text, o.itemPath = txt, itemPath
 			objs = append(objs, o)
 		}
-		// Items of one List share the document; parse it once for all of them.
-		shareNodes(objs)
 		return objs, errs
 	}
-	o, err := decodeObject(js, src(doc.line))
+	o, err := decodeObject(js, tm, src)
 	if err != nil {
-		return nil, []error{&Error{file, doc.line, err}}
+		return nil, []error{&Error{file, errorLine(doc, "", err), err}}
 	}
-	o.raw = doc.data
+	o.text = text(doc)
 	return []*Object{o}, nil
 }
 
-func isList(tm typeMeta) bool {
+func isList(tm *typeMeta) bool {
 	return tm.Items != nil && (tm.Kind == "List" || (len(tm.Kind) > 4 && tm.Kind[len(tm.Kind)-4:] == "List"))
-}
-
-// shareNodes lets the items of a List parse their common document once.
-func shareNodes(objs []*Object) {
-	if len(objs) < 2 {
-		return
-	}
-	first := objs[0]
-	for _, o := range objs[1:] {
-		o.raw = nil
-		o.shared = first
-	}
 }
 
 // DecodeJSON decodes one object from JSON: typed when the client-go scheme knows its
 // kind, unstructured otherwise.
-func DecodeJSON(js []byte, src *finding.Source) (*Object, error) { return decodeObject(js, src) }
+func DecodeJSON(js []byte, src *finding.Source) (*Object, error) { return decodeObject(js, nil, src) }
 
-func decodeObject(js []byte, src *finding.Source) (*Object, error) {
-	var tm typeMeta
-	if err := json.Unmarshal(js, &tm); err != nil {
-		return nil, fmt.Errorf("not a Kubernetes object: %v", err)
+// decodeObject decodes one object; tm is its type when the caller already knows it.
+func decodeObject(js []byte, tm *typeMeta, src *finding.Source) (*Object, error) {
+	if tm == nil {
+		tm = &typeMeta{}
+		if err := json.Unmarshal(js, tm); err != nil {
+			return nil, fmt.Errorf("not a Kubernetes object: %v", err)
+		}
 	}
 	if tm.Kind == "" {
 		return nil, errors.New("missing kind")
@@ -245,10 +279,9 @@ func decodeObject(js []byte, src *finding.Source) (*Object, error) {
 		}
 	}
 	var obj kruntime.Object
-	if scheme.Scheme.Recognizes(target) {
-		typed, _ := scheme.Scheme.New(target)
+	if typed, err := scheme.Scheme.New(target); err == nil {
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(js, typed); err != nil {
-			return nil, fmt.Errorf("%s %s: %v", tm.Kind, objectName(js), fieldError(err))
+			return nil, &fieldErr{kind: tm.Kind, name: objectName(js), err: err}
 		}
 		typed.GetObjectKind().SetGroupVersionKind(gvk)
 		obj = typed
@@ -275,13 +308,69 @@ func objectName(js []byte) string {
 	return strconv.Quote(m.Metadata.Name)
 }
 
-// fieldError makes a JSON type error read in Kubernetes terms.
-func fieldError(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Errorf("field %s: cannot use %s as %s", te.Field, te.Value, te.Type)
+// fieldErr is a field of an object that does not fit its Go type, in Kubernetes terms:
+// `Deployment "web": field spec.replicas: cannot use string as int32`.
+type fieldErr struct {
+	kind, name string
+	err        error
+}
+
+func (e *fieldErr) Error() string {
+	if f, v, t, ok := e.typeError(); ok {
+		return fmt.Sprintf("%s %s: field %s: cannot use %s as %s", e.kind, e.name, f, v, t)
 	}
-	return err
+	return fmt.Sprintf("%s %s: %v", e.kind, e.name, e.err)
+}
+
+func (e *fieldErr) Unwrap() error { return e.err }
+
+func (e *fieldErr) typeError() (field, value, typ string, ok bool) {
+	var te *json.UnmarshalTypeError
+	if errors.As(e.err, &te) {
+		return te.Field, te.Value, te.Type.String(), true
+	}
+	// sigs.k8s.io/json has its own copy of encoding/json's error type.
+	v := reflect.ValueOf(e.err)
+	if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct && strings.HasSuffix(v.Type().String(), ".UnmarshalTypeError") {
+		s := v.Elem()
+		f, val, t := s.FieldByName("Field"), s.FieldByName("Value"), s.FieldByName("Type")
+		if f.Kind() == reflect.String && val.Kind() == reflect.String && t.IsValid() && !t.IsNil() {
+			return f.String(), val.String(), fmt.Sprint(t.Interface()), true
+		}
+	}
+	return "", "", "", false
+}
+
+// errorLine is the line an error of a document points at: the field a type error
+// names when it is written in the document, else the item or document it concerns.
+// It parses the document again, which only errors pay for.
+func errorLine(doc document, itemPath string, err error) int {
+	var fe *fieldErr
+	var segs []string
+	if itemPath != "" {
+		segs = splitPath(itemPath)
+	}
+	if errors.As(err, &fe) {
+		if f, _, _, ok := fe.typeError(); ok && f != "" {
+			segs = append(segs, strings.Split(f, ".")...)
+		}
+	}
+	if len(segs) == 0 {
+		return doc.line
+	}
+	var root yaml3.Node
+	if yaml3.Unmarshal(doc.data, &root) != nil {
+		return doc.line
+	}
+	idx := buildIndex(&root)
+	line := idx.lookupLoose(segs)
+	if line <= 0 {
+		line = idx.lookup(segs) // the deepest part that is written
+	}
+	if line <= 0 {
+		return doc.line
+	}
+	return doc.line + line - 1
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+): ?`)
@@ -305,18 +394,44 @@ func trimLine(err error) string {
 }
 
 // Decode reads a stream of YAML or JSON documents and returns the objects in order.
-// Documents are decoded in parallel; the order of objects and errors is the order of
-// the stream. Errors name file and line; a bad document does not stop the others.
+// The stream is read document by document; each document's text is kept with its
+// objects for SourceAt, since a reader cannot be read twice (for files, DecodeFile
+// keeps only byte ranges). Errors name file and line; a bad document does not stop
+// the others.
 func Decode(r io.Reader, file string) ([]*Object, []error) {
+	return decodeStream(r, file, keepText)
+}
+
+// DecodeFile streams the manifest file at path. The objects keep the file's path and
+// their document's byte range, not its text: SourceAt reads the range again when it
+// needs a field's line, so a file of any size is never held whole.
+func DecodeFile(path string) ([]*Object, []error) {
+	name := filepath.ToSlash(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, []error{&Error{File: name, Err: unwrapPathError(err)}}
+	}
+	defer f.Close()
+	return decodeStream(f, name, fileText(path))
+}
+
+// decodeStream splits the stream into documents and decodes them in parallel, one
+// worker per CPU and a few documents in flight, so memory holds the objects and a
+// handful of documents, never the stream. The order of objects and errors is the
+// order of the stream.
+func decodeStream(r io.Reader, file string, text textFunc) ([]*Object, []error) {
 	type result struct {
 		objs []*Object
 		errs []error
 	}
 	workers := runtime.GOMAXPROCS(0)
-	jobs := make(chan int, 4*workers)
+	type job struct {
+		i   int
+		doc document
+	}
+	jobs := make(chan job, 4*workers)
 	var (
 		mu      sync.Mutex
-		docs    []document
 		results []result
 		wg      sync.WaitGroup
 	)
@@ -324,25 +439,21 @@ func Decode(r io.Reader, file string) ([]*Object, []error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
+			for j := range jobs {
+				objs, errs := decodeDocument(j.doc, file, text)
 				mu.Lock()
-				d := docs[i]
-				docs[i] = document{} // let the text go once decoded
-				mu.Unlock()
-				objs, errs := decodeDocument(d, file)
-				mu.Lock()
-				results[i] = result{objs, errs}
+				results[j.i] = result{objs, errs}
 				mu.Unlock()
 			}
 		}()
 	}
+	n := 0
 	readErr := splitDocuments(r, func(d document) error {
 		mu.Lock()
-		docs = append(docs, d)
 		results = append(results, result{})
-		i := len(docs) - 1
 		mu.Unlock()
-		jobs <- i
+		jobs <- job{n, d}
+		n++
 		return nil
 	})
 	close(jobs)

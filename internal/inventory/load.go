@@ -2,13 +2,13 @@ package inventory
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Options steer how paths are turned into objects.
@@ -29,40 +29,54 @@ var manifestExt = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 // Helm chart directory or a Kustomize directory. Kinds are detected, not flagged.
 // Problems are collected in the inventory's Errors; the rest is still read.
 func Load(paths []string, opt Options) *Inventory {
-	inv := NewInventory(nil)
+	l := &loader{inv: NewInventory(nil), opt: opt}
 	for _, p := range paths {
-		loadPath(inv, p, opt)
+		l.path(p)
 	}
-	return inv
+	return l.inv
 }
 
-func loadPath(inv *Inventory, p string, opt Options) {
+// loader is one Load: the inventory it fills and what its inputs share.
+type loader struct {
+	inv *Inventory
+	opt Options
+
+	// The values of --helm-values and --set, read once for every chart.
+	helmOnce sync.Once
+	helmVals map[string]any
+	helmErrs []error
+}
+
+func (l *loader) add(objs []*Object, errs []error) {
+	l.inv.Add(objs...)
+	l.inv.Errors = append(l.inv.Errors, errs...)
+}
+
+func (l *loader) path(p string) {
 	if p == "-" {
-		in := opt.Stdin
+		in := l.opt.Stdin
 		if in == nil {
 			in = os.Stdin
 		}
-		objs, errs := Decode(in, "<stdin>")
-		inv.Add(objs...)
-		inv.Errors = append(inv.Errors, errs...)
+		l.add(Decode(in, "<stdin>"))
 		return
 	}
 	st, err := os.Stat(p)
 	if err != nil {
-		inv.Errors = append(inv.Errors, &Error{File: p, Err: unwrapPathError(err)})
+		l.add(nil, []error{&Error{File: filepath.ToSlash(p), Err: unwrapPathError(err)}})
 		return
 	}
 	if !st.IsDir() {
-		loadFile(inv, p)
+		l.add(DecodeFile(p))
 		return
 	}
 	switch {
 	case IsChart(p):
-		loadChart(inv, p, opt)
+		l.chart(p)
 	case IsKustomization(p):
-		loadKustomization(inv, p)
+		l.add(buildKustomization(p))
 	default:
-		loadDir(inv, p, opt)
+		l.dir(p)
 	}
 }
 
@@ -74,26 +88,15 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-func loadFile(inv *Inventory, p string) {
-	f, err := os.Open(p)
-	if err != nil {
-		inv.Errors = append(inv.Errors, &Error{File: p, Err: unwrapPathError(err)})
-		return
-	}
-	defer f.Close()
-	objs, errs := Decode(f, filepath.ToSlash(p))
-	inv.Add(objs...)
-	inv.Errors = append(inv.Errors, errs...)
-}
-
-// loadDir walks a directory. A chart directory is rendered and not descended into.
-// Kustomize directories are built only when no other kustomization in the walk
-// uses them as a base: an overlay is what gets applied, its bases are part of it.
-func loadDir(inv *Inventory, root string, opt Options) {
+// dir walks a directory. A chart directory is rendered and not descended into, and
+// so is a Kustomize directory. Kustomize directories are built only when no other
+// kustomization in the walk uses them as a base or component: an overlay is what
+// gets applied, its bases are part of it. Hidden directories are skipped.
+func (l *loader) dir(root string) {
 	var files, charts, kusts []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			inv.Errors = append(inv.Errors, &Error{File: p, Err: unwrapPathError(err)})
+			l.add(nil, []error{&Error{File: filepath.ToSlash(p), Err: unwrapPathError(err)}})
 			return nil
 		}
 		if d.IsDir() {
@@ -116,17 +119,17 @@ func loadDir(inv *Inventory, root string, opt Options) {
 		return nil
 	})
 	if err != nil {
-		inv.Errors = append(inv.Errors, &Error{File: root, Err: err})
+		l.add(nil, []error{&Error{File: filepath.ToSlash(root), Err: err}})
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		loadFile(inv, f)
+		l.add(DecodeFile(f))
 	}
 	for _, c := range charts {
-		loadChart(inv, c, opt)
+		l.chart(c)
 	}
 	for _, k := range kustomizationRoots(kusts) {
-		loadKustomization(inv, k)
+		l.add(buildKustomization(k))
 	}
 }
 
@@ -151,6 +154,3 @@ func exists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
-func errorf(file string, format string, args ...any) error {
-	return &Error{File: file, Err: fmt.Errorf(format, args...)}
-}

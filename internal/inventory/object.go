@@ -4,15 +4,12 @@
 package inventory
 
 import (
-	"strconv"
 	"strings"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	yaml3 "go.yaml.in/yaml/v3"
 
 	"github.com/moat-dev/moat/internal/finding"
 )
@@ -28,13 +25,10 @@ type Object struct {
 	// Source is nil for objects read from a cluster.
 	Source *finding.Source
 
-	// raw is the YAML or JSON document the object was decoded from; itemPath is its
-	// place inside a List document ("items[3]"). Both serve Line.
-	raw      []byte
+	// text finds the document again for SourceAt; itemPath is the object's place
+	// inside a List document ("items[3]"), whose items share one text.
+	text     *docText
 	itemPath string
-	shared   *Object // the List item whose raw document this one shares
-	lineOnce sync.Once
-	root     *yaml3.Node
 }
 
 // New wraps a decoded object. It is used by loaders that have no document text (the cluster).
@@ -90,6 +84,10 @@ func (o *Object) Ref() finding.Resource {
 // "spec.template.spec.containers[0].securityContext.privileged": the line of the
 // deepest part of the path that is written in the document, or the document's first
 // line when none is. It returns nil for objects with no source.
+//
+// The first call on an object reads its document again (from the file for manifests,
+// from memory for standard input and rendered charts and overlays) and keeps a compact
+// line index of it; later calls only walk that index. SourceAt is safe for concurrent use.
 func (o *Object) SourceAt(path string) *finding.Source {
 	if o.Source == nil {
 		return nil
@@ -102,96 +100,49 @@ func (o *Object) SourceAt(path string) *finding.Source {
 }
 
 func (o *Object) lineOf(path string) int {
-	owner := o
-	if o.shared != nil {
-		owner = o.shared
+	if o.text == nil {
+		return 0
 	}
-	owner.lineOnce.Do(func() {
-		if owner.raw == nil {
-			return
-		}
-		var doc yaml3.Node
-		if yaml3.Unmarshal(owner.raw, &doc) == nil && len(doc.Content) > 0 {
-			owner.root = doc.Content[0]
-		}
-		owner.raw = nil // the node tree replaces the text
-	})
-	if owner.root == nil {
+	idx := o.text.index()
+	if idx == nil {
 		return 0
 	}
 	full := path
 	if o.itemPath != "" {
 		full = strings.TrimSuffix(o.itemPath+"."+path, ".")
 	}
-	n, line := owner.root, owner.root.Line
-	for _, seg := range splitPath(full) {
-		key, val := child(n, seg)
-		if val == nil {
-			break
-		}
-		n, line = val, val.Line
-		if key != nil {
-			line = key.Line // "securityContext:" rather than its first field
-		}
-	}
-	// yaml lines count from 1 within the document, which starts at Source.Line.
+	line := idx.lookup(splitPath(full))
+	// Index lines count from 1 within the document, which starts at Source.Line.
 	return line + o.Source.Line - 1
 }
 
-// splitPath turns "a.b[2].c" into ["a", "b", "[2]", "c"].
+// splitPath turns "a.b[2].c" into ["a", "b", "[2]", "c"]. A bracketed segment may hold a
+// map key with dots, as in "metadata.annotations[kubectl.kubernetes.io/last-applied-configuration]".
 func splitPath(p string) []string {
 	var out []string
-	for _, part := range strings.Split(p, ".") {
-		for part != "" {
-			i := strings.IndexByte(part, '[')
-			switch {
-			case i < 0:
-				out = append(out, part)
-				part = ""
-			case i > 0:
-				out = append(out, part[:i])
-				part = part[i:]
-			default:
-				j := strings.IndexByte(part, ']')
-				if j < 0 {
-					out = append(out, part)
-					part = ""
-					continue
-				}
-				out = append(out, part[:j+1])
-				part = part[j+1:]
+	start := 0
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '.':
+			if i > start {
+				out = append(out, p[start:i])
 			}
+			start = i + 1
+		case '[':
+			if i > start {
+				out = append(out, p[start:i])
+			}
+			j := strings.IndexByte(p[i:], ']')
+			if j < 0 {
+				return append(out, p[i:])
+			}
+			out = append(out, p[i:i+j+1])
+			i += j
+			start = i + 1
 		}
+	}
+	if start < len(p) {
+		out = append(out, p[start:])
 	}
 	return out
-}
-
-// child finds seg ("name" or "[i]") below n and returns the key node (nil for a
-// sequence item) and the value node, or nil, nil.
-func child(n *yaml3.Node, seg string) (key, val *yaml3.Node) {
-	for n.Kind == yaml3.DocumentNode || n.Kind == yaml3.AliasNode {
-		if n.Kind == yaml3.AliasNode {
-			n = n.Alias
-		} else if len(n.Content) > 0 {
-			n = n.Content[0]
-		} else {
-			return nil, nil
-		}
-	}
-	if strings.HasPrefix(seg, "[") {
-		i, err := strconv.Atoi(strings.Trim(seg, "[]"))
-		if err != nil || n.Kind != yaml3.SequenceNode || i < 0 || i >= len(n.Content) {
-			return nil, nil
-		}
-		return nil, n.Content[i]
-	}
-	if n.Kind != yaml3.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == seg {
-			return n.Content[i], n.Content[i+1]
-		}
-	}
-	return nil, nil
 }

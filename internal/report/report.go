@@ -1,11 +1,14 @@
-// Package report renders a scan's findings. Renderers only render: every decision
-// (what is a finding, what is suppressed, the order) was made before.
+// Package report renders a scan's findings as table, json, sarif, junit or policyreport.
+// Renderers only render: every decision (what is a finding, what is suppressed, the
+// order) was made before. Every renderer is deterministic: the same Report gives the same
+// bytes, so output can be diffed and kept as golden files.
 package report
 
 import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
@@ -24,6 +27,9 @@ type Report struct {
 	Rules []*rule.Rule
 	// ToolVersion is Moat's version.
 	ToolVersion string
+	// Time is when the scan ran. Formats that carry a time (policyreport) use it, so that
+	// rendering reads no clock; the zero value leaves the time out.
+	Time time.Time
 }
 
 // Renderer writes a report in one format.

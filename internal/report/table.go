@@ -4,78 +4,230 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moat-dev/moat/internal/finding"
 )
 
-// Table renders findings grouped by resource for a person at a terminal.
+// DefaultWidth is the width the table wraps at when Table.Width is not set.
+const DefaultWidth = 100
+
+// Table renders findings for a person at a terminal:
+//
+//	error: examples/broken/ingress.yaml:12: yaml: mapping values are not allowed here
+//
+//	Deployment/shop/cart  examples/shop/cart.yaml
+//	  CRITICAL  pod/privileged-container  line 27
+//	            container "app" sets securityContext.privileged=true
+//
+//	9 objects scanned: 1 finding (1 critical, 0 high, 0 medium, 0 low, 0 info), 0 suppressed, 1 input error
+//
+// Input errors and warnings come first. Findings are grouped by resource (and file), the
+// most severe resource first, the file named once in the group's heading; each finding
+// gives severity, rule ID and line, then its message wrapped to the width. A summary line
+// closes the table.
 type Table struct {
 	// Color turns on ANSI colours; the command sets it only for a terminal without NO_COLOR.
 	Color bool
+	// Width is the column messages wrap at; 0 means DefaultWidth.
+	Width int
 }
 
 func init() { register("table", &Table{}) }
+
+// messageIndent is where a finding's message starts: under the rule ID.
+const messageIndent = 12
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[1;31m"
+	ansiYellow = "\x1b[33m"
+)
 
 var severityColor = map[finding.Severity]string{
 	finding.Critical: "\x1b[1;35m", finding.High: "\x1b[1;31m", finding.Medium: "\x1b[33m",
 	finding.Low: "\x1b[36m", finding.Info: "\x1b[2m",
 }
 
-func (t *Table) paint(s finding.Severity, text string) string {
-	if !t.Color {
+// paint wraps text in an ANSI style when colour is on.
+func (t *Table) paint(style, text string) string {
+	if !t.Color || style == "" || text == "" {
 		return text
 	}
-	return severityColor[s] + text + "\x1b[0m"
+	return style + text + ansiReset
+}
+
+func (t *Table) width() int {
+	if t.Width <= 0 {
+		return DefaultWidth
+	}
+	return t.Width
+}
+
+// tableGroup is the findings of one resource read from one file.
+type tableGroup struct {
+	res      finding.Resource
+	source   *finding.Source
+	findings []finding.Finding
 }
 
 func (t *Table) Render(w io.Writer, r *Report) error {
 	var b strings.Builder
+	width := t.width()
 	for _, e := range r.Errors {
-		fmt.Fprintf(&b, "error: %s\n", e)
+		t.writeNote(&b, t.paint(ansiRed, "error:"), "error: ", e, width)
 	}
 	for _, e := range r.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", e)
+		t.writeNote(&b, t.paint(ansiYellow, "warning:"), "warning: ", e, width)
 	}
 	if len(r.Errors)+len(r.Warnings) > 0 {
 		b.WriteByte('\n')
 	}
-	// Group by resource, in the order resources first appear (severity order).
-	var order []finding.Resource
-	groups := map[finding.Resource][]finding.Finding{}
-	for _, f := range r.Findings {
-		if _, ok := groups[f.Resource]; !ok {
-			order = append(order, f.Resource)
-		}
-		groups[f.Resource] = append(groups[f.Resource], f)
+	for _, g := range groupFindings(r.Findings) {
+		t.writeGroup(&b, g, width)
 	}
-	for _, res := range order {
-		fs := groups[res]
-		head := res.String()
-		if fs[0].Source != nil {
-			head += "  (" + fs[0].Source.File + ")"
-		}
-		fmt.Fprintln(&b, head)
-		for _, f := range fs {
-			sev := fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String()))
-			loc := ""
-			if f.Source != nil && f.Source.Line > 0 {
-				loc = fmt.Sprintf(" [line %d]", f.Source.Line)
-			}
-			sup := ""
-			if f.Suppressed != nil {
-				sup = fmt.Sprintf(" (suppressed by %s: %s)", f.Suppressed.Kind, f.Suppressed.Reason)
-			}
-			fmt.Fprintf(&b, "  %s %-36s %s%s%s\n", t.paint(f.Severity, sev), f.RuleID, f.Message, loc, sup)
-		}
-		b.WriteByte('\n')
-	}
-	s := r.Summary
-	var parts []string
-	for _, sev := range finding.Severities {
-		parts = append(parts, t.paint(sev, fmt.Sprintf("%d %s", s.BySeverity[sev], sev)))
-	}
-	fmt.Fprintf(&b, "%d objects scanned, %d findings (%s), %d suppressed, %d errors\n",
-		s.Objects, s.Findings, strings.Join(parts, ", "), s.Suppressed, s.Errors)
+	t.writeSummary(&b, r.Summary)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeNote writes an error or warning with its continuation lines under its text.
+func (t *Table) writeNote(b *strings.Builder, label, plainLabel, text string, width int) {
+	indent := utf8.RuneCountInString(plainLabel)
+	for i, line := range wrap(text, width-indent) {
+		if i == 0 {
+			fmt.Fprintf(b, "%s %s\n", label, line)
+		} else {
+			fmt.Fprintf(b, "%s%s\n", strings.Repeat(" ", indent), line)
+		}
+	}
+}
+
+// groupFindings groups findings by resource and file, in the order each group first
+// appears: findings are sorted most severe first, so the worst resources lead.
+func groupFindings(fs []finding.Finding) []*tableGroup {
+	type key struct {
+		res  finding.Resource
+		file string
+	}
+	var groups []*tableGroup
+	index := map[key]*tableGroup{}
+	for _, f := range fs {
+		k := key{f.Resource, ""}
+		if f.Source != nil {
+			k.file = f.Source.File + "\x00" + f.Source.Origin
+		}
+		g := index[k]
+		if g == nil {
+			g = &tableGroup{res: f.Resource, source: f.Source}
+			index[k] = g
+			groups = append(groups, g)
+		}
+		g.findings = append(g.findings, f)
+	}
+	return groups
+}
+
+func (t *Table) writeGroup(b *strings.Builder, g *tableGroup, width int) {
+	head := t.paint(ansiBold, g.res.String())
+	if s := g.source; s != nil && s.File != "" {
+		where := s.File
+		if s.Origin != "" {
+			where += " (" + s.Origin + ")"
+		}
+		if utf8.RuneCountInString(g.res.String())+2+utf8.RuneCountInString(where) > width {
+			head += "\n  " + t.paint(ansiDim, where)
+		} else {
+			head += "  " + t.paint(ansiDim, where)
+		}
+	}
+	b.WriteString(head + "\n")
+	for _, f := range g.findings {
+		t.writeFinding(b, f, width)
+	}
+	b.WriteByte('\n')
+}
+
+func (t *Table) writeFinding(b *strings.Builder, f finding.Finding, width int) {
+	sev := fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String()))
+	style := severityColor[f.Severity]
+	if f.Suppressed != nil {
+		style = ansiDim
+	}
+	line := "  " + t.paint(style, sev) + "  " + f.RuleID
+	if f.Source != nil && f.Source.Line > 0 {
+		line += "  " + t.paint(ansiDim, fmt.Sprintf("line %d", f.Source.Line))
+	}
+	if f.Suppressed != nil {
+		line += "  " + t.paint(ansiDim, "(suppressed)")
+	}
+	b.WriteString(line + "\n")
+	indent := strings.Repeat(" ", messageIndent)
+	msgStyle := ""
+	if f.Suppressed != nil {
+		msgStyle = ansiDim
+	}
+	for _, l := range wrap(f.Message, width-messageIndent) {
+		b.WriteString(indent + t.paint(msgStyle, l) + "\n")
+	}
+	if f.Suppressed != nil {
+		for _, l := range wrap(suppressionText(f.Suppressed), width-messageIndent) {
+			b.WriteString(indent + t.paint(ansiDim, l) + "\n")
+		}
+	}
+}
+
+func (t *Table) writeSummary(b *strings.Builder, s finding.Summary) {
+	parts := make([]string, 0, len(finding.Severities))
+	for _, sev := range finding.Severities {
+		n := s.BySeverity[sev]
+		text := fmt.Sprintf("%d %s", n, sev)
+		if n > 0 {
+			text = t.paint(severityColor[sev], text)
+		}
+		parts = append(parts, text)
+	}
+	fmt.Fprintf(b, "%s scanned: %s (%s), %d suppressed, %s\n",
+		plural(s.Objects, "object"), plural(s.Findings, "finding"), strings.Join(parts, ", "),
+		s.Suppressed, plural(s.Errors, "input error"))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// wrap breaks text into lines of at most width runes at spaces; a word longer than a
+// line is cut. Line breaks in the text are kept.
+func wrap(text string, width int) []string {
+	width = max(width, 20)
+	var lines []string
+	for _, para := range strings.Split(text, "\n") {
+		var cur []rune
+		for _, word := range strings.Fields(para) {
+			wr := []rune(word)
+			if len(cur) > 0 && len(cur)+1+len(wr) > width {
+				lines = append(lines, string(cur))
+				cur = nil
+			}
+			for len(wr) > width {
+				if len(cur) > 0 {
+					lines = append(lines, string(cur))
+					cur = nil
+				}
+				lines = append(lines, string(wr[:width]))
+				wr = wr[width:]
+			}
+			if len(cur) > 0 {
+				cur = append(cur, ' ')
+			}
+			cur = append(cur, wr...)
+		}
+		lines = append(lines, string(cur))
+	}
+	return lines
 }

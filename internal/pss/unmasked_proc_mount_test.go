@@ -1,0 +1,9 @@
+package pss
+
+import (
+	"testing"
+
+	"github.com/moat-dev/moat/internal/rule/ruletest"
+)
+
+func TestUnmaskedProcMount(t *testing.T) { ruletest.Fixtures(t, "pod/unmasked-proc-mount") }

@@ -1,0 +1,491 @@
+package secrets
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Kind names a kind of credential in words a message can use: "a GitHub token".
+type Kind string
+
+const (
+	AWSAccessKeyID   Kind = "AWS access key ID"
+	AWSSecretKey     Kind = "AWS secret access key"
+	PrivateKey       Kind = "private key"
+	GitHubToken      Kind = "GitHub token"
+	GitLabToken      Kind = "GitLab personal access token"
+	SlackToken       Kind = "Slack token"
+	SlackWebhook     Kind = "Slack webhook URL"
+	StripeKey        Kind = "Stripe live secret key"
+	GoogleAPIKey     Kind = "Google API key"
+	JWT              Kind = "JSON Web Token"
+	URLPassword      Kind = "password in a URL"
+	ConnPassword     Kind = "password in a connection string"
+	AuthHeader       Kind = "HTTP Authorization credential"
+	HighEntropy      Kind = "high-entropy string"
+	NamedCredential  Kind = "literal credential"
+	maxScannedLength      = 1 << 20 // longer texts are scanned up to this many bytes
+)
+
+// Certain reports whether a kind is recognised by its format (a token prefix, a PEM
+// header, a URL with a password) rather than guessed from its name or randomness.
+func (k Kind) Certain() bool { return k != HighEntropy && k != NamedCredential }
+
+// Match is one credential found in a value.
+type Match struct {
+	Kind Kind
+	// Detail refines the kind: the PEM block type ("RSA PRIVATE KEY"), the token type
+	// ("personal access token"); empty when there is nothing to add.
+	Detail string
+	// Value is the credential itself. Never print it: use Hint.
+	Value string
+	// Offset is the byte offset of Value in the text scanned.
+	Offset int
+}
+
+// Describe names the match for a message: "a GitHub personal access token".
+func (m Match) Describe() string {
+	what := string(m.Kind)
+	if m.Detail != "" {
+		what = m.Detail
+	}
+	return article(what) + " " + what
+}
+
+// Hint is the redacted form of the value that messages may print.
+func (m Match) Hint() string { return Redact(m.Value) }
+
+func article(s string) string {
+	if s == "" {
+		return "a"
+	}
+	if len(s) >= 2 && unicode.IsUpper(rune(s[0])) && unicode.IsUpper(rune(s[1])) {
+		// An acronym is read letter by letter: an RSA key, an HTTP header, a URL.
+		if strings.ContainsRune("AEFHILMNORSX", rune(s[0])) {
+			return "an"
+		}
+		return "a"
+	}
+	if strings.ContainsRune("aeiouAEIOU", rune(s[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+// Redact shows as much of a secret as a person needs to find it again and no more: up
+// to its first four characters (fewer for short values: a quarter of them) and its
+// length, e.g. `"AKIA…" (20 chars)`.
+func Redact(s string) string {
+	n := utf8.RuneCountInString(s)
+	show := n / 4
+	if show > 4 {
+		show = 4
+	}
+	prefix := ""
+	if show > 0 {
+		prefix = string([]rune(s)[:show])
+	}
+	return fmt.Sprintf("%q (%d chars)", prefix+"…", n)
+}
+
+// pattern is a credential format recognised anywhere in a text.
+type pattern struct {
+	kind Kind
+	re   *regexp.Regexp
+	// group is the submatch that holds the credential (0: the whole match).
+	group int
+	// check, when set, confirms a candidate (a JWT's header is JSON) and may name it.
+	check func(value string, sub []string) (detail string, ok bool)
+}
+
+// notAlnum is the boundary around tokens: start or end of text, or a character that
+// cannot be part of the token.
+const notAlnum = `(?:^|[^0-9A-Za-z_\-])`
+const notAlnumEnd = `(?:$|[^0-9A-Za-z_\-])`
+
+var patterns = []pattern{
+	{kind: PrivateKey, re: regexp.MustCompile(`-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----`), group: 0,
+		check: func(_ string, sub []string) (string, bool) { return pemDetail(sub[1]), true }},
+	{kind: AWSAccessKeyID, re: regexp.MustCompile(notAlnum + `((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})` + notAlnumEnd), group: 1},
+	{kind: AWSSecretKey, re: regexp.MustCompile(`(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])`), group: 1},
+	{kind: GitHubToken, re: regexp.MustCompile(notAlnum + `((gh[pousr])_[A-Za-z0-9]{36,255})` + notAlnumEnd), group: 1,
+		check: func(_ string, sub []string) (string, bool) { return githubDetail[sub[2]], true }},
+	{kind: GitHubToken, re: regexp.MustCompile(notAlnum + `(github_pat_[A-Za-z0-9_]{60,255})` + notAlnumEnd), group: 1,
+		check: func(string, []string) (string, bool) { return "GitHub fine-grained personal access token", true }},
+	{kind: GitLabToken, re: regexp.MustCompile(notAlnum + `(glpat-[0-9A-Za-z_\-.]{20,})`), group: 1},
+	{kind: SlackToken, re: regexp.MustCompile(notAlnum + `(xox[abprs]-[0-9A-Za-z\-]{10,})`), group: 1},
+	{kind: SlackWebhook, re: regexp.MustCompile(`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_+/\-]{20,}`), group: 0},
+	{kind: StripeKey, re: regexp.MustCompile(notAlnum + `((?:sk|rk)_live_[0-9A-Za-z]{20,})` + notAlnumEnd), group: 1},
+	{kind: GoogleAPIKey, re: regexp.MustCompile(notAlnum + `(AIza[0-9A-Za-z_\-]{35})` + notAlnumEnd), group: 1},
+	{kind: JWT, re: regexp.MustCompile(notAlnum + `(e[wy][A-Za-z0-9_\-]{8,}\.e[wy][A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)`), group: 1,
+		check: func(v string, _ []string) (string, bool) { return "", isJWT(v) }},
+	{kind: URLPassword, re: regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.\-]{1,20})://([^\s/@:'"]*):([^\s/@'"]+)@[^\s/'"?#]+`), group: 3,
+		check: func(_ string, sub []string) (string, bool) {
+			if !plausibleSecret(sub[3]) {
+				return "", false
+			}
+			return fmt.Sprintf("password in a %s URL", sub[1]), true
+		}},
+	{kind: ConnPassword, re: regexp.MustCompile(`(?i)(?:^|[;\s"'<])(?:password|pwd)\s*=\s*["']?([^;\s"'<>]+)`), group: 1,
+		check: func(v string, _ []string) (string, bool) { return "", plausibleSecret(v) }},
+	{kind: AuthHeader, re: regexp.MustCompile(`(?i)authorization["']?\s*:\s*["']?(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=\-]{8,})`), group: 1,
+		check: func(v string, _ []string) (string, bool) { return "", plausibleSecret(v) }},
+}
+
+var githubDetail = map[string]string{
+	"ghp": "GitHub personal access token",
+	"gho": "GitHub OAuth access token",
+	"ghu": "GitHub user-to-server token",
+	"ghs": "GitHub server-to-server token",
+	"ghr": "GitHub refresh token",
+}
+
+func pemDetail(block string) string {
+	switch block {
+	case "PRIVATE KEY":
+		return "PKCS#8 private key"
+	case "ENCRYPTED PRIVATE KEY":
+		return "encrypted private key"
+	case "PGP PRIVATE KEY BLOCK":
+		return "PGP private key"
+	}
+	return strings.TrimSuffix(block, " PRIVATE KEY") + " private key"
+}
+
+// isJWT reports a compact JWS: a base64url JSON header naming an algorithm and a
+// base64url JSON payload.
+func isJWT(v string) bool {
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	var header map[string]any
+	if !decodeJSONPart(parts[0], &header) {
+		return false
+	}
+	if _, ok := header["alg"]; !ok {
+		return false
+	}
+	var payload any
+	return decodeJSONPart(parts[1], &payload)
+}
+
+func decodeJSONPart(s string, v any) bool {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(b, v) == nil
+}
+
+// Scan finds the credentials whose format is recognisable anywhere in a text: tokens
+// by prefix, PEM private keys, JWTs, passwords in URLs, connection strings and
+// Authorization headers. It does not guess from randomness: a text may hold hashes and
+// identifiers; use Detect for one value.
+func Scan(text string) []Match {
+	if len(text) > maxScannedLength {
+		text = text[:maxScannedLength]
+	}
+	var out []Match
+	seen := map[[2]int]bool{} // spans already reported
+	for _, p := range patterns {
+		for _, loc := range p.re.FindAllStringSubmatchIndex(text, -1) {
+			start, end := loc[2*p.group], loc[2*p.group+1]
+			if start < 0 {
+				continue
+			}
+			if overlaps(seen, start, end) {
+				continue
+			}
+			value := text[start:end]
+			m := Match{Kind: p.kind, Value: value, Offset: start}
+			if p.check != nil {
+				sub := make([]string, len(loc)/2)
+				for i := range sub {
+					if loc[2*i] >= 0 {
+						sub[i] = text[loc[2*i]:loc[2*i+1]]
+					}
+				}
+				detail, ok := p.check(value, sub)
+				if !ok {
+					continue
+				}
+				m.Detail = detail
+			}
+			if p.kind == PrivateKey {
+				m.Value = pemBlock(text[start:])
+			}
+			seen[[2]int{start, start + len(m.Value)}] = true
+			out = append(out, m)
+		}
+	}
+	sortByOffset(out)
+	return out
+}
+
+// pemBlock returns the PEM block that starts text, up to its END line, or the header
+// alone when the block is cut short.
+func pemBlock(text string) string {
+	i := strings.Index(text, "-----END ")
+	if i < 0 {
+		if j := strings.Index(text[5:], "-----"); j >= 0 {
+			return text[:j+10]
+		}
+		return text
+	}
+	j := strings.Index(text[i+9:], "-----")
+	if j < 0 {
+		return text
+	}
+	return text[:i+9+j+5]
+}
+
+func overlaps(seen map[[2]int]bool, start, end int) bool {
+	for s := range seen {
+		if start < s[1] && s[0] < end {
+			return true
+		}
+	}
+	return false
+}
+
+func sortByOffset(ms []Match) {
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].Offset < ms[j-1].Offset; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+}
+
+// Detect classifies one value found under a name (an environment variable, a key, a
+// flag; the name may be empty). It reports the first credential recognised by format
+// (Scan), then an AWS secret access key under an AWS-like name, then a high-entropy
+// string. It does not judge the name alone: see Check.
+func Detect(name, value string) (Match, bool) {
+	if ms := Scan(value); len(ms) > 0 {
+		return ms[0], true
+	}
+	v := strings.TrimSpace(value)
+	if awsSecretRE.MatchString(v) && isAWSSecretName(name) {
+		return Match{Kind: AWSSecretKey, Value: v}, true
+	}
+	if highEntropy(v) {
+		return Match{Kind: HighEntropy, Value: v}, true
+	}
+	return Match{}, false
+}
+
+// Check is Detect and, failing it, the name test: a credential-like name (see
+// IsCredentialName) that holds a literal, non-placeholder value.
+func Check(name, value string) (Match, bool) {
+	if m, ok := Detect(name, value); ok {
+		return m, true
+	}
+	if IsCredentialName(name) && LiteralSecret(value) {
+		return Match{Kind: NamedCredential, Value: strings.TrimSpace(value)}, true
+	}
+	return Match{}, false
+}
+
+var awsSecretRE = regexp.MustCompile(`^[A-Za-z0-9/+]{40}$`)
+
+func isAWSSecretName(name string) bool {
+	w := words(name)
+	return has(w, "secret") && (has(w, "aws") || has(w, "access"))
+}
+
+// Shannon entropy of a string in bits per character.
+func entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	counts := map[rune]int{}
+	n := 0
+	for _, r := range s {
+		counts[r]++
+		n++
+	}
+	h := 0.0
+	for _, c := range counts {
+		p := float64(c) / float64(n)
+		h -= p * math.Log2(p)
+	}
+	return h
+}
+
+const (
+	minEntropyLength = 20
+	maxEntropyLength = 256 // longer blobs are data: certificates, bundles, encoded files
+)
+
+var (
+	uuidRE    = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	hexRE     = regexp.MustCompile(`^(?i)(?:0x)?[0-9a-f]+$`)
+	digestRE  = regexp.MustCompile(`(?i)\b(?:sha1|sha256|sha384|sha512|md5)[:=-][0-9a-f]{16,}`)
+	tokenRE   = regexp.MustCompile(`^[A-Za-z0-9+/=_\-.~!@#$%^&*]+$`)
+	base64RE  = regexp.MustCompile(`^[A-Za-z0-9+/]+={0,2}$`)
+	dottedRE  = regexp.MustCompile(`^[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$`) // hostnames, Java packages, versions
+	kebabRE   = regexp.MustCompile(`^[a-z0-9]+([\-_][a-z0-9]+)+$`)        // resource and pod names
+	versionRE = regexp.MustCompile(`^v?\d+(\.\d+)+([\-+][0-9A-Za-z.\-]+)?$`)
+)
+
+// highEntropy reports a value that looks like a random token: one word of 20 to 256
+// characters mixing upper case, lower case and digits, whose Shannon entropy is close
+// to the most its length and alphabet allow. UUIDs, hexadecimal strings (digests,
+// commit IDs, checksums), hostnames, versions, image references and placeholders are
+// not secrets by content. A base64 value that decodes to text is judged on that text.
+func highEntropy(v string) bool {
+	if len(v) < minEntropyLength || len(v) > maxEntropyLength {
+		return false
+	}
+	if !tokenRE.MatchString(v) || uuidRE.MatchString(v) || hexRE.MatchString(v) ||
+		digestRE.MatchString(v) || dottedRE.MatchString(v) || kebabRE.MatchString(v) ||
+		versionRE.MatchString(v) || isPlaceholder(v) || isReference(v) {
+		return false
+	}
+	if base64RE.MatchString(v) && len(v)%4 == 0 {
+		if b, err := base64.StdEncoding.DecodeString(v); err == nil && utf8.Valid(b) && printable(string(b)) {
+			text := string(b)
+			if len(Scan(text)) > 0 {
+				return true
+			}
+			return highEntropy(strings.TrimSpace(text))
+		}
+	}
+	var upper, lower, digit bool
+	for _, r := range v {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= '0' && r <= '9':
+			digit = true
+		}
+	}
+	if !upper || !lower || !digit || wordy(v) {
+		return false
+	}
+	// The most a string of n characters over an alphabet of about 64 can reach is
+	// log2(min(n, 64)) bits per character; random tokens come within 15% of it.
+	n := float64(utf8.RuneCountInString(v))
+	limit := math.Log2(math.Min(n, 48))
+	return entropy(v) >= 0.8*limit
+}
+
+// wordRE is a word of an identifier: "Cluster", "runtime", "Version".
+var wordRE = regexp.MustCompile(`[A-Z]?[a-z]{3,}`)
+
+// wordy reports an identifier made of words, "K8sCluster2024ProductionEU1" or
+// "NodeJS20xRuntimeVersion": at least 40% of its characters are in words of four or
+// more letters, which random tokens seldom have.
+func wordy(v string) bool {
+	n := 0
+	for _, w := range wordRE.FindAllString(v, -1) {
+		if len(w) >= 4 {
+			n += len(w)
+		}
+	}
+	return float64(n) >= 0.4*float64(len(v))
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) && !unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// placeholders are values that stand for a secret rather than being one.
+var placeholders = map[string]bool{
+	"changeme": true, "change-me": true, "change_me": true, "changeit": true,
+	"password": true, "passwd": true, "secret": true, "token": true, "apikey": true,
+	"api_key": true, "api-key": true, "example": true, "dummy": true, "test": true,
+	"testing": true, "todo": true, "tbd": true, "fixme": true, "none": true, "null": true,
+	"nil": true, "undefined": true, "empty": true, "redacted": true, "placeholder": true,
+	"replaceme": true, "replace-me": true, "replace_me": true, "notset": true,
+	"not-set": true, "not_set": true, "unset": true, "default": true, "sample": true,
+	"secretpassword": true, "mypassword": true, "yourpassword": true, "your-password": true,
+	"your_password": true, "supersecret": true, "insecure": true, "unused": true,
+}
+
+var placeholderParts = []string{"changeme", "change_me", "change-me", "replace_me", "replaceme",
+	"replace-me", "your_", "your-", "redacted", "placeholder", "xxxx", "****", "<", ">"}
+
+// isPlaceholder reports a value that stands in for a secret: "changeme", "<redacted>",
+// "xxx", "****", "your-token-here", a run of one character.
+func isPlaceholder(v string) bool {
+	l := strings.ToLower(strings.Trim(strings.TrimSpace(v), `"'`))
+	if l == "" || placeholders[l] {
+		return true
+	}
+	for _, p := range placeholderParts {
+		if strings.Contains(l, p) {
+			return true
+		}
+	}
+	same := true
+	for i := 1; i < len(l); i++ {
+		if l[i] != l[0] {
+			same = false
+			break
+		}
+	}
+	return same
+}
+
+var (
+	refRE = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|%\{[^}]*\}|#\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%)$`)
+	// secret manager and vault references: vault:secret/data/db#password,
+	// ref+vault://..., arn:aws:secretsmanager:..., projects/p/secrets/s/versions/1.
+	managerRE = regexp.MustCompile(`(?i)^(?:vault:|ref\+|arn:aws[a-z\-]*:|sm://|gcp:|gcpsm:|azkv:|akv:|awssm:|op://|secretsmanager:|ssm:|keyvault:|bw:|doppler:|infisical:)`)
+	pathRE    = regexp.MustCompile(`^(?:[~.]{0,2}/|[A-Za-z]:\\)|^[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-{}]+)+/?$`)
+	numberRE  = regexp.MustCompile(`^[0-9]{1,5}$`)
+	schemeRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-]*://`)
+)
+
+// isReference reports a value that points to a secret held elsewhere: an environment
+// expansion ("$(DB_PASSWORD)", "${TOKEN}"), a template, a secret manager reference.
+func isReference(v string) bool {
+	v = strings.TrimSpace(v)
+	return refRE.MatchString(v) || managerRE.MatchString(v) ||
+		strings.Contains(v, "${") || strings.Contains(v, "$(") || strings.Contains(v, "{{")
+}
+
+var booleans = map[string]bool{"true": true, "false": true, "yes": true, "no": true, "on": true,
+	"off": true, "enabled": true, "disabled": true, "enable": true, "disable": true, "y": true, "n": true}
+
+// plausibleSecret reports a value that could be a real secret: not empty, not a
+// placeholder or a reference.
+func plausibleSecret(v string) bool {
+	v = strings.TrimSpace(v)
+	return len(v) >= 3 && !isPlaceholder(v) && !isReference(v)
+}
+
+// LiteralSecret reports whether a value held under a credential-like name is a literal
+// secret: not empty, a placeholder, a reference, a boolean, a small number, a file
+// path, a URL without a password, or prose.
+func LiteralSecret(v string) bool {
+	v = strings.Trim(strings.TrimSpace(v), `"'`)
+	if utf8.RuneCountInString(v) < 4 || !plausibleSecret(v) {
+		return false
+	}
+	l := strings.ToLower(v)
+	if booleans[l] || numberRE.MatchString(v) || pathRE.MatchString(v) || schemeRE.MatchString(v) {
+		return false
+	}
+	if strings.ContainsAny(v, " \t\n") {
+		// "Bearer abc..." is a credential; other text with spaces is prose or a command.
+		f := strings.Fields(l)
+		return len(f) == 2 && (f[0] == "bearer" || f[0] == "basic" || f[0] == "token") && len(f[1]) >= 8
+	}
+	return true
+}

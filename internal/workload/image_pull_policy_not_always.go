@@ -1,0 +1,67 @@
+package workload
+
+// image/pull-policy-not-always: a container whose image is referenced by a mutable tag
+// should have imagePullPolicy: Always. With IfNotPresent or Never the kubelet starts
+// whatever image it cached under that name: possibly stale or tampered content, and a
+// private image another tenant's pod pulled with credentials this pod does not have.
+//
+// The rule judges the effective policy. When none is written, the API server defaults
+// it — Always for the tag "latest" or no tag, IfNotPresent for any other tag — so a
+// manifest, the object at admission and the object read back from the cluster give the
+// same verdict. Images pinned by digest pass: a cached digest is the same content.
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/podspec"
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+func init() {
+	rule.Register(&rule.Rule{
+		Meta: rule.Meta{
+			ID:       "image/pull-policy-not-always",
+			Title:    "Mutable image is not always pulled",
+			Severity: finding.Low,
+			Description: "With imagePullPolicy IfNotPresent or Never, the kubelet reuses an image already on the node " +
+				"under the same tag: a stale or tampered copy, or a private image that another tenant pulled with its " +
+				"own credentials. CIS Kubernetes Benchmark 1.2.11 (AlwaysPullImages admission plugin) gives this rationale " +
+				"for multi-tenant clusters; Kubescape (C-0075) checks the policy of mutable images. When no policy is " +
+				"written the API defaults it, IfNotPresent for every tag but latest, and the rule judges that default. " +
+				"Images pinned by digest pass.",
+			Remediation: "Pin the image by digest, or set imagePullPolicy: Always on the container (or enable the " +
+				"AlwaysPullImages admission plugin in multi-tenant clusters).",
+			Frameworks: finding.Frameworks{CIS: "1.2.11", NSA: nsaSecureImages, MITRE: "T1525"},
+			Kinds:      podspec.Kinds,
+		},
+		Object: forContainers(allContainers, pullPolicyNotAlways),
+	})
+}
+
+func pullPolicyNotAlways(_ podspec.Pod, ct podspec.Container) []rule.Result {
+	ref, ok := containerImage(ct.Image)
+	if !ok || ref.Pinned() {
+		return nil
+	}
+	path := ct.Path + ".imagePullPolicy"
+	switch ct.ImagePullPolicy {
+	case corev1.PullAlways:
+		return nil
+	case "":
+		if ref.DefaultPullPolicy() == corev1.PullAlways {
+			return nil
+		}
+		return []rule.Result{{
+			Message: fmt.Sprintf("%s sets no imagePullPolicy, so the API defaults it to IfNotPresent for the mutable image %q",
+				ct.Describe(), ct.Image),
+			Path: path,
+		}}
+	}
+	return []rule.Result{{
+		Message: fmt.Sprintf("%s sets imagePullPolicy: %s for the mutable image %q", ct.Describe(), ct.ImagePullPolicy, ct.Image),
+		Path:    path,
+	}}
+}

@@ -1,0 +1,40 @@
+package workload
+
+// Service-account lookups shared by the pod/default-service-account,
+// pod/service-account-token-automount and sa/token-automount rules.
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/podspec"
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+// serviceAccountName is the service account a pod runs as, after API defaulting:
+// serviceAccountName, else the deprecated serviceAccount field, else "default".
+// field is the field path that names it, or that would.
+func serviceAccountName(p podspec.Pod) (name, field string) {
+	switch {
+	case p.Spec.ServiceAccountName != "":
+		return p.Spec.ServiceAccountName, p.Path + ".serviceAccountName"
+	case p.Spec.DeprecatedServiceAccount != "":
+		return p.Spec.DeprecatedServiceAccount, p.Path + ".serviceAccount"
+	}
+	return "default", p.Path + ".serviceAccountName"
+}
+
+// findServiceAccount returns the ServiceAccount of the inventory with this name in the
+// object's namespace, or nil. At admission the inventory holds only the object under
+// review and the result is nil.
+func findServiceAccount(c *rule.Context, o *inventory.Object, name string) *corev1.ServiceAccount {
+	if c.Inventory == nil {
+		return nil
+	}
+	for _, so := range c.Inventory.Kind("ServiceAccount") {
+		if sa, ok := so.Obj.(*corev1.ServiceAccount); ok && so.Name() == name && so.EffectiveNamespace() == o.EffectiveNamespace() {
+			return sa
+		}
+	}
+	return nil
+}
