@@ -224,13 +224,14 @@ func (g *generator) env(in podInputs) []corev1.EnvVar {
 		env = append(env, plainEnv[i])
 	}
 	env = append(env, corev1.EnvVar{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}})
-	if in.posture != hardened && len(in.secrets) > 0 && g.chance(0.5) {
+	fromSecret := in.posture != hardened && len(in.secrets) > 0 && g.chance(0.5)
+	if fromSecret {
 		env = append(env, corev1.EnvVar{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: in.secrets[0]}, Key: "password"}}})
 	}
 	if in.posture == sloppy {
 		switch r := g.rnd.Float64(); {
-		case r < 0.15:
+		case r < 0.15 && !fromSecret:
 			env = append(env, corev1.EnvVar{Name: "DB_PASSWORD", Value: g.token(alnum, 16)})
 		case r < 0.22:
 			env = append(env, corev1.EnvVar{Name: "API_KEY", Value: g.token(alnum, 32)})

@@ -11,6 +11,7 @@ import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/policy"
+	"github.com/moat-dev/moat/internal/pss"
 	"github.com/moat-dev/moat/internal/report"
 	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/scan"
@@ -62,6 +63,9 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 			return err
 		}
 		defer stop()
+	}
+	if err := pss.ParseVersion(f.pssVersion); err != nil {
+		return fmt.Errorf("--pss-version: %w", err)
 	}
 	failOn, err := finding.ParseSeverity(f.failOn)
 	if err != nil {

@@ -167,9 +167,12 @@ type typeMeta struct {
 	Items      []json.RawMessage `json:"items"`
 }
 
-// legacy maps removed API versions of pod controllers to the version whose Go type
-// can still hold them, so pod rules apply to old manifests too. The object keeps the
-// GVK it was written with, so the deprecated-API rule still sees it.
+// legacy maps old API versions of kinds to the version whose Go type holds the same
+// fields, so that rules written against the current types apply to old manifests too
+// (an extensions/v1beta1 Deployment has the pod template of an apps/v1 one). The
+// object keeps the GVK it was written with, so the deprecated-API rule still sees
+// it. Only structurally compatible pairs are here: a networking.k8s.io/v1beta1
+// Ingress, whose backends have another shape than v1's, keeps its own type.
 var legacy = map[schema.GroupKind]schema.GroupVersion{
 	{Group: "extensions", Kind: "Deployment"}:                        {Group: "apps", Version: "v1"},
 	{Group: "extensions", Kind: "DaemonSet"}:                         {Group: "apps", Version: "v1"},
@@ -180,7 +183,6 @@ var legacy = map[schema.GroupKind]schema.GroupVersion{
 	{Group: "apps", Kind: "StatefulSet"}:                             {Group: "apps", Version: "v1"},
 	{Group: "batch", Kind: "CronJob"}:                                {Group: "batch", Version: "v1"},
 	{Group: "extensions", Kind: "Ingress"}:                           {Group: "networking.k8s.io", Version: "v1beta1"},
-	{Group: "networking.k8s.io", Kind: "Ingress"}:                    {Group: "networking.k8s.io", Version: "v1"},
 	{Group: "extensions", Kind: "NetworkPolicy"}:                     {Group: "networking.k8s.io", Version: "v1"},
 	{Group: "policy", Kind: "PodDisruptionBudget"}:                   {Group: "policy", Version: "v1"},
 	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:               {Group: "rbac.authorization.k8s.io", Version: "v1"},
@@ -218,7 +220,7 @@ func decodeDocument(doc document, file string, text textFunc) ([]*Object, []erro
 		// Not a plain mapping, or a List: let encoding/json say what it is.
 		tm = &typeMeta{}
 		if err := json.Unmarshal(js, tm); err != nil {
-			return nil, []error{&Error{file, doc.line, fmt.Errorf("not a Kubernetes object: %v", err)}}
+			return nil, []error{&Error{file, doc.line, notAnObject(js, err)}}
 		}
 	}
 	if isList(tm) {
@@ -245,6 +247,17 @@ func decodeDocument(doc document, file string, text textFunc) ([]*Object, []erro
 	return []*Object{o}, nil
 }
 
+// notAnObject says what a document that is not a mapping is instead.
+func notAnObject(js []byte, err error) error {
+	switch {
+	case len(js) > 0 && js[0] == '[':
+		return errors.New("not a Kubernetes object: the document is a list, not a mapping with apiVersion and kind")
+	case len(js) > 0 && js[0] != '{':
+		return fmt.Errorf("not a Kubernetes object: the document is the value %.40s, not a mapping with apiVersion and kind", js)
+	}
+	return fmt.Errorf("not a Kubernetes object: %v", err)
+}
+
 func isList(tm *typeMeta) bool {
 	return tm.Items != nil && (tm.Kind == "List" || (len(tm.Kind) > 4 && tm.Kind[len(tm.Kind)-4:] == "List"))
 }
@@ -258,7 +271,7 @@ func decodeObject(js []byte, tm *typeMeta, src *finding.Source) (*Object, error)
 	if tm == nil {
 		tm = &typeMeta{}
 		if err := json.Unmarshal(js, tm); err != nil {
-			return nil, fmt.Errorf("not a Kubernetes object: %v", err)
+			return nil, notAnObject(js, err)
 		}
 	}
 	if tm.Kind == "" {
@@ -273,10 +286,8 @@ func decodeObject(js []byte, tm *typeMeta, src *finding.Source) (*Object, error)
 	}
 	gvk := gv.WithKind(tm.Kind)
 	target := gvk
-	if !scheme.Scheme.Recognizes(gvk) {
-		if to, ok := legacy[gvk.GroupKind()]; ok {
-			target = to.WithKind(gvk.Kind)
-		}
+	if to, ok := legacy[gvk.GroupKind()]; ok {
+		target = to.WithKind(gvk.Kind)
 	}
 	var obj kruntime.Object
 	if typed, err := scheme.Scheme.New(target); err == nil {

@@ -87,18 +87,19 @@ func (v resolved) locate(pod podspec.Pod, w where) []rule.Result {
 		out = append(out, result(path, r))
 	}
 	if w.containers {
-		index := map[podspec.ContainerKind]int{} // Containers() walks each list in order
+		var ni, nr, ne int // Containers() walks each list in order
 		for _, c := range pod.Containers() {
-			i := index[c.Kind]
-			index[c.Kind]++
 			s := bare
 			switch c.Kind {
 			case podspec.Init:
-				s.InitContainers = pod.Spec.InitContainers[i : i+1]
+				s.InitContainers = pod.Spec.InitContainers[ni : ni+1]
+				ni++
 			case podspec.Regular:
-				s.Containers = pod.Spec.Containers[i : i+1]
+				s.Containers = pod.Spec.Containers[nr : nr+1]
+				nr++
 			case podspec.Ephemeral:
-				s.EphemeralContainers = pod.Spec.EphemeralContainers[i : i+1]
+				s.EphemeralContainers = pod.Spec.EphemeralContainers[ne : ne+1]
+				ne++
 			}
 			part(&s, c.Path, w.container)
 		}

@@ -55,7 +55,12 @@ type junitSuite struct {
 	Time       string           `xml:"time,attr"`
 	Properties *junitProperties `xml:"properties,omitempty"`
 	Cases      []junitCase      `xml:"testcase"`
-	SystemErr  string           `xml:"system-err,omitempty"`
+	SystemErr  *junitText       `xml:"system-err,omitempty"`
+}
+
+// junitText is element text written as CDATA, so that multi-line text stays readable.
+type junitText struct {
+	Text string `xml:",cdata"`
 }
 
 type junitProperties struct {
@@ -81,7 +86,7 @@ type junitCase struct {
 type junitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
 }
 
 type junitSkipped struct {
@@ -198,7 +203,7 @@ func junitFindingCase(m rule.Meta, res finding.Resource, fs []finding.Finding) j
 	if rem := oneLine(cmp.Or(m.Remediation, open[0].Remediation)); rem != "" {
 		fmt.Fprintf(&body, "Remediation: %s\n", rem)
 	}
-	c.Failure = &junitProblem{Message: strings.Join(messages, "; "), Type: worst.String(), Text: body.String()}
+	c.Failure = &junitProblem{Message: strings.Join(messages, "; "), Type: worst.String(), Text: xmlText(body.String())}
 	return c
 }
 
@@ -237,9 +242,24 @@ func junitInputSuite(r *Report) junitSuite {
 	}
 	s.Tests = len(s.Cases)
 	if len(r.Warnings) > 0 {
-		s.SystemErr = "warning: " + strings.Join(r.Warnings, "\nwarning: ") + "\n"
+		s.SystemErr = &junitText{xmlText("warning: " + strings.Join(r.Warnings, "\nwarning: ") + "\n")}
 	}
 	return s
+}
+
+// xmlText replaces the characters XML 1.0 does not allow (control characters other than
+// tab and line breaks) with U+FFFD: the encoder escapes attributes and character data,
+// but writes CDATA as it is.
+func xmlText(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20, r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 // compareResources orders resources as findings are ordered: namespace, kind, name.

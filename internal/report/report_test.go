@@ -125,7 +125,8 @@ func fixture() *Report {
 			`container "node-exporter" sets securityContext.privileged=true`,
 			"spec.containers[0].securityContext.privileged", nil),
 	}
-	// An override: a finding less severe than its rule.
+	// Overrides: a finding less severe than its rule, a finding with its own PSS control.
+	fs[0].Frameworks.PSS = "baseline/privileged"
 	fs[6].Severity = finding.Low
 	fs[1].Suppressed = &finding.Suppression{Kind: "annotation", Reason: "node agent reads host metrics; reviewed by platform team"}
 	fs[5].Suppressed = &finding.Suppression{Kind: "config", Reason: "frontend image is pinned by digest in the prod overlay"}

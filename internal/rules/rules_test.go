@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,8 +11,6 @@ import (
 	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/rule/ruletest"
 )
-
-var update = flag.Bool("update", false, "rewrite docs/rules.md")
 
 // The catalogue meta-tests: every rule is complete, has fixtures both ways, and is
 // exercised by a test of its package.
@@ -99,7 +96,7 @@ func TestEveryRuleHasFixturesAndATest(t *testing.T) {
 func TestRulesDocGolden(t *testing.T) {
 	got := Markdown(rule.All())
 	path := filepath.Join("..", "..", "docs", "rules.md")
-	if *update {
+	if ruletest.Updating() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

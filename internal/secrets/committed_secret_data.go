@@ -48,23 +48,27 @@ func checkCommittedSecretData(_ *rule.Context, o *inventory.Object) []rule.Resul
 		return nil
 	}
 	var keys, kinds []string
-	path := ""
+	// The path points at the first key whose value is a credential by its format, or
+	// else at the first key with data.
+	path, pathByFormat := "", false
+	note := func(field, k, v string) {
+		keys = append(keys, k)
+		recognised := len(Scan(v)) > 0
+		if recognised && len(kinds) < 3 {
+			kinds = append(kinds, fmt.Sprintf("%q holds %s", k, Scan(v)[0].Describe()))
+		}
+		if path == "" || recognised && !pathByFormat {
+			path, pathByFormat = keyPath(field, k), recognised
+		}
+	}
 	for _, k := range sortedKeys(s.Data) {
 		if v := string(s.Data[k]); holdsSecret(v) {
-			keys = append(keys, k)
-			kinds = appendKind(kinds, k, v)
-			if path == "" {
-				path = keyPath("data", k)
-			}
+			note("data", k, v)
 		}
 	}
 	for _, k := range sortedKeys(s.StringData) {
 		if v := s.StringData[k]; holdsSecret(v) {
-			keys = append(keys, k)
-			kinds = appendKind(kinds, k, v)
-			if path == "" {
-				path = keyPath("stringData", k)
-			}
+			note("stringData", k, v)
 		}
 	}
 	if len(keys) == 0 {
@@ -109,13 +113,4 @@ func onlyCertificates(t string) bool {
 		}
 	}
 	return true
-}
-
-// appendKind names what a key holds when its format says so: `"tls.key" holds an RSA
-// private key`.
-func appendKind(kinds []string, key, value string) []string {
-	if ms := Scan(value); len(ms) > 0 && len(kinds) < 3 {
-		kinds = append(kinds, fmt.Sprintf("%q holds %s", key, ms[0].Describe()))
-	}
-	return kinds
 }

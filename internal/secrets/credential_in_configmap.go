@@ -101,9 +101,9 @@ func configValue(field, key, value string) []rule.Result {
 	}
 	var out []rule.Result
 	for _, h := range fileCredentials(value) {
-		msg := fmt.Sprintf("%s holds %s at line %d", where, what(h.Match), h.Line)
+		msg := fmt.Sprintf("%s holds %s on line %d of its value", where, what(h.Match), h.Line)
 		if h.Key != "" {
-			msg = fmt.Sprintf("%s sets %s to %s at line %d", where, h.Key, what(h.Match), h.Line)
+			msg = fmt.Sprintf("%s sets %s to %s on line %d of its value", where, h.Key, what(h.Match), h.Line)
 		}
 		out = append(out, rule.Result{Message: msg + "; store it in a Secret", Path: p})
 	}

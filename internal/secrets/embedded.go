@@ -84,9 +84,10 @@ func keyedCredentials(text string) []fileHit {
 	}
 	offset := 0
 	for _, line := range strings.SplitAfter(text, "\n") {
-		if m := kvLineRE.FindStringSubmatchIndex(line); m != nil && !isComment(line) {
-			if value, at := lineValue(line[m[4]:m[5]]); value != "" {
-				add(lastKey(line[m[2]:m[3]]), value, offset+m[4]+at)
+		body := strings.TrimRight(line, "\r\n")
+		if m := kvLineRE.FindStringSubmatchIndex(body); m != nil && !isComment(body) {
+			if value, at := lineValue(body[m[4]:m[5]]); value != "" {
+				add(lastKey(body[m[2]:m[3]]), value, offset+m[4]+at)
 			}
 		}
 		for _, m := range xmlElemRE.FindAllStringSubmatchIndex(line, -1) {

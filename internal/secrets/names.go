@@ -73,7 +73,7 @@ func IsCredentialName(name string) bool {
 	last := -1
 	for i := range w {
 		switch {
-		case strong[w[i]]:
+		case strong[w[i]] || endsWithStrong(w[i]):
 			last = i
 		case w[i] == "key" && i > 0 && keyQualifiers[w[i-1]]:
 			last = i
@@ -91,6 +91,17 @@ func IsCredentialName(name string) bool {
 	}
 	// A leading "public" or a trailing "public key" names what may be shown.
 	return !has(w, "public")
+}
+
+// endsWithStrong reports a word that glues a prefix to a credential word, as shell
+// variables do: PGPASSWORD, MYSQLPASSWORD, GITHUBTOKEN.
+func endsWithStrong(w string) bool {
+	for _, s := range []string{"password", "passwd", "secret", "token", "apikey"} {
+		if len(w) > len(s) && strings.HasSuffix(w, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // words splits a name into lower-case words at punctuation, digits-to-letters changes

@@ -10,7 +10,8 @@ package workload
 // resources for it (spec.resources, PodLevelResources), or when a LimitRange of type
 // Container in the namespace gives a default. LimitRange defaulting works as the API
 // server's: a written max becomes the default limit when none is written, and the
-// default limit, or else the min, becomes the default request.
+// default limit, or else the min, becomes the default request. A value written as 0
+// counts as none, and no LimitRange default replaces it.
 //
 // Which containers count: regular containers always. Init containers run one at a
 // time before the app, and the scheduler reserves the larger of the biggest init
@@ -68,11 +69,15 @@ func (rc resourceCheck) covers(r *corev1.ResourceRequirements) bool {
 	if r == nil {
 		return false
 	}
-	if ok, _ := rc.set(r.Limits); ok {
-		return true
+	limit, _ := rc.set(r.Limits)
+	if rc.Limit {
+		return limit
 	}
-	ok, _ := rc.set(r.Requests)
-	return !rc.Limit && ok
+	// The API defaults a request to the limit only when no request is written.
+	if request, written := rc.set(r.Requests); written {
+		return request
+	}
+	return limit
 }
 
 // appliesTo says which containers the rule looks at (see the file comment).
@@ -91,27 +96,50 @@ func (rc resourceCheck) check(c *rule.Context, o *inventory.Object, p podspec.Po
 		return nil // pod-level resources bound every container
 	}
 	ns := o.EffectiveNamespace()
-	if rc.limitRangeDefault(c.Inventory, ns) {
-		return nil
-	}
+	defaulted := rc.limitRangeDefault(c.Inventory, ns)
 	var out []rule.Result
 	for _, ct := range p.Containers() {
 		if !rc.appliesTo(ct) || rc.covers(&ct.Resources) {
 			continue
 		}
-		path := fmt.Sprintf("%s.resources.%s.%s", ct.Path, rc.field(), rc.Resource)
-		var msg string
-		if _, written := rc.set(ct.Resources.Limits); written && rc.Limit {
-			msg = fmt.Sprintf("%s sets resources.limits.%s to 0, which is no limit", ct.Describe(), rc.Resource)
-		} else if _, written := rc.set(ct.Resources.Requests); written && !rc.Limit {
-			msg = fmt.Sprintf("%s sets resources.requests.%s to 0", ct.Describe(), rc.Resource)
-		} else {
-			msg = fmt.Sprintf("%s has no %s", ct.Describe(), rc.noun())
+		msg, path := "", fmt.Sprintf("%s.resources.%s.%s", ct.Path, rc.field(), rc.Resource)
+		switch written := rc.writtenZero(&ct.Resources); {
+		case written != "":
+			// A written value, even 0, is never replaced by a LimitRange default.
+			msg, path = fmt.Sprintf("%s sets %s to 0", ct.Describe(), written), ct.Path+"."+written
+			if rc.Limit {
+				msg += ", which is no limit"
+			} else if strings.HasPrefix(written, "resources.limits.") {
+				msg += fmt.Sprintf(", and its %s defaults to that", rc.noun())
+			}
+		case defaulted:
+			continue
+		default:
+			msg = fmt.Sprintf("%s has no %s, and no LimitRange in namespace %q gives a default", ct.Describe(), rc.noun(), ns)
 		}
-		msg += fmt.Sprintf(", and no LimitRange in namespace %q gives a default", ns)
 		out = append(out, rule.Result{Message: msg, Path: path})
 	}
 	return out
+}
+
+// writtenZero names the field that gives the container a value of 0 ("resources.limits.cpu"),
+// or is empty when the container writes nothing for the resource.
+func (rc resourceCheck) writtenZero(r *corev1.ResourceRequirements) string {
+	limitField := "resources.limits." + string(rc.Resource)
+	_, limitWritten := rc.set(r.Limits)
+	if rc.Limit {
+		if limitWritten {
+			return limitField
+		}
+		return ""
+	}
+	if _, written := rc.set(r.Requests); written {
+		return "resources.requests." + string(rc.Resource)
+	}
+	if limitWritten {
+		return limitField // the request defaults to this limit
+	}
+	return ""
 }
 
 // limitRangeDefault reports a LimitRange in the namespace that defaults the resource

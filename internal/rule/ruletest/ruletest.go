@@ -25,6 +25,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
+// Updating reports whether the test run was asked to rewrite golden files (-update).
+func Updating() bool { return *update }
+
 // Now is the fixed clock of rule tests.
 var Now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
