@@ -72,7 +72,7 @@ printf '%-16s %10s %10s %12s\n' "" "wall s" "cpu s" "peak RSS MiB"
 printf '%-16s %10s %10s %12s\n' moat "$(field wall_s "$moat_median")" "$(field cpu_s "$moat_median")" "$(field maxrss_mib "$moat_median")"
 if [[ -n $PEER ]]; then
 	printf '%-16s %10s %10s %12s\n' "$peer_label" "$(field wall_s "$peer_median")" "$(field cpu_s "$peer_median")" "$(field maxrss_mib "$peer_median")"
-	ratio() { awk -v p="$(field "$1" "$peer_median")" -v m="$(field "$1" "$moat_median")" 'BEGIN { if (m > 0) printf "%.2fx", p / m; else print "n/a" }'; }
+	ratio() { awk -v p="$(field "$1" "$peer_median")" -v m="$(field "$1" "$moat_median")" 'BEGIN { if (m > 0) printf "%.3gx", p / m; else print "n/a" }'; }
 	printf '%-16s %10s %10s %12s\n' "$peer_label/moat" "$(ratio wall_s)" "$(ratio cpu_s)" "$(ratio maxrss_mib)"
 fi
 

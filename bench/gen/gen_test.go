@@ -77,7 +77,7 @@ func decodeAll(t *testing.T, data []byte) []runtime.Object {
 }
 
 func TestObjectsAreValidKubernetes(t *testing.T) {
-	const n = 3000
+	const n = 2000
 	objs := decodeAll(t, generate(t, n, 1))
 	if len(objs) != n {
 		t.Fatalf("got %d objects, want %d", len(objs), n)
@@ -173,7 +173,7 @@ func hasVolume(spec corev1.PodSpec, name string) bool {
 // TestMixLooksLikeACluster checks the kinds a benchmark relies on are all there,
 // in a plausible order of abundance, with both insecure and hardened settings.
 func TestMixLooksLikeACluster(t *testing.T) {
-	objs := decodeAll(t, generate(t, 5000, 3))
+	objs := decodeAll(t, generate(t, 3000, 3))
 	kinds := map[string]int{}
 	var privileged, latest, hostPath, digest, readOnlyRoot int
 	for _, o := range objs {
@@ -214,7 +214,7 @@ func TestMixLooksLikeACluster(t *testing.T) {
 	for _, k := range []string{"Namespace", "Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job", "Service", "Ingress",
 		"ConfigMap", "Secret", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "NetworkPolicy"} {
 		if kinds[k] == 0 {
-			t.Errorf("no %s in 5000 objects", k)
+			t.Errorf("no %s in 3000 objects", k)
 		}
 	}
 	if kinds["Deployment"] <= kinds["StatefulSet"] || kinds["StatefulSet"] <= kinds["DaemonSet"] || kinds["ConfigMap"] <= kinds["Namespace"] {
@@ -223,7 +223,7 @@ func TestMixLooksLikeACluster(t *testing.T) {
 	for what, n := range map[string]int{"privileged containers": privileged, "latest tags": latest, "hostPath volumes": hostPath,
 		"digest-pinned images": digest, "read-only root filesystems": readOnlyRoot} {
 		if n == 0 {
-			t.Errorf("no %s in 5000 objects", what)
+			t.Errorf("no %s in 3000 objects", what)
 		}
 	}
 }

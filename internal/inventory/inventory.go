@@ -15,6 +15,9 @@ type Inventory struct {
 	// Warnings are problems that did not stop anything but lost coverage (e.g. a kind
 	// the scanner may not list in a cluster).
 	Warnings []string
+	// Partial is set when whole kinds could not be read (a cluster scan whose credentials
+	// may not list them); Warnings say which. A partial scan exits with code 2.
+	Partial bool
 
 	byKind map[string][]*Object
 	byNS   map[string][]*Object

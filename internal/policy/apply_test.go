@@ -57,18 +57,9 @@ func suppression(f finding.Finding) string {
 	return f.Suppressed.Kind + ": " + f.Suppressed.Reason
 }
 
-func parseConfig(t *testing.T, body string) *Config {
-	t.Helper()
-	cfg, err := Parse([]byte(body), ".moat.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
 func TestApplySuppression(t *testing.T) {
 	inv := loadObjects(t)
-	cfg := parseConfig(t, `exceptions:
+	cfg := parseTestConfig(t, `exceptions:
 - rules: ["demo/run-as-*"]
   namespaces: ["shop"]
   kinds: ["pod"]
@@ -145,7 +136,7 @@ func TestApplySuppression(t *testing.T) {
 // the object cannot silence the finding about itself.
 func TestApplyConfigFindings(t *testing.T) {
 	inv := loadObjects(t)
-	cfg := parseConfig(t, `exceptions:
+	cfg := parseTestConfig(t, `exceptions:
 - rules: [config/ignore-without-reason]
   reason: legacy manifests keep their annotations until the cleanup
 `)
@@ -177,7 +168,7 @@ func TestApplyWithoutConfig(t *testing.T) {
 // The expiry boundary: an exception is active up to the last instant of its day.
 func TestApplyExpiryBoundary(t *testing.T) {
 	inv := loadObjects(t)
-	cfg := parseConfig(t, `exceptions:
+	cfg := parseTestConfig(t, `exceptions:
 - rules: ["demo/cluster-admin"]
   reason: until the end of May
   expires: 2026-05-31

@@ -409,3 +409,11 @@ func oneOf(known []string) string {
 	}
 	return "one of " + strings.Join(known, ", ")
 }
+
+// WarningList returns the config's warnings; none for a nil Config.
+func (c *Config) WarningList() []string {
+	if c == nil {
+		return nil
+	}
+	return c.Warnings
+}

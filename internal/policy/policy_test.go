@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moat-dev/moat/internal/rule"
 )
 
 // Every bad config under testdata/config/invalid gives exactly these errors, each
@@ -99,15 +101,38 @@ func TestLoadValid(t *testing.T) {
 	if e2 := cfg.Exceptions[2]; e2.Reason != "legacy manifests keep their old annotations until the Q3 cleanup" || !e2.Expires.IsZero() {
 		t.Errorf("exception 2: %+v", e2)
 	}
-	// The rbac and netpol rules are not linked into this test binary: their patterns
-	// match no registered rule and are warned of, with file and line.
+	// e2e_test.go links the rbac and netpol rules into this test binary: every pattern
+	// matches a rule, so there is nothing to warn of.
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings: %q", cfg.Warnings)
+	}
+}
+
+// A rule pattern that matches no registered rule is a warning naming file and line.
+func TestUnknownRuleWarnings(t *testing.T) {
+	cfg := parseTestConfig(t, `exceptions:
+- rules: ["demo/host-pid", "demo/host-pdi"]
+  reason: one typo
+- rules: ["demo/*", "other/*"]
+  reason: one domain that does not exist
+`)
+	rules := []*rule.Rule{{Meta: rule.Meta{ID: "demo/host-pid"}}, {Meta: rule.Meta{ID: "demo/host-network"}}}
 	want := []string{
-		path + `:3: exceptions[0].rules[0]: "rbac/cluster-admin-binding" matches no rule (see moat rules)`,
-		path + `:9: exceptions[1].rules[0]: "netpol/namespace-without-policy" matches no rule (see moat rules)`,
+		`.moat.yaml:2: exceptions[0].rules[1]: "demo/host-pdi" matches no rule (see moat rules)`,
+		`.moat.yaml:4: exceptions[1].rules[1]: "other/*" matches no rule (see moat rules)`,
 	}
-	if got := strings.Join(cfg.Warnings, "\n"); got != strings.Join(want, "\n") {
-		t.Errorf("warnings:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	if got := unknownRules(cfg, rules); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+func parseTestConfig(t *testing.T, body string) *Config {
+	t.Helper()
+	cfg, err := Parse([]byte(body), ".moat.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 func TestLoadValidSmall(t *testing.T) {

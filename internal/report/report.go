@@ -23,6 +23,8 @@ type Report struct {
 	Errors []string
 	// Warnings are lost coverage and similar notes.
 	Warnings []string
+	// Partial says that whole kinds could not be read: the findings are incomplete.
+	Partial bool
 	// Rules are the rules that ran, for renderers that describe them (SARIF).
 	Rules []*rule.Rule
 	// ToolVersion is Moat's version.

@@ -134,8 +134,8 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
-	PhysicalLocation *sarifPhysical   `json:"physicalLocation,omitempty"`
-	LogicalLocations []sarifLogical   `json:"logicalLocations"`
+	PhysicalLocation *sarifPhysical    `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogical    `json:"logicalLocations"`
 	Properties       *sarifLocProperty `json:"properties,omitempty"`
 }
 

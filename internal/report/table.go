@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -20,7 +22,7 @@ const DefaultWidth = 100
 //	  CRITICAL  pod/privileged-container  line 27
 //	            container "app" sets securityContext.privileged=true
 //
-//	9 objects scanned: 1 finding (1 critical, 0 high, 0 medium, 0 low, 0 info), 0 suppressed, 1 input error
+//	9 objects scanned: 1 finding (1 critical), 1 input error
 //
 // Input errors and warnings come first. Findings are grouped by resource (and file), the
 // most severe resource first, the file named once in the group's heading; each finding
@@ -88,7 +90,7 @@ func (t *Table) Render(w io.Writer, r *Report) error {
 	for _, g := range groupFindings(r.Findings) {
 		t.writeGroup(&b, g, width)
 	}
-	t.writeSummary(&b, r.Summary)
+	t.writeSummary(&b, r.Summary, width)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -106,7 +108,8 @@ func (t *Table) writeNote(b *strings.Builder, label, plainLabel, text string, wi
 }
 
 // groupFindings groups findings by resource and file, in the order each group first
-// appears: findings are sorted most severe first, so the worst resources lead.
+// appears: findings are sorted most severe first, so the worst resources lead. Groups
+// whose findings are all suppressed follow the others, so that what needs work comes first.
 func groupFindings(fs []finding.Finding) []*tableGroup {
 	type key struct {
 		res  finding.Resource
@@ -127,23 +130,47 @@ func groupFindings(fs []finding.Finding) []*tableGroup {
 		}
 		g.findings = append(g.findings, f)
 	}
+	open := func(g *tableGroup) bool {
+		return slices.ContainsFunc(g.findings, func(f finding.Finding) bool { return f.Suppressed == nil })
+	}
+	slices.SortStableFunc(groups, func(a, b *tableGroup) int {
+		switch oa, ob := open(a), open(b); {
+		case oa && !ob:
+			return -1
+		case ob && !oa:
+			return 1
+		}
+		return 0
+	})
 	return groups
 }
 
 func (t *Table) writeGroup(b *strings.Builder, g *tableGroup, width int) {
-	head := t.paint(ansiBold, g.res.String())
+	// The heading is the resource, then its file and origin (helm:CHART, kustomize:DIR) on
+	// the same line while they fit, each on a line of its own when they do not.
+	b.WriteString(t.paint(ansiBold, g.res.String()))
+	col := utf8.RuneCountInString(g.res.String())
 	if s := g.source; s != nil && s.File != "" {
-		where := s.File
+		parts := []string{s.File}
 		if s.Origin != "" {
-			where += " (" + s.Origin + ")"
+			parts = append(parts, "("+s.Origin+")")
 		}
-		if utf8.RuneCountInString(g.res.String())+2+utf8.RuneCountInString(where) > width {
-			head += "\n  " + t.paint(ansiDim, where)
-		} else {
-			head += "  " + t.paint(ansiDim, where)
+		for i, p := range parts {
+			sep := "  "
+			if i > 0 {
+				sep = " "
+			}
+			if n := utf8.RuneCountInString(p); col+len(sep)+n > width {
+				b.WriteString("\n  ")
+				col = 2 + n
+			} else {
+				b.WriteString(sep)
+				col += len(sep) + n
+			}
+			b.WriteString(t.paint(ansiDim, p))
 		}
 	}
-	b.WriteString(head + "\n")
+	b.WriteByte('\n')
 	for _, f := range g.findings {
 		t.writeFinding(b, f, width)
 	}
@@ -179,19 +206,66 @@ func (t *Table) writeFinding(b *strings.Builder, f finding.Finding, width int) {
 	}
 }
 
-func (t *Table) writeSummary(b *strings.Builder, s finding.Summary) {
-	parts := make([]string, 0, len(finding.Severities))
-	for _, sev := range finding.Severities {
-		n := s.BySeverity[sev]
-		text := fmt.Sprintf("%d %s", n, sev)
-		if n > 0 {
-			text = t.paint(severityColor[sev], text)
-		}
-		parts = append(parts, text)
+// writeSummary writes the closing counts: objects, findings by severity (those that
+// occur), suppressed findings and input errors (when there are any):
+//
+//	14 objects scanned: 5 findings (1 critical, 1 high, 2 medium, 1 low), 3 suppressed, 1 input error
+//
+// A line too wide is wrapped between its parts.
+func (t *Table) writeSummary(b *strings.Builder, s finding.Summary, width int) {
+	// A part is plain text for measuring and the same text as printed; sep follows it.
+	type part struct{ plain, printed, sep string }
+	parts := []part{{plural(s.Objects, "object") + " scanned:", "", " "}}
+	add := func(plain, printed string) {
+		parts[len(parts)-1].sep = ", "
+		parts = append(parts, part{plain, printed, ""})
 	}
-	fmt.Fprintf(b, "%s scanned: %s (%s), %d suppressed, %s\n",
-		plural(s.Objects, "object"), plural(s.Findings, "finding"), strings.Join(parts, ", "),
-		s.Suppressed, plural(s.Errors, "input error"))
+	if s.Findings == 0 {
+		parts = append(parts, part{"no findings", "", ""})
+	} else {
+		parts = append(parts, part{plural(s.Findings, "finding"), "", ""})
+		open := " ("
+		for _, sev := range finding.Severities {
+			if n := s.BySeverity[sev]; n > 0 {
+				text := fmt.Sprintf("%d %s", n, sev)
+				if open != "" {
+					parts[len(parts)-1].sep = open
+					parts = append(parts, part{text, t.paint(severityColor[sev], text), ""})
+					open = ""
+				} else {
+					add(text, t.paint(severityColor[sev], text))
+				}
+			}
+		}
+		if open == "" {
+			last := &parts[len(parts)-1]
+			last.plain, last.printed = last.plain+")", cmp.Or(last.printed, last.plain)+")"
+		}
+	}
+	if s.Suppressed > 0 {
+		add(fmt.Sprintf("%d suppressed", s.Suppressed), "")
+	}
+	if s.Errors > 0 {
+		text := plural(s.Errors, "input error")
+		add(text, t.paint(ansiRed, text))
+	}
+	col := 0
+	for i, p := range parts {
+		n := utf8.RuneCountInString(p.plain)
+		if i > 0 {
+			sep := parts[i-1].sep
+			if col+len(sep)+n > width {
+				b.WriteString(strings.TrimRight(sep, " ") + "\n  ")
+				col = 2
+			} else {
+				b.WriteString(sep)
+				col += len(sep)
+			}
+		}
+		b.WriteString(cmp.Or(p.printed, p.plain))
+		col += n
+	}
+	b.WriteByte('\n')
 }
 
 func plural(n int, noun string) string {

@@ -59,24 +59,39 @@ func TestTableLayout(t *testing.T) {
 		if !head.MatchString(out) {
 			t.Errorf("no line for %s %s", f.Severity, f.RuleID)
 		}
-		if f.Source != nil && f.Source.Line > 0 && !strings.Contains(out, f.RuleID+"  line "+itoa(f.Source.Line)) {
+		if f.Source != nil && f.Source.Line > 0 && !strings.Contains(out, f.RuleID+"  line "+strconv.Itoa(f.Source.Line)) {
 			t.Errorf("%s: line %d not shown", f.RuleID, f.Source.Line)
 		}
 	}
 	// A long message wraps under the rule, and no word is lost.
-	if !strings.Contains(out, "\n            container \"app\" does not set securityContext.runAsNonRoot=true and neither does the\n            pod,") {
-		t.Errorf("long message not wrapped at the message column:\n%s", out)
+	for _, f := range rep.Findings {
+		if utf8.RuneCountInString(f.Message) <= DefaultWidth-messageIndent {
+			continue
+		}
+		// A long message wraps under the rule, and no word is lost.
+		var msg []string
+		for i, l := range lines {
+			if strings.HasSuffix(l, f.RuleID+"  line "+strconv.Itoa(f.Source.Line)) {
+				for _, m := range lines[i+1:] {
+					if !strings.HasPrefix(m, strings.Repeat(" ", messageIndent)) {
+						break
+					}
+					msg = append(msg, strings.TrimSpace(m))
+				}
+			}
+		}
+		if len(msg) < 2 || strings.Join(msg, " ") != f.Message {
+			t.Errorf("message of %s not wrapped under its rule: %q", f.RuleID, msg)
+		}
 	}
 	if !strings.Contains(out, "suppressed by annotation: node agent reads host metrics; reviewed by platform team") {
 		t.Error("suppression reason missing")
 	}
 	last := lines[len(lines)-1]
-	if last != "14 objects scanned: 5 findings (1 critical, 1 high, 2 medium, 1 low, 0 info), 3 suppressed, 1 input error" {
+	if last != "14 objects scanned: 5 findings (1 critical, 1 high, 2 medium, 1 low), 3 suppressed, 1 input error" {
 		t.Errorf("summary line %q", last)
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestWrap(t *testing.T) {
 	for _, tc := range []struct {
@@ -103,7 +118,63 @@ func TestWrap(t *testing.T) {
 
 func TestTableNoFindings(t *testing.T) {
 	out := string(render(t, &Table{}, &Report{Summary: finding.Summarize(3, nil, 0)}))
-	if out != "3 objects scanned: 0 findings (0 critical, 0 high, 0 medium, 0 low, 0 info), 0 suppressed, 0 input errors\n" {
+	if out != "3 objects scanned: no findings\n" {
 		t.Errorf("table of a clean scan: %q", out)
+	}
+}
+
+func TestTableSummary(t *testing.T) {
+	sum := func(objects int, bySev map[finding.Severity]int, suppressed, errors int) finding.Summary {
+		s := finding.Summary{Objects: objects, BySeverity: bySev, Suppressed: suppressed, Errors: errors}
+		for _, n := range bySev {
+			s.Findings += n
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name  string
+		s     finding.Summary
+		width int
+		want  string
+	}{
+		{"one object, one finding", sum(1, map[finding.Severity]int{finding.Low: 1}, 0, 0), 100,
+			"1 object scanned: 1 finding (1 low)\n"},
+		{"suppressed findings only", sum(2, nil, 2, 0), 100,
+			"2 objects scanned: no findings, 2 suppressed\n"},
+		{"input errors and nothing else", sum(0, nil, 0, 2), 100,
+			"0 objects scanned: no findings, 2 input errors\n"},
+		{"every severity, wrapped between parts", sum(1200, map[finding.Severity]int{
+			finding.Critical: 12, finding.High: 300, finding.Medium: 410, finding.Low: 377, finding.Info: 18}, 41, 3), 80,
+			"1200 objects scanned: 1117 findings (12 critical, 300 high, 410 medium, 377 low,\n  18 info), 41 suppressed, 3 input errors\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			(&Table{}).writeSummary(&b, tc.s, tc.width)
+			if b.String() != tc.want {
+				t.Errorf("got %q\nwant %q", b.String(), tc.want)
+			}
+		})
+	}
+}
+
+// A heading too wide for one line puts the file, then the origin, on lines of their own.
+func TestTableLongHeading(t *testing.T) {
+	f := fixture().Findings[0]
+	f.Resource = finding.Resource{APIVersion: "batch/v1", Kind: "CronJob", Namespace: "shop", Name: "postgres-backup"}
+	f.Source = &finding.Source{File: "examples/shop/kustomize/base/postgres-backup.yaml", Line: 7,
+		Origin: "kustomize:examples/shop/kustomize/overlays/production"}
+	f.Suppressed = nil
+	rep := &Report{Findings: []finding.Finding{f}, Summary: finding.Summarize(1, []finding.Finding{f}, 0)}
+	out := string(render(t, &Table{}, rep))
+	want := "CronJob/shop/postgres-backup  examples/shop/kustomize/base/postgres-backup.yaml\n" +
+		"  (kustomize:examples/shop/kustomize/overlays/production)\n"
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("heading:\n%s\nwant:\n%s", out, want)
+	}
+	out = string(render(t, &Table{Width: 60}, rep))
+	want = "CronJob/shop/postgres-backup\n  examples/shop/kustomize/base/postgres-backup.yaml\n" +
+		"  (kustomize:examples/shop/kustomize/overlays/production)\n"
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("heading at 60 columns:\n%s\nwant:\n%s", out, want)
 	}
 }

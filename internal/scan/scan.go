@@ -3,6 +3,7 @@
 package scan
 
 import (
+	"slices"
 	"time"
 
 	"github.com/moat-dev/moat/internal/engine"
@@ -28,10 +29,9 @@ func Run(inv *inventory.Inventory, opt Options) *report.Report {
 	}
 	rules := rule.All()
 	fs := engine.Run(inv, rules, opt.Rule)
-	if opt.Config != nil {
-		fs = opt.Config.Apply(fs, inv, opt.Rule.Now)
-		finding.Sort(fs)
-	}
+	// A nil Config still applies the inline ignore annotations.
+	fs = opt.Config.Apply(fs, inv, opt.Rule.Now)
+	finding.Sort(fs)
 	errs := make([]string, len(inv.Errors))
 	for i, e := range inv.Errors {
 		errs[i] = e.Error()
@@ -39,9 +39,11 @@ func Run(inv *inventory.Inventory, opt Options) *report.Report {
 	r := &report.Report{
 		Summary:     finding.Summarize(len(inv.Objects), fs, len(inv.Errors)),
 		Errors:      errs,
-		Warnings:    inv.Warnings,
+		Warnings:    append(slices.Clip(inv.Warnings), opt.Config.WarningList()...),
+		Partial:     inv.Partial,
 		Rules:       rules,
 		ToolVersion: opt.ToolVersion,
+		Time:        opt.Rule.Now,
 	}
 	for _, f := range fs {
 		if f.Suppressed == nil || opt.ShowSuppressed {
@@ -58,10 +60,10 @@ const (
 	ExitError    = 2
 )
 
-// ExitCode is 2 when any input could not be read, else 1 when an unsuppressed finding is at
-// or above failOn, else 0.
+// ExitCode is 2 when any input could not be read or the scan was partial (whole kinds
+// unreadable), else 1 when an unsuppressed finding is at or above failOn, else 0.
 func ExitCode(r *report.Report, failOn finding.Severity) int {
-	if len(r.Errors) > 0 {
+	if len(r.Errors) > 0 || r.Partial {
 		return ExitError
 	}
 	for _, f := range r.Findings {

@@ -1,0 +1,15 @@
+package exposure
+
+// Framework references shared by the rules of this package: sections of the NSA/CISA
+// Kubernetes Hardening Guide and MITRE ATT&CK techniques.
+const (
+	nsaNetworkSeparation = "network-separation"
+	nsaEncryption        = "network-separation/encryption"
+	nsaPodSecurity       = "pod-security/pod-security-enforcement"
+	nsaUpgrading         = "upgrading"
+
+	mitrePublicFacing = "T1190" // Exploit Public-Facing Application
+	mitreAiTM         = "T1557" // Adversary-in-the-Middle
+	mitreSniffing     = "T1040" // Network Sniffing
+	mitreEscape       = "T1611" // Escape to Host
+)

@@ -1,0 +1,143 @@
+// Rule ingress/tls-missing: every host an Ingress serves should be covered by its TLS
+// section. Reported are an Ingress with no spec.tls at all (its rules and default
+// backend are served over plain HTTP), and each rule host that no spec.tls[].hosts entry
+// names, exactly or through a wildcard ("*.example.com" covers one label). A TLS entry
+// without hosts, which uses the controller's default certificate, covers every host.
+// Ingresses whose TLS is terminated by the cloud load balancer through a certificate
+// annotation (AWS ALB certificate-arn, GKE pre-shared or managed certificates, Azure
+// Application Gateway) are not reported. networking.k8s.io/v1 Ingresses and the legacy
+// networking.k8s.io/v1beta1 and extensions/v1beta1 ones, which the loader decodes into
+// their own typed structs, and unknown versions read as unstructured, are all checked:
+// the fields involved (spec.tls[].hosts, spec.rules[].host) are the same in each.
+package exposure
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+func init() {
+	rule.Register(&rule.Rule{
+		Meta: rule.Meta{
+			ID:       "ingress/tls-missing",
+			Title:    "Ingress serves hosts without TLS",
+			Severity: finding.Medium,
+			Description: `An Ingress serves hosts that its spec.tls does not cover, or has no spec.tls at all, so
+requests, cookies and credentials travel in clear text between clients and the ingress
+controller and can be read or changed on the way. Hosts are matched against
+spec.tls[].hosts, wildcards included; a TLS entry without hosts (the controller's
+default certificate) covers every host, and certificates attached by a cloud annotation
+(alb.ingress.kubernetes.io/certificate-arn, ingress.gcp.kubernetes.io/pre-shared-cert,
+networking.gke.io/managed-certificates, appgw.ingress.kubernetes.io/appgw-ssl-certificate)
+count as TLS. NSA/CISA Kubernetes Hardening Guide, network separation and hardening
+(encrypt traffic in transit); MITRE ATT&CK T1040 (Network Sniffing).`,
+			Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret (for example issued by cert-manager), and have the controller redirect HTTP to HTTPS.",
+			Frameworks:  finding.Frameworks{NSA: nsaEncryption, MITRE: mitreSniffing},
+			Kinds:       []string{"Ingress"},
+		},
+		Object: checkIngressTLS,
+	})
+}
+
+// cloudCertificate are annotations that attach a certificate at the cloud load balancer.
+var cloudCertificate = []string{
+	"alb.ingress.kubernetes.io/certificate-arn",
+	"ingress.gcp.kubernetes.io/pre-shared-cert",
+	"networking.gke.io/managed-certificates",
+	"appgw.ingress.kubernetes.io/appgw-ssl-certificate",
+}
+
+// ingressShape is what the rule reads of an Ingress of any version.
+type ingressShape struct {
+	Spec struct {
+		TLS []struct {
+			Hosts []string `json:"hosts"`
+		} `json:"tls"`
+		Rules []struct {
+			Host string `json:"host"`
+		} `json:"rules"`
+		DefaultBackend json.RawMessage `json:"defaultBackend"`
+		Backend        json.RawMessage `json:"backend"` // v1beta1
+	} `json:"spec"`
+}
+
+func ingressOf(o *inventory.Object) (ingressShape, bool) {
+	var in ingressShape
+	if o.Kind() != "Ingress" || (o.GVK.Group != "networking.k8s.io" && o.GVK.Group != "extensions") {
+		return in, false
+	}
+	b, err := json.Marshal(o.Obj)
+	if err != nil || json.Unmarshal(b, &in) != nil {
+		return in, false
+	}
+	return in, true
+}
+
+func checkIngressTLS(_ *rule.Context, o *inventory.Object) []rule.Result {
+	in, ok := ingressOf(o)
+	if !ok {
+		return nil
+	}
+	anns := o.Meta.GetAnnotations()
+	for _, a := range cloudCertificate {
+		if strings.TrimSpace(anns[a]) != "" {
+			return nil
+		}
+	}
+	if len(in.Spec.TLS) == 0 {
+		var hosts []string
+		for _, r := range in.Spec.Rules {
+			if r.Host != "" {
+				hosts = append(hosts, r.Host)
+			}
+		}
+		switch {
+		case len(hosts) > 0:
+			return []rule.Result{{Message: fmt.Sprintf("Ingress has no spec.tls: hosts %s are served over plain HTTP", strings.Join(hosts, ", ")), Path: "spec.rules"}}
+		case len(in.Spec.Rules) > 0 || len(in.Spec.DefaultBackend) > 0 || len(in.Spec.Backend) > 0:
+			return []rule.Result{{Message: "Ingress has no spec.tls: it serves every host over plain HTTP", Path: "spec"}}
+		}
+		return nil
+	}
+	var covered []string
+	for _, t := range in.Spec.TLS {
+		if len(t.Hosts) == 0 {
+			return nil // the controller's default certificate serves every host
+		}
+		covered = append(covered, t.Hosts...)
+	}
+	var out []rule.Result
+	for i, r := range in.Spec.Rules {
+		if r.Host == "" || coveredBy(r.Host, covered) {
+			continue
+		}
+		out = append(out, rule.Result{
+			Message: fmt.Sprintf("host %s is not in spec.tls hosts (%s): it is served over plain HTTP", r.Host, strings.Join(covered, ", ")),
+			Path:    fmt.Sprintf("spec.rules[%d].host", i),
+		})
+	}
+	return out
+}
+
+// coveredBy reports a host named by a TLS host exactly or by a wildcard that stands for
+// its first label.
+func coveredBy(host string, tls []string) bool {
+	host = strings.ToLower(host)
+	for _, t := range tls {
+		t = strings.ToLower(t)
+		if t == host {
+			return true
+		}
+		if rest, ok := strings.CutPrefix(t, "*."); ok {
+			if i := strings.IndexByte(host, '.'); i > 0 && host[i+1:] == rest && !strings.HasPrefix(host, "*.") {
+				return true
+			}
+		}
+	}
+	return false
+}
