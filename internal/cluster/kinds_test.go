@@ -98,7 +98,7 @@ func TestRBACManifestMatchesKinds(t *testing.T) {
 		t.Fatalf("deploy/rbac.yaml holds %d ClusterRoles, want 1", len(roles))
 	}
 	role := roles[0].Obj.(*rbacv1.ClusterRole)
-	granted := sets.New[schema.GroupResource]()
+	granted := sets.New[string]()
 	for i, r := range role.Rules {
 		if !slices.Equal(r.Verbs, []string{"list"}) {
 			t.Errorf("rules[%d] grants verbs %q, want only \"list\"", i, r.Verbs)
@@ -108,7 +108,7 @@ func TestRBACManifestMatchesKinds(t *testing.T) {
 		}
 		for _, g := range r.APIGroups {
 			for _, res := range r.Resources {
-				gr := schema.GroupResource{Group: g, Resource: res}
+				gr := schema.GroupResource{Group: g, Resource: res}.String()
 				if granted.Has(gr) {
 					t.Errorf("%s is granted twice", gr)
 				}
@@ -116,9 +116,9 @@ func TestRBACManifestMatchesKinds(t *testing.T) {
 			}
 		}
 	}
-	needed := sets.New[schema.GroupResource]()
+	needed := sets.New[string]()
 	for _, k := range Kinds() {
-		needed.Insert(k.GVR().GroupResource())
+		needed.Insert(k.GVR().GroupResource().String())
 	}
 	for _, gr := range sets.List(needed.Difference(granted)) {
 		t.Errorf("the ClusterRole does not grant list on %s, which the scan lists", gr)

@@ -459,6 +459,7 @@ func (c *fastConv) blockScalar(rest []byte, indent int) bool {
 		first++
 	}
 	var body [][]byte
+	lastEnd := -1 // end of the last content line
 	if first < len(c.lines) && c.lines[first].indent > indent {
 		ci := c.lines[first].indent
 		for c.pos < len(c.lines) {
@@ -475,6 +476,7 @@ func (c *fastConv) blockScalar(rest []byte, indent int) bool {
 				break
 			}
 			body = append(body, c.src[l.start+ci:l.end])
+			lastEnd = l.end
 			c.pos++
 		}
 	} else {
@@ -510,7 +512,8 @@ func (c *fastConv) blockScalar(rest []byte, indent int) bool {
 			breaks, started = 0, true
 		}
 	}
-	if !strip && len(body) > 0 {
+	// Clip keeps the line break of the last content line, when it has one.
+	if !strip && len(body) > 0 && lastEnd < len(c.src) {
 		text = append(text, '\n')
 	}
 	c.out = appendString(c.out, text)

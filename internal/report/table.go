@@ -25,9 +25,9 @@ const DefaultWidth = 100
 //	9 objects scanned: 1 finding (1 critical), 1 input error
 //
 // Input errors and warnings come first. Findings are grouped by resource (and file), the
-// most severe resource first, the file named once in the group's heading; each finding
-// gives severity, rule ID and line, then its message wrapped to the width. A summary line
-// closes the table.
+// most severe resource first and resources whose findings are all suppressed last, the
+// file named once in the group's heading; each finding gives severity, rule ID and line,
+// then its message wrapped to the width. A summary line closes the table.
 type Table struct {
 	// Color turns on ANSI colours; the command sets it only for a terminal without NO_COLOR.
 	Color bool
