@@ -115,7 +115,9 @@ func (g *generator) imageRef(f family, p posture) string {
 func quantity(s string) resource.Quantity { return resource.MustParse(s) }
 
 func (g *generator) resources(p posture) corev1.ResourceRequirements {
-	cpu := pick(g, []string{"50m", "100m", "200m", "250m", "500m", "1"})
+	cpus := []string{"50m", "100m", "200m", "250m", "500m", "1"}
+	i := g.rnd.IntN(len(cpus))
+	cpu := cpus[i]
 	mem := pick(g, []string{"64Mi", "128Mi", "256Mi", "512Mi", "1Gi", "2Gi"})
 	req := corev1.ResourceList{corev1.ResourceCPU: quantity(cpu), corev1.ResourceMemory: quantity(mem)}
 	switch p {
@@ -131,8 +133,12 @@ func (g *generator) resources(p posture) corev1.ResourceRequirements {
 		}
 		return r
 	default:
-		lim := corev1.ResourceList{corev1.ResourceCPU: quantity(cpu), corev1.ResourceMemory: quantity(mem)}
-		lim[corev1.ResourceCPU] = quantity(pick(g, []string{"500m", "1", "2"}))
+		// A CPU limit of one to four times the request, never below it.
+		limCPU := cpus[min(i+g.between(0, 2), len(cpus)-1)]
+		if g.chance(0.3) {
+			limCPU = "2"
+		}
+		lim := corev1.ResourceList{corev1.ResourceCPU: quantity(limCPU), corev1.ResourceMemory: quantity(mem)}
 		return corev1.ResourceRequirements{Requests: req, Limits: lim}
 	}
 }

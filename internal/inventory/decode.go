@@ -219,7 +219,7 @@ func decodeDocument(doc document, file string, text textFunc) ([]*Object, []erro
 	if tm == nil {
 		// Not a plain mapping, or a List: let encoding/json say what it is.
 		tm = &typeMeta{}
-		if err := json.Unmarshal(js, tm); err != nil {
+		if err := readTypeMeta(js, tm); err != nil {
 			return nil, []error{&Error{file, doc.line, notAnObject(js, err)}}
 		}
 	}
@@ -247,6 +247,12 @@ func decodeDocument(doc document, file string, text textFunc) ([]*Object, []erro
 	return []*Object{o}, nil
 }
 
+// readTypeMeta reads apiVersion, kind and items with the case-sensitive decoder
+// Kubernetes uses: "Kind" is not "kind".
+func readTypeMeta(js []byte, tm *typeMeta) error {
+	return kjson.UnmarshalCaseSensitivePreserveInts(js, tm)
+}
+
 // notAnObject says what a document that is not a mapping is instead.
 func notAnObject(js []byte, err error) error {
 	switch {
@@ -270,7 +276,7 @@ func DecodeJSON(js []byte, src *finding.Source) (*Object, error) { return decode
 func decodeObject(js []byte, tm *typeMeta, src *finding.Source) (*Object, error) {
 	if tm == nil {
 		tm = &typeMeta{}
-		if err := json.Unmarshal(js, tm); err != nil {
+		if err := readTypeMeta(js, tm); err != nil {
 			return nil, notAnObject(js, err)
 		}
 	}

@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -119,7 +118,7 @@ func decodesToNothing(doc []byte) bool {
 		return true
 	}
 	var tm typeMeta
-	return json.Unmarshal(js, &tm) == nil && isList(&tm) && len(tm.Items) == 0
+	return readTypeMeta(js, &tm) == nil && isList(&tm) && len(tm.Items) == 0
 }
 
 // FuzzSplitDocuments: the documents are the input's own bytes at the offsets and

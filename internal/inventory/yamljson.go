@@ -51,17 +51,26 @@ func fastYAML(data []byte) (js []byte, tm *typeMeta, ok bool) {
 		return nil, nil, false
 	}
 	bp := jsonPool.Get().(*[]byte)
-	c := &fastConv{src: data, out: (*bp)[:0], tm: &typeMeta{}}
+	c := convPool.Get().(*fastConv)
+	*c = fastConv{src: data, out: (*bp)[:0], tm: &typeMeta{}, lines: c.lines[:0], keys: c.keys[:0]}
+	defer func() {
+		c.src, c.out, c.tm = nil, nil, nil
+		convPool.Put(c)
+	}()
 	c.splitLines()
 	if !c.document() {
 		putJSON(c.out)
 		return nil, nil, false
 	}
 	if c.notMeta {
-		c.tm = nil
+		return c.out, nil, true
 	}
 	return c.out, c.tm, true
 }
+
+// convPool keeps converters, whose line and key tables are reused from one document
+// to the next.
+var convPool = sync.Pool{New: func() any { return &fastConv{} }}
 
 // plainText reports input without what the fast path does not handle: invalid UTF-8,
 // tabs, carriage returns, control characters and the Unicode line breaks and BOM
@@ -107,6 +116,9 @@ type span struct{ a, b int }
 
 func (c *fastConv) splitLines() {
 	src := c.src
+	if n := bytes.Count(src, []byte("\n")) + 1; cap(c.lines) < n {
+		c.lines = make([]fline, 0, n)
+	}
 	for start := 0; start < len(src); {
 		end := bytes.IndexByte(src[start:], '\n')
 		if end < 0 {

@@ -6,4 +6,6 @@ import (
 	"github.com/moat-dev/moat/internal/rule/ruletest"
 )
 
-func TestCredentialInAnnotation(t *testing.T) { ruletest.Fixtures(t, "secret/credential-in-annotation") }
+func TestCredentialInAnnotation(t *testing.T) {
+	ruletest.Fixtures(t, "secret/credential-in-annotation")
+}

@@ -15,27 +15,27 @@ import (
 type Kind string
 
 const (
-	AWSAccessKeyID   Kind = "AWS access key ID"
-	AWSSecretKey     Kind = "AWS secret access key"
-	PrivateKey       Kind = "private key"
-	GitHubToken      Kind = "GitHub token"
-	GitLabToken      Kind = "GitLab personal access token"
-	SlackToken       Kind = "Slack token"
-	SlackWebhook     Kind = "Slack webhook URL"
-	StripeKey        Kind = "Stripe live secret key"
-	GoogleAPIKey     Kind = "Google API key"
-	JWT              Kind = "JSON Web Token"
-	URLPassword      Kind = "password in a URL"
-	ConnPassword     Kind = "password in a connection string"
-	AuthHeader       Kind = "HTTP Authorization credential"
-	HighEntropy      Kind = "high-entropy string"
-	NamedCredential  Kind = "literal credential"
-	maxScannedLength      = 1 << 20 // longer texts are scanned up to this many bytes
+	AWSAccessKeyID Kind = "AWS access key ID"
+	AWSSecretKey   Kind = "AWS secret access key"
+	PrivateKey     Kind = "private key"
+	GitHubToken    Kind = "GitHub token"
+	GitLabToken    Kind = "GitLab personal access token"
+	SlackToken     Kind = "Slack token"
+	SlackWebhook   Kind = "Slack webhook URL"
+	StripeKey      Kind = "Stripe live secret key"
+	GoogleAPIKey   Kind = "Google API key"
+	JWT            Kind = "JSON Web Token"
+	URLPassword    Kind = "password in a URL"
+	ConnPassword   Kind = "password in a connection string"
+	AuthHeader     Kind = "HTTP Authorization credential"
+	// HighEntropy is a guess from randomness alone.
+	HighEntropy Kind = "high-entropy string"
+	// NamedCredential is a literal held under a credential-like name (see Check).
+	NamedCredential Kind = "literal credential"
 )
 
-// Certain reports whether a kind is recognised by its format (a token prefix, a PEM
-// header, a URL with a password) rather than guessed from its name or randomness.
-func (k Kind) Certain() bool { return k != HighEntropy && k != NamedCredential }
+// maxScannedLength bounds the text scanned: longer texts are scanned up to it.
+const maxScannedLength = 1 << 20
 
 // Match is one credential found in a value.
 type Match struct {
