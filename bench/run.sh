@@ -27,11 +27,8 @@ go build -o "$OUT/gen" ./bench/gen
 go build -o "$OUT/measure" ./bench/measure
 
 FILE=$OUT/cluster-n$N-seed$SEED.yaml
-if [[ ! -s $FILE ]]; then
-	echo "# generating $N objects (seed $SEED) into $FILE" >&2
-	"$OUT/gen" -n "$N" -seed "$SEED" >"$FILE.tmp"
-	mv "$FILE.tmp" "$FILE"
-fi
+echo "# generating $N objects (seed $SEED) into $FILE" >&2
+"$OUT/gen" -n "$N" -seed "$SEED" >"$FILE"
 
 # args TEMPLATE: the words of TEMPLATE with FILE replaced by the cluster file.
 args() {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -84,7 +85,7 @@ func (g *generator) appNamespace(i int) {
 		var fam family
 		if g.chance(0.25) {
 			fam = pick(g, thirdParty)
-			app = fam.repo[lastSlash(fam.repo)+1:]
+			app = fam.repo[strings.LastIndex(fam.repo, "/")+1:]
 		} else {
 			app = pick(g, appNames)
 			fam = g.customFamily(team, app)
@@ -105,15 +106,6 @@ func (g *generator) appNamespace(i int) {
 	if g.chance(0.15) {
 		g.operatorRBAC(name)
 	}
-}
-
-func lastSlash(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			return i
-		}
-	}
-	return -1
 }
 
 // app writes one application: its configuration, credentials, workload, Service,

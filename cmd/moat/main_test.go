@@ -102,10 +102,10 @@ func TestScanReadsStdinAndGoesOnAfterErrors(t *testing.T) {
 	if !hasRule(doc, "pod/privileged-container") {
 		t.Error("stdin pod was not scanned")
 	}
-	if len(doc.Errors) != 1 || !strings.HasPrefix(doc.Errors[0], "testdata/broken.yaml:11:") {
-		t.Errorf("errors = %q, want one naming testdata/broken.yaml:11", doc.Errors)
+	if len(doc.Errors) != 1 || !strings.HasPrefix(doc.Errors[0], "testdata/broken.yaml:12:") {
+		t.Errorf("errors = %q, want one naming testdata/broken.yaml:12", doc.Errors)
 	}
-	if !strings.Contains(errb, "testdata/broken.yaml:11") {
+	if !strings.Contains(errb, "testdata/broken.yaml:12") {
 		t.Errorf("stderr does not name the bad document: %q", errb)
 	}
 }

@@ -37,7 +37,6 @@ type Options struct {
 	Kinds []Kind
 }
 
-
 const (
 	defaultPageSize    = 500
 	defaultConcurrency = 4
@@ -80,22 +79,24 @@ func Load(ctx context.Context, cfg *rest.Config, opt Options) (*inventory.Invent
 		return nil, nil, err
 	}
 	inv, stats := assemble(opt.Kinds, results)
+	listedNamespaces := slices.ContainsFunc(opt.Kinds, func(k Kind) bool { return k.GVK == namespaceGVK })
+	if opt.Namespace != "" && listedNamespaces && len(inv.Kind("Namespace")) == 0 && !inv.Partial && len(inv.Errors) == 0 {
+		inv.Warnings = append(inv.Warnings, fmt.Sprintf("namespace %q does not exist", opt.Namespace))
+	}
 	return inv, stats, nil
 }
 
 // listResult is what listing one kind gave.
 type listResult struct {
-	objs    []*inventory.Object
-	pages   int
-	skipped bool // an optional kind the API server does not serve
-	err     *ListError
+	objs []*inventory.Object
+	err  *ListError
 }
 
 // assemble builds the inventory in kind order, whatever order the lists finished in, so
 // that a scan's output is the same from run to run. Objects owned by a controller that is
 // in the scan are left out (see the package comment).
 func assemble(ks []Kind, results []listResult) (*inventory.Inventory, *Stats) {
-	stats := &Stats{Listed: map[string]int{}, Owned: map[string]int{}, kinds: ks}
+	stats := &Stats{Owned: map[string]int{}, kinds: ks}
 	controllers := map[string]bool{} // UIDs of listed objects that carry a pod template
 	for i, k := range ks {
 		if !carriesPods(k) {
@@ -108,18 +109,14 @@ func assemble(ks []Kind, results []listResult) (*inventory.Inventory, *Stats) {
 	inv := inventory.NewInventory(nil)
 	for i, k := range ks {
 		r := results[i]
-		stats.Pages += r.pages
-		if r.skipped {
-			continue
-		}
-		stats.Listed[k.String()] = len(r.objs)
 		kept := r.objs
 		if carriesPods(k) {
-			kept = slices.DeleteFunc(slices.Clone(r.objs), func(o *inventory.Object) bool {
+			listed := len(r.objs)
+			kept = slices.DeleteFunc(r.objs, func(o *inventory.Object) bool {
 				c := metav1.GetControllerOfNoCopy(o.Meta)
 				return c != nil && controllers[string(c.UID)]
 			})
-			if n := len(r.objs) - len(kept); n > 0 {
+			if n := listed - len(kept); n > 0 {
 				stats.Owned[k.GVK.Kind] = n
 			}
 		}
@@ -231,7 +228,7 @@ func (l *loader) list(ctx context.Context, k Kind) listResult {
 			return listResult{err: &ListError{Kind: k, Namespace: ns, Err: err}}
 		}
 		if !served {
-			return listResult{skipped: true}
+			return listResult{}
 		}
 	}
 	opts := metav1.ListOptions{Limit: l.opt.PageSize}
@@ -257,7 +254,6 @@ func paginate(k Kind, ns string, opts metav1.ListOptions, fetch func(metav1.List
 		if err != nil {
 			return fail(err)
 		}
-		r.pages++
 		err = meta.EachListItem(page, func(obj runtime.Object) error {
 			// Items of a list carry no apiVersion and kind of their own.
 			obj.GetObjectKind().SetGroupVersionKind(k.GVK)

@@ -7,14 +7,9 @@ import (
 
 // Stats say what a load read.
 type Stats struct {
-	// Listed counts the objects listed per kind (Kind.String(): "pods",
-	// "deployments.apps"), left-out ones included.
-	Listed map[string]int
 	// Owned counts, per kind ("Pod"), the objects left out because their controller is in
 	// the scan.
 	Owned map[string]int
-	// Pages is the number of list requests made.
-	Pages int
 
 	kinds []Kind
 }

@@ -47,6 +47,10 @@ func (d *docText) index() *lineIndex {
 		if len(data) == 0 {
 			return
 		}
+		if idx, ok := fastIndex(data); ok {
+			d.idx = idx
+			return
+		}
 		var root yaml3.Node
 		if yaml3.Unmarshal(data, &root) != nil {
 			return

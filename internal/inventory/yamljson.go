@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	yaml3 "go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
@@ -47,18 +49,9 @@ func putJSON(js []byte) {
 
 // fastYAML converts the common block subset of YAML to JSON, or reports false.
 func fastYAML(data []byte) (js []byte, tm *typeMeta, ok bool) {
-	if !plainText(data) {
-		return nil, nil, false
-	}
-	bp := jsonPool.Get().(*[]byte)
-	c := convPool.Get().(*fastConv)
-	*c = fastConv{src: data, out: (*bp)[:0], tm: &typeMeta{}, lines: c.lines[:0], keys: c.keys[:0]}
-	defer func() {
-		c.src, c.out, c.tm = nil, nil, nil
-		convPool.Put(c)
-	}()
-	c.splitLines()
-	if !c.document() {
+	c := newConv(data, false)
+	defer c.release()
+	if !c.run() {
 		putJSON(c.out)
 		return nil, nil, false
 	}
@@ -68,9 +61,49 @@ func fastYAML(data []byte) (js []byte, tm *typeMeta, ok bool) {
 	return c.out, c.tm, true
 }
 
-// convPool keeps converters, whose line and key tables are reused from one document
-// to the next.
-var convPool = sync.Pool{New: func() any { return &fastConv{} }}
+// fastIndex builds the line index of a document the fast path reads, or reports
+// false. It is the same walk as fastYAML, which makes SourceAt's first call on an
+// object about as cheap as decoding it.
+func fastIndex(data []byte) (*lineIndex, bool) {
+	c := newConv(data, true)
+	defer c.release()
+	ok := c.run()
+	putJSON(c.out)
+	if !ok || len(c.idx.nodes) == 0 {
+		return nil, false
+	}
+	// Keep exactly what the index needs: it lives as long as its object.
+	return &lineIndex{nodes: slices.Clone(c.idx.nodes), edges: slices.Clone(c.idx.edges)}, true
+}
+
+// convPool keeps converters, whose line, key and index tables are reused from one
+// document to the next.
+var convPool = sync.Pool{New: func() any { return &fastConv{scratch: &lineIndex{}} }}
+
+func newConv(data []byte, index bool) *fastConv {
+	bp := jsonPool.Get().(*[]byte)
+	c := convPool.Get().(*fastConv)
+	scratch := c.scratch
+	*c = fastConv{src: data, out: (*bp)[:0], tm: &typeMeta{}, lines: c.lines[:0], keys: c.keys[:0], stack: c.stack[:0], scratch: scratch}
+	if index {
+		scratch.nodes, scratch.edges = scratch.nodes[:0], scratch.edges[:0]
+		c.idx = scratch
+	}
+	return c
+}
+
+func (c *fastConv) release() {
+	c.src, c.out, c.tm, c.idx = nil, nil, nil, nil
+	convPool.Put(c)
+}
+
+func (c *fastConv) run() bool {
+	if !plainText(c.src) {
+		return false
+	}
+	c.splitLines()
+	return c.document()
+}
 
 // plainText reports input without what the fast path does not handle: invalid UTF-8,
 // tabs, carriage returns, control characters and the Unicode line breaks and BOM
@@ -110,7 +143,80 @@ type fastConv struct {
 	depth   int
 	tm      *typeMeta
 	notMeta bool // apiVersion or kind is not a plain string, or the document is a List
+
+	// When idx is set, the converter also builds the document's line index: each
+	// value it writes becomes a node (last is the latest), and the children of the
+	// collections being written wait on stack until their collection ends.
+	idx     *lineIndex
+	stack   []lineEdge
+	last    int32
+	scratch *lineIndex // the pooled tables idx uses when indexing
 }
+
+// node adds an index node for a value starting on line (1-based in the document).
+func (c *fastConv) node(line int, kind yaml3.Kind) int32 {
+	if c.idx == nil {
+		return -1
+	}
+	c.idx.nodes = append(c.idx.nodes, lineNode{line: int32(line), kind: kind})
+	c.last = int32(len(c.idx.nodes) - 1)
+	return c.last
+}
+
+// child records the latest value as a child of the collection being written.
+func (c *fastConv) child(jsonKey []byte, keyLine int) {
+	if c.idx == nil {
+		return
+	}
+	e := lineEdge{keyLine: int32(keyLine), node: c.last}
+	if jsonKey != nil {
+		e.key = unquoteKey(jsonKey)
+	}
+	c.stack = append(c.stack, e)
+}
+
+// children moves the children waiting since mark to the index, as n's.
+func (c *fastConv) children(n int32, mark int) {
+	if c.idx == nil {
+		return
+	}
+	first := len(c.idx.edges)
+	c.idx.edges = append(c.idx.edges, c.stack[mark:]...)
+	c.stack = c.stack[:mark]
+	c.idx.nodes[n].first, c.idx.nodes[n].n = int32(first), int32(len(c.idx.edges)-first)
+	c.last = n
+}
+
+// unquoteKey turns a JSON-encoded key back into its string, sharing the strings of
+// the keys manifests use most.
+func unquoteKey(js []byte) string {
+	body := js[1 : len(js)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		if s, ok := commonKeys[string(body)]; ok {
+			return s
+		}
+		return string(body)
+	}
+	var s string
+	_ = json.Unmarshal(js, &s)
+	return s
+}
+
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range strings.Fields(`apiVersion kind metadata name namespace labels annotations spec
+		template containers initContainers image imagePullPolicy args command env value valueFrom
+		secretKeyRef configMapKeyRef key ports containerPort protocol port targetPort resources limits
+		requests cpu memory securityContext runAsNonRoot runAsUser runAsGroup privileged
+		allowPrivilegeEscalation readOnlyRootFilesystem capabilities drop add seccompProfile type
+		volumeMounts mountPath volumes emptyDir hostPath path configMap secret secretName selector
+		matchLabels replicas serviceAccountName livenessProbe readinessProbe httpGet periodSeconds
+		data rules apiGroups verbs subjects roleRef items hostNetwork hostPID hostIPC nodeSelector
+		tolerations affinity strategy status jobTemplate schedule restartPolicy`) {
+		m[k] = k
+	}
+	return m
+}()
 
 type span struct{ a, b int }
 
@@ -173,6 +279,8 @@ func (c *fastConv) mapping(indent int) bool {
 	keysStart := len(c.keys)
 	defer func() { c.keys = c.keys[:keysStart] }()
 	c.out = append(c.out, '{')
+	c.skipBlank()
+	n, mark := c.node(c.pos+1, yaml3.MappingNode), len(c.stack)
 	first := true
 	for {
 		c.skipBlank()
@@ -220,20 +328,23 @@ func (c *fastConv) mapping(indent int) bool {
 		c.keys = append(c.keys, span{ka, kb})
 		c.out = append(c.out, ':')
 		va := len(c.out)
+		keyLine := c.pos + 1
 		rest := trimLeftSpaces(line[valStart:])
 		if len(rest) == 0 || rest[0] == '#' {
 			c.pos++
-			if !c.nested(indent, true) {
+			if !c.nested(indent, true, keyLine) {
 				return false
 			}
 		} else if !c.inline(rest, indent) {
 			return false
 		}
+		c.child(c.out[ka:kb], keyLine)
 		if c.depth == 1 {
 			c.noteMeta(c.out[ka:kb], c.out[va:])
 		}
 	}
 	c.out = append(c.out, '}')
+	c.children(n, mark)
 	return true
 }
 
@@ -310,26 +421,28 @@ func plainKey(key []byte) bool {
 
 // nested writes the value of a key (or sequence item) written on the following lines:
 // a more indented block, a sequence at the key's own column (in a mapping), or null.
-func (c *fastConv) nested(indent int, inMapping bool) bool {
+func (c *fastConv) nested(indent int, inMapping bool, line int) bool {
 	c.skipBlank()
 	if c.pos >= len(c.lines) {
 		c.out = append(c.out, "null"...)
+		c.node(line, yaml3.ScalarNode)
 		return true
 	}
 	l := c.lines[c.pos]
-	line := c.content(l)
+	content := c.content(l)
 	switch {
-	case l.indent > indent && isSeqItem(line):
+	case l.indent > indent && isSeqItem(content):
 		return c.sequence(l.indent)
 	case l.indent > indent:
-		if k, _, _ := mappingKey(line); k < 0 {
+		if k, _, _ := mappingKey(content); k < 0 {
 			return false // a scalar on its own line, or something else
 		}
 		return c.mapping(l.indent)
-	case l.indent == indent && inMapping && isSeqItem(line):
+	case l.indent == indent && inMapping && isSeqItem(content):
 		return c.sequence(indent)
 	}
 	c.out = append(c.out, "null"...)
+	c.node(line, yaml3.ScalarNode)
 	return true
 }
 
@@ -340,6 +453,8 @@ func (c *fastConv) sequence(indent int) bool {
 	}
 	defer func() { c.depth-- }()
 	c.out = append(c.out, '[')
+	c.skipBlank()
+	n, mark := c.node(c.pos+1, yaml3.SequenceNode), len(c.stack)
 	first := true
 	for {
 		c.skipBlank()
@@ -363,10 +478,11 @@ func (c *fastConv) sequence(indent int) bool {
 			col++
 		}
 		rest := line[col:]
+		itemLine := c.pos + 1
 		switch {
 		case len(rest) == 0 || rest[0] == '#':
 			c.pos++
-			if !c.nested(indent, false) {
+			if !c.nested(indent, false, itemLine) {
 				return false
 			}
 		case isSeqItem(rest):
@@ -383,8 +499,10 @@ func (c *fastConv) sequence(indent int) bool {
 				return false
 			}
 		}
+		c.child(nil, 0)
 	}
 	c.out = append(c.out, ']')
+	c.children(n, mark)
 	return true
 }
 
@@ -401,12 +519,13 @@ func (c *fastConv) inline(rest []byte, indent int) bool {
 		if c.out, ok = appendQuoted(c.out, rest[:end]); !ok {
 			return false
 		}
+		c.node(c.pos+1, yaml3.ScalarNode)
 		c.pos++
 		return true
 	case '[', '{':
-		f := flow{src: rest}
+		f := flow{src: rest, c: c, line: c.pos + 1}
 		var ok bool
-		if c.out, ok = f.value(c.out, 0); !ok || !onlyComment(rest[f.i:]) {
+		if c.out, ok = f.value(c.out); !ok || !onlyComment(rest[f.i:]) {
 			return false
 		}
 		c.pos++
@@ -434,6 +553,7 @@ func (c *fastConv) inline(rest []byte, indent int) bool {
 	if c.out, ok = appendPlain(c.out, s); !ok {
 		return false
 	}
+	c.node(c.pos+1, yaml3.ScalarNode)
 	c.pos++
 	return true
 }
@@ -463,6 +583,7 @@ func (c *fastConv) blockScalar(rest []byte, indent int) bool {
 	if len(h) > 0 && h[0] != ' ' || !onlyComment(h) {
 		return false // keep (+), an indentation indicator, or text after the header
 	}
+	c.node(c.pos+1, yaml3.ScalarNode)
 	c.pos++
 	// The content is indented like its first non-empty line, which must be deeper than
 	// the key. Lines of spaces only are left to the general parser.
@@ -637,6 +758,8 @@ type flow struct {
 	src   []byte
 	i     int
 	depth int
+	c     *fastConv // for the line index
+	line  int
 }
 
 func (f *flow) spaces() {
@@ -645,7 +768,7 @@ func (f *flow) spaces() {
 	}
 }
 
-func (f *flow) value(out []byte, _ int) ([]byte, bool) {
+func (f *flow) value(out []byte) ([]byte, bool) {
 	if f.depth++; f.depth > 50 {
 		return out, false
 	}
@@ -666,12 +789,14 @@ func (f *flow) value(out []byte, _ int) ([]byte, bool) {
 		}
 		q := f.src[f.i : f.i+end]
 		f.i += end
+		f.c.node(f.line, yaml3.ScalarNode)
 		return appendQuoted(out, q)
 	}
 	s, ok := f.plain()
 	if !ok {
 		return out, false
 	}
+	f.c.node(f.line, yaml3.ScalarNode)
 	return appendPlain(out, s)
 }
 
@@ -696,16 +821,19 @@ func (f *flow) plain() ([]byte, bool) {
 func (f *flow) seq(out []byte) ([]byte, bool) {
 	f.i++ // [
 	out = append(out, '[')
+	n, mark := f.c.node(f.line, yaml3.SequenceNode), len(f.c.stack)
 	f.spaces()
 	if f.i < len(f.src) && f.src[f.i] == ']' {
 		f.i++
+		f.c.children(n, mark)
 		return append(out, ']'), true
 	}
 	for {
 		var ok bool
-		if out, ok = f.value(out, 0); !ok {
+		if out, ok = f.value(out); !ok {
 			return out, false
 		}
+		f.c.child(nil, 0)
 		f.spaces()
 		if f.i >= len(f.src) {
 			return out, false
@@ -716,6 +844,7 @@ func (f *flow) seq(out []byte) ([]byte, bool) {
 			out = append(out, ',')
 		case ']':
 			f.i++
+			f.c.children(n, mark)
 			return append(out, ']'), true
 		default:
 			return out, false
@@ -726,9 +855,11 @@ func (f *flow) seq(out []byte) ([]byte, bool) {
 func (f *flow) mapping(out []byte) ([]byte, bool) {
 	f.i++ // {
 	out = append(out, '{')
+	n, mark := f.c.node(f.line, yaml3.MappingNode), len(f.c.stack)
 	f.spaces()
 	if f.i < len(f.src) && f.src[f.i] == '}' {
 		f.i++
+		f.c.children(n, mark)
 		return append(out, '}'), true
 	}
 	var keys [][]byte
@@ -782,10 +913,12 @@ func (f *flow) mapping(out []byte) ([]byte, bool) {
 		if f.i >= len(f.src) || f.src[f.i] == ',' || f.src[f.i] == '}' {
 			return out, false // {a: } is null to YAML; left to the general parser
 		}
+		kb := len(out) - 1 // before ':'
 		var ok bool
-		if out, ok = f.value(out, 0); !ok {
+		if out, ok = f.value(out); !ok {
 			return out, false
 		}
+		f.c.child(out[ka:kb], f.line)
 		f.spaces()
 		if f.i >= len(f.src) {
 			return out, false
@@ -796,6 +929,7 @@ func (f *flow) mapping(out []byte) ([]byte, bool) {
 			out = append(out, ',')
 		case '}':
 			f.i++
+			f.c.children(n, mark)
 			return append(out, '}'), true
 		default:
 			return out, false

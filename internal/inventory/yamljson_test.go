@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	yaml3 "go.yaml.in/yaml/v3"
 
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -69,6 +74,7 @@ func TestFastYAML(t *testing.T) {
 			}
 			if ok {
 				sameAsSigsYAML(t, []byte(tc.yaml), js)
+				sameIndexAsYAML3(t, []byte(tc.yaml))
 			}
 		})
 	}
@@ -83,6 +89,7 @@ func TestFastYAMLReadsGeneratedManifests(t *testing.T) {
 			return nil
 		}
 		sameAsSigsYAML(t, d.data, js)
+		sameIndexAsYAML3(t, d.data)
 		if tm != nil {
 			var want typeMeta
 			_ = readTypeMeta(js, &want)
@@ -136,6 +143,7 @@ func FuzzYAMLToJSON(f *testing.F) {
 			return
 		}
 		sameAsSigsYAML(t, data, js)
+		sameIndexAsYAML3(t, data)
 		if tm != nil {
 			var want typeMeta
 			if err := readTypeMeta(js, &want); err != nil || tm.APIVersion != want.APIVersion || tm.Kind != want.Kind {
@@ -143,4 +151,54 @@ func FuzzYAMLToJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+// sameIndexAsYAML3 fails when the fast path's line index resolves some path of the
+// document to another line than the index built from go.yaml.in/yaml/v3's nodes.
+func sameIndexAsYAML3(t *testing.T, y []byte) {
+	t.Helper()
+	fast, ok := fastIndex(y)
+	if js, _, _ := fastYAML(y); !ok && string(js) == "null" {
+		return // an empty document has no index
+	}
+	if !ok {
+		t.Fatalf("fastYAML reads the document but fastIndex does not:\n%q", y)
+	}
+	var root yaml3.Node
+	if err := yaml3.Unmarshal(y, &root); err != nil {
+		t.Fatalf("yaml.v3 rejects what the fast path reads (%v):\n%q", err, y)
+	}
+	want := buildIndex(&root)
+	for _, segs := range indexPaths(want, 0, nil, 0) {
+		for _, p := range [][]string{segs, append(slices.Clone(segs), "missing"), append(slices.Clone(segs), "[0]")} {
+			if g, w := fast.lookup(p), want.lookup(p); g != w {
+				t.Fatalf("lookup(%q) = %d, yaml.v3 says %d, for\n%q", p, g, w, y)
+			}
+			if g, w := fast.lookupLoose(p), want.lookupLoose(p); g != w {
+				t.Fatalf("lookupLoose(%q) = %d, yaml.v3 says %d, for\n%q", p, g, w, y)
+			}
+		}
+	}
+}
+
+// indexPaths lists the path of every node of an index, as segments.
+func indexPaths(ix *lineIndex, n int32, prefix []string, depth int) [][]string {
+	out := [][]string{slices.Clone(prefix)}
+	if ix == nil || len(ix.nodes) == 0 || depth > 20 {
+		return out
+	}
+	node := ix.nodes[n]
+	for i, e := range ix.edges[node.first : node.first+node.n] {
+		if e.node < 0 {
+			continue
+		}
+		seg := e.key
+		if node.kind == yaml3.SequenceNode {
+			seg = "[" + strconv.Itoa(i) + "]"
+		} else if strings.ContainsAny(seg, ".[]") || seg == "" {
+			seg = "[" + seg + "]"
+		}
+		out = append(out, indexPaths(ix, e.node, append(prefix, seg), depth+1)...)
+	}
+	return out
 }

@@ -56,20 +56,44 @@ func lineOf(text string, offset int) int {
 	return 1 + strings.Count(text[:offset], "\n")
 }
 
-// span is a byte range of a text already reported, so that one credential found two
-// ways (by its format and by its key) is reported once.
-type span struct{ start, end int }
+// claims marks the bytes of a text already reported, so that one credential found
+// two ways (by its format and by its key) is reported once. Marking bytes keeps the
+// cost linear in the text however many credentials it holds.
+type claims struct{ used []bool }
 
-type spans []span
+func newClaims(n int) *claims { return &claims{used: make([]bool, n)} }
 
-func (ss *spans) claim(start, end int) bool {
-	for _, s := range *ss {
-		if start < s.end && s.start < end {
-			return false
+// overlaps reports whether any byte of [start, end) is claimed.
+func (c *claims) overlaps(start, end int) bool {
+	start, end = c.clip(start, end)
+	for i := start; i < end; i++ {
+		if c.used[i] {
+			return true
 		}
 	}
-	*ss = append(*ss, span{start, end})
+	return false
+}
+
+// claim marks [start, end) and reports whether none of it was claimed before.
+func (c *claims) claim(start, end int) bool {
+	if c.overlaps(start, end) {
+		return false
+	}
+	start, end = c.clip(start, end)
+	for i := start; i < end; i++ {
+		c.used[i] = true
+	}
 	return true
+}
+
+func (c *claims) clip(start, end int) (int, int) {
+	if start < 0 {
+		start = 0
+	}
+	if end > len(c.used) {
+		end = len(c.used)
+	}
+	return start, end
 }
 
 // quoteList quotes names for a message, at most max of them: `"a", "b" and 3 more`.

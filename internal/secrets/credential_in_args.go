@@ -86,7 +86,7 @@ var (
 func argCredentials(items []string) []argHit {
 	var out []argHit
 	for i, item := range items {
-		var taken spans
+		taken := newClaims(len(item))
 		for _, m := range Scan(item) {
 			taken.claim(m.Offset, m.Offset+len(m.Value))
 			out = append(out, argHit{Match: m, index: i})

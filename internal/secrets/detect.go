@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -102,6 +103,10 @@ type pattern struct {
 	group int
 	// check, when set, confirms a candidate (a JWT's header is JSON) and may name it.
 	check func(value string, sub []string) (detail string, ok bool)
+	// hints are strings one of which every match contains; a text with none of them
+	// is not searched. fold says they are compared in lower case.
+	hints []string
+	fold  bool
 }
 
 // notAlnum is the boundary around tokens: start or end of text, or a character that
@@ -110,32 +115,46 @@ const notAlnum = `(?:^|[^0-9A-Za-z_\-])`
 const notAlnumEnd = `(?:$|[^0-9A-Za-z_\-])`
 
 var patterns = []pattern{
-	{kind: PrivateKey, re: regexp.MustCompile(`-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----`), group: 0,
+	{kind: PrivateKey, hints: []string{"PRIVATE KEY"}, re: regexp.MustCompile(`-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----`), group: 0,
 		check: func(_ string, sub []string) (string, bool) { return pemDetail(sub[1]), true }},
-	{kind: AWSAccessKeyID, re: regexp.MustCompile(notAlnum + `((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})` + notAlnumEnd), group: 1},
-	{kind: AWSSecretKey, re: regexp.MustCompile(`(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])`), group: 1},
-	{kind: GitHubToken, re: regexp.MustCompile(notAlnum + `((gh[pousr])_[A-Za-z0-9]{36,255})` + notAlnumEnd), group: 1,
+	{kind: AWSAccessKeyID, hints: []string{"AKIA", "ASIA", "ABIA", "ACCA"}, re: regexp.MustCompile(notAlnum + `((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})` + notAlnumEnd), group: 1},
+	{kind: AWSSecretKey, hints: []string{"secret"}, fold: true, re: regexp.MustCompile(`(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])`), group: 1},
+	{kind: GitHubToken, hints: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, re: regexp.MustCompile(notAlnum + `((gh[pousr])_[A-Za-z0-9]{36,255})` + notAlnumEnd), group: 1,
 		check: func(_ string, sub []string) (string, bool) { return githubDetail[sub[2]], true }},
-	{kind: GitHubToken, re: regexp.MustCompile(notAlnum + `(github_pat_[A-Za-z0-9_]{60,255})` + notAlnumEnd), group: 1,
+	{kind: GitHubToken, hints: []string{"github_pat_"}, re: regexp.MustCompile(notAlnum + `(github_pat_[A-Za-z0-9_]{60,255})` + notAlnumEnd), group: 1,
 		check: func(string, []string) (string, bool) { return "GitHub fine-grained personal access token", true }},
-	{kind: GitLabToken, re: regexp.MustCompile(notAlnum + `(glpat-[0-9A-Za-z_\-.]{20,})`), group: 1},
-	{kind: SlackToken, re: regexp.MustCompile(notAlnum + `(xox[abprs]-[0-9A-Za-z\-]{10,})`), group: 1},
-	{kind: SlackWebhook, re: regexp.MustCompile(`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_+/\-]{20,}`), group: 0},
-	{kind: StripeKey, re: regexp.MustCompile(notAlnum + `((?:sk|rk)_live_[0-9A-Za-z]{20,})` + notAlnumEnd), group: 1},
-	{kind: GoogleAPIKey, re: regexp.MustCompile(notAlnum + `(AIza[0-9A-Za-z_\-]{35})` + notAlnumEnd), group: 1},
-	{kind: JWT, re: regexp.MustCompile(notAlnum + `(e[wy][A-Za-z0-9_\-]{8,}\.e[wy][A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)`), group: 1,
+	{kind: GitLabToken, hints: []string{"glpat-"}, re: regexp.MustCompile(notAlnum + `(glpat-[0-9A-Za-z_\-.]{20,})`), group: 1},
+	{kind: SlackToken, hints: []string{"xox"}, re: regexp.MustCompile(notAlnum + `(xox[abprs]-[0-9A-Za-z\-]{10,})`), group: 1},
+	{kind: SlackWebhook, hints: []string{"hooks.slack.com"}, re: regexp.MustCompile(`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_+/\-]{20,}`), group: 0},
+	{kind: StripeKey, hints: []string{"_live_"}, re: regexp.MustCompile(notAlnum + `((?:sk|rk)_live_[0-9A-Za-z]{20,})` + notAlnumEnd), group: 1},
+	{kind: GoogleAPIKey, hints: []string{"AIza"}, re: regexp.MustCompile(notAlnum + `(AIza[0-9A-Za-z_\-]{35})` + notAlnumEnd), group: 1},
+	{kind: JWT, hints: []string{"ey", "ew"}, re: regexp.MustCompile(notAlnum + `(e[wy][A-Za-z0-9_\-]{8,}\.e[wy][A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)`), group: 1,
 		check: func(v string, _ []string) (string, bool) { return "", isJWT(v) }},
-	{kind: URLPassword, re: regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.\-]{1,20})://([^\s/@:'"]*):([^\s/@'"]+)@[^\s/'"?#]+`), group: 3,
+	{kind: URLPassword, hints: []string{"://"}, re: regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.\-]{1,20})://([^\s/@:'"]*):([^\s/@'"]+)@[^\s/'"?#]+`), group: 3,
 		check: func(_ string, sub []string) (string, bool) {
 			if !plausibleSecret(sub[3]) {
 				return "", false
 			}
 			return fmt.Sprintf("password in a %s URL", sub[1]), true
 		}},
-	{kind: ConnPassword, re: regexp.MustCompile(`(?i)(?:^|[;\s"'<])(?:password|pwd)\s*=\s*["']?([^;\s"'<>]+)`), group: 1,
+	{kind: ConnPassword, hints: []string{"password", "pwd"}, fold: true, re: regexp.MustCompile(`(?i)(?:^|[;\s"'<])(?:password|pwd)\s*=\s*["']?([^;\s"'<>]+)`), group: 1,
 		check: func(v string, _ []string) (string, bool) { return "", plausibleSecret(v) }},
-	{kind: AuthHeader, re: regexp.MustCompile(`(?i)authorization["']?\s*:\s*["']?(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=\-]{8,})`), group: 1,
+	{kind: AuthHeader, hints: []string{"authorization"}, fold: true, re: regexp.MustCompile(`(?i)authorization["']?\s*:\s*["']?(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=\-]{8,})`), group: 1,
 		check: func(v string, _ []string) (string, bool) { return "", plausibleSecret(v) }},
+}
+
+// mayMatch reports whether a text holds one of the pattern's hints.
+func (p pattern) mayMatch(text, lower string) bool {
+	in := text
+	if p.fold {
+		in = lower
+	}
+	for _, h := range p.hints {
+		if strings.Contains(in, h) {
+			return true
+		}
+	}
+	return len(p.hints) == 0
 }
 
 var githubDetail = map[string]string{
@@ -193,14 +212,21 @@ func Scan(text string) []Match {
 		text = text[:maxScannedLength]
 	}
 	var out []Match
-	seen := map[[2]int]bool{} // spans already reported
+	taken := newClaims(len(text)) // bytes already reported
+	lower := ""
 	for _, p := range patterns {
+		if p.fold && lower == "" {
+			lower = strings.ToLower(text)
+		}
+		if !p.mayMatch(text, lower) {
+			continue
+		}
 		for _, loc := range p.re.FindAllStringSubmatchIndex(text, -1) {
 			start, end := loc[2*p.group], loc[2*p.group+1]
 			if start < 0 {
 				continue
 			}
-			if overlaps(seen, start, end) {
+			if taken.overlaps(start, end) {
 				continue
 			}
 			value := text[start:end]
@@ -221,7 +247,7 @@ func Scan(text string) []Match {
 			if p.kind == PrivateKey {
 				m.Value = pemBlock(text[start:])
 			}
-			seen[[2]int{start, start + len(m.Value)}] = true
+			taken.claim(start, start+len(m.Value))
 			out = append(out, m)
 		}
 	}
@@ -246,21 +272,8 @@ func pemBlock(text string) string {
 	return text[:i+9+j+5]
 }
 
-func overlaps(seen map[[2]int]bool, start, end int) bool {
-	for s := range seen {
-		if start < s[1] && s[0] < end {
-			return true
-		}
-	}
-	return false
-}
-
 func sortByOffset(ms []Match) {
-	for i := 1; i < len(ms); i++ {
-		for j := i; j > 0 && ms[j].Offset < ms[j-1].Offset; j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Offset < ms[j].Offset })
 }
 
 // Detect classifies one value found under a name (an environment variable, a key, a

@@ -299,3 +299,19 @@ func FuzzDetect(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkScan1MiB scans a ConfigMap-sized text (the API server's limit is 1 MiB)
+// with a credential every few lines.
+func BenchmarkScan1MiB(b *testing.B) {
+	var sb strings.Builder
+	for sb.Len() < 1<<20 {
+		sb.WriteString("server.port=8080\nspring.datasource.url=jdbc:postgresql://db:5432/orders\n")
+		sb.WriteString("github.token=" + fakeGitHub + "\nspring.datasource.password=Fake-Pa55-word\n")
+	}
+	text := sb.String()
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		fileCredentials(text)
+	}
+}

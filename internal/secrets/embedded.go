@@ -37,7 +37,7 @@ func fileCredentials(text string) []fileHit {
 		text = text[:maxScannedLength]
 	}
 	var out []fileHit
-	var taken spans
+	taken := newClaims(len(text))
 	// Formats first, keys next: "password=..." is read as a key/value line before it
 	// is read as a connection string.
 	found := Scan(text)

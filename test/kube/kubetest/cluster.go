@@ -215,13 +215,13 @@ func (c *Cluster) Stop() {
 
 // Files in Dir.
 const (
-	caCertFile        = "ca.crt"
-	servingCertFile   = "apiserver.crt"
-	servingKeyFile    = "apiserver.key"
-	saKeyFile         = "sa.key"
-	saPubFile         = "sa.pub"
-	adminCertFile     = "admin.crt"
-	adminKeyFile      = "admin.key"
+	caCertFile      = "ca.crt"
+	servingCertFile = "apiserver.crt"
+	servingKeyFile  = "apiserver.key"
+	saKeyFile       = "sa.key"
+	saPubFile       = "sa.pub"
+	adminCertFile   = "admin.crt"
+	adminKeyFile    = "admin.key"
 )
 
 func (c *Cluster) path(name string) string { return filepath.Join(c.Dir, name) }
@@ -561,6 +561,19 @@ func (c *Cluster) ServiceAccountConfig(ctx context.Context, namespace, name stri
 		BearerToken:     tr.Status.Token,
 		TLSClientConfig: rest.TLSClientConfig{CAData: c.ca.certPEM},
 	}, nil
+}
+
+// Err reports a program of the cluster that has ended, or nil while all run.
+func (c *Cluster) Err() error {
+	for _, p := range []*process{c.etcd, c.api, c.kcm} {
+		if p == nil {
+			continue
+		}
+		if done, _ := p.exited(); done {
+			return p.failure(errors.New("stopped unexpectedly"))
+		}
+	}
+	return nil
 }
 
 // Pids returns the process ids of the running programs by name (etcd,
