@@ -26,7 +26,7 @@ func Run(inv *inventory.Inventory, rules []*rule.Rule, opt rule.Options) []findi
 	}
 
 	workers := runtime.GOMAXPROCS(0)
-	perWorker := make([][]finding.Finding, workers+len(inventoryRules))
+	perWorker := make([]chunks, workers+len(inventoryRules))
 	var wg sync.WaitGroup
 	next := make(chan int, 256)
 	for w := 0; w < workers; w++ {
@@ -37,7 +37,7 @@ func Run(inv *inventory.Inventory, rules []*rule.Rule, opt rule.Options) []findi
 				o := inv.Objects[i]
 				for _, r := range objectRules {
 					for _, res := range r.Object(ctx, o) {
-						perWorker[w] = append(perWorker[w], toFinding(r, o, res))
+						perWorker[w].add(toFinding(r, o, res))
 					}
 				}
 			}
@@ -51,7 +51,7 @@ func Run(inv *inventory.Inventory, rules []*rule.Rule, opt rule.Options) []findi
 				if res.Object == nil {
 					continue // a rule bug; the meta-tests catch it
 				}
-				perWorker[slot] = append(perWorker[slot], toFinding(r, res.Object, res))
+				perWorker[slot].add(toFinding(r, res.Object, res))
 			}
 		}(workers+i, r)
 	}
@@ -61,12 +61,41 @@ func Run(inv *inventory.Inventory, rules []*rule.Rule, opt rule.Options) []findi
 	close(next)
 	wg.Wait()
 
-	var out []finding.Finding
-	for _, fs := range perWorker {
-		out = append(out, fs...)
+	n := 0
+	for _, c := range perWorker {
+		n += c.len()
+	}
+	out := make([]finding.Finding, 0, n)
+	for _, c := range perWorker {
+		for _, fs := range c {
+			out = append(out, fs...)
+		}
 	}
 	finding.Sort(out)
 	return out
+}
+
+// chunks collects findings in fixed-size blocks: a large scan makes tens of thousands
+// of findings, and growing one slice of them copied each finding several times over
+// (a profile showed it as the largest single cost of the engine).
+type chunks [][]finding.Finding
+
+const chunkSize = 512
+
+func (c *chunks) add(f finding.Finding) {
+	if len(*c) == 0 || len((*c)[len(*c)-1]) == chunkSize {
+		*c = append(*c, make([]finding.Finding, 0, chunkSize))
+	}
+	last := &(*c)[len(*c)-1]
+	*last = append(*last, f)
+}
+
+func (c chunks) len() int {
+	n := 0
+	for _, fs := range c {
+		n += len(fs)
+	}
+	return n
 }
 
 // Check runs only the object checks of rules on one object: what admission control does.

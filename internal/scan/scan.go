@@ -45,10 +45,10 @@ func Run(inv *inventory.Inventory, opt Options) *report.Report {
 		ToolVersion: opt.ToolVersion,
 		Time:        opt.Rule.Now,
 	}
-	for _, f := range fs {
-		if f.Suppressed == nil || opt.ShowSuppressed {
-			r.Findings = append(r.Findings, f)
-		}
+	r.Findings = fs
+	if !opt.ShowSuppressed {
+		// Filtered in place: fs is this scan's own slice.
+		r.Findings = slices.DeleteFunc(fs, func(f finding.Finding) bool { return f.Suppressed != nil })
 	}
 	return r
 }
