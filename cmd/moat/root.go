@@ -14,6 +14,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// commands are the further top-level commands (rbac, netpol, serve, vap, audit): each
+// registers its constructor from init() in its own file, so that the command groups
+// stay independent of one another.
+var commands []func() *cobra.Command
+
 // exitError carries an exit code out of a command.
 type exitError struct{ code int }
 
@@ -34,6 +39,9 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newScanCmd(), newRulesCmd())
+	for _, c := range commands {
+		root.AddCommand(c())
+	}
 	err := root.Execute()
 	var ee exitError
 	switch {
