@@ -6,7 +6,7 @@ const (
 	nsaNetworkSeparation = "network-separation"
 	nsaEncryption        = "network-separation/encryption"
 	nsaPodSecurity       = "pod-security/pod-security-enforcement"
-	nsaUpgrading         = "upgrading"
+	nsaUpgrading         = "upgrading-and-application-security-practices"
 
 	mitrePublicFacing = "T1190" // Exploit Public-Facing Application
 	mitreAiTM         = "T1557" // Adversary-in-the-Middle
