@@ -1,7 +1,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: all build test unit lint fmt vet bench fuzz golden
+.PHONY: all build test unit e2e e2e-deps cluster lint fmt vet bench fuzz golden
 
 all: build
 
@@ -11,6 +11,21 @@ build:
 # test runs every test: unit, golden and end-to-end.
 test: vet
 	$(GO) test -count=1 $(PKGS)
+	$(MAKE) e2e
+
+# e2e-deps installs etcd (Debian's etcd-server) and builds kube-apiserver and
+# kube-controller-manager from the version test/kube/go.mod pins, cached under .cache/kube.
+e2e-deps:
+	bash scripts/install-etcd.sh >/dev/null
+	bash scripts/kube-binaries.sh >/dev/null
+
+# e2e runs the tests against a real control plane (test/kube, its own module).
+e2e: e2e-deps
+	cd test/kube && $(GO) vet ./... && MOAT_E2E=1 $(GO) test -count=1 -timeout 60m ./...
+
+# cluster starts a control plane for a person to use and prints the KUBECONFIG to export.
+cluster: e2e-deps
+	cd test/kube && $(GO) run ./cmd/kubecluster
 
 unit:
 	$(GO) test -short $(PKGS)
@@ -29,5 +44,11 @@ golden:
 bench:
 	bash bench/run.sh
 
+# fuzz runs each fuzz target for FUZZTIME.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./internal/inventory -run '^$$' -fuzz FuzzDecode -fuzztime 60s
+	@$(GO) list -f '{{.ImportPath}}' $(PKGS) | while read -r pkg; do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$t"; $(GO) test $$pkg -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
+	done
