@@ -1,8 +1,17 @@
-// Package rbac holds the RBAC rules. The basics come first: wildcards in roles,
-// cluster-admin bindings, bindings to the anonymous and all-authenticated groups.
-// model.go reads any version of Role, ClusterRole, RoleBinding and ClusterRoleBinding
-// into the rbac/v1 shape with the field path of every rule and subject, so that
-// deeper analysis (who-can, escalation paths) builds on the same reader.
+// Package rbac holds Moat's RBAC analysis and its rules.
+//
+//   - model.go reads any version of Role, ClusterRole, RoleBinding and ClusterRoleBinding
+//     into the rbac/v1 shape with the field path of every rule and subject;
+//   - policy.go builds the authorizer's view of an inventory (package authz evaluates it
+//     exactly as kube-apiserver does: who-can, can, single questions);
+//   - grants.go is the catalogue's machinery: a Primitive is a risky permission (a set of
+//     verb/resource asks) that a rule file registers as rbac/<slug> and that package
+//     paths chains into privilege-escalation paths;
+//   - one file per rule: the basics (wildcards, cluster-admin bindings, bindings to the
+//     anonymous and all-authenticated groups), the catalogue of risky and escalation
+//     primitives (Object checks on Roles and ClusterRoles), and the rules that need the
+//     bindings (Inventory checks: create-workloads, kube-system-configmaps,
+//     cluster-admin-equivalent, dangling-reference).
 //
 // Like every analyzer it is pure: it reads the inventory and nothing else.
 package rbac

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ func BenchmarkClusterScan10k(b *testing.B) {
 	var moatCPU, serverCPU time.Duration
 	var peak int64
 	var objects int
+	var walls []time.Duration
 	b.ResetTimer()
 	for b.Loop() {
 		before := serverTime(b, pids)
@@ -40,11 +42,15 @@ func BenchmarkClusterScan10k(b *testing.B) {
 		if len(rep.Warnings)+len(rep.Errors) > 0 {
 			b.Fatalf("warnings %q, errors %q", rep.Warnings, rep.Errors)
 		}
+		walls = append(walls, r.wall)
 		moatCPU += r.cpu
 		peak = max(peak, r.maxRSS)
 		objects = rep.Summary.Objects
 	}
 	b.StopTimer()
+	slices.Sort(walls)
+	b.Logf("moat wall times, sorted: %v", walls)
+	b.ReportMetric(walls[len(walls)/2].Seconds(), "median-wall-s")
 	b.ReportMetric(float64(objects), "objects")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
 	b.ReportMetric(moatCPU.Seconds()/float64(b.N), "moat-cpu-s/op")

@@ -1,0 +1,134 @@
+// Rule rbac/create-workloads: a binding that lets its subjects create pods or any pod
+// controller (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob,
+// ReplicationController) in a namespace where another service account holds
+// permissions is reported: a pod may run as any service account of its namespace, so
+// its creator gets that account's permissions. Creating workloads where no other
+// service account is bound is what deployers are for and is not reported.
+package rbac
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/rbac/authz"
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+// CreateWorkloads is creating pods directly or through a pod controller.
+var CreateWorkloads = Primitive{
+	Asks:        append(asks("", []string{"create"}, "pods", "replicationcontrollers"), append(asks("apps", []string{"create"}, "deployments", "replicasets", "statefulsets", "daemonsets"), asks("batch", []string{"create"}, "jobs", "cronjobs")...)...),
+	Named:       false,
+	Consequence: "its subjects can run a pod as any service account of the namespace and mount any of its Secrets, so they hold all of their permissions",
+}
+
+func init() {
+	rule.Register(&rule.Rule{
+		Meta: rule.Meta{
+			ID:       "rbac/create-workloads",
+			Title:    "Binding lets its subjects run pods as a more privileged service account",
+			Severity: finding.High,
+			Description: `A RoleBinding or ClusterRoleBinding grants create on pods or on a pod controller
+(deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs,
+replicationcontrollers) in a namespace where another service account is bound to a role.
+A pod may name any service account of its namespace, so whoever can create one holds
+that account's permissions: an escalation path. Creating workloads in a namespace whose
+other service accounts hold nothing is a deployer's normal job and is not reported (that
+a pod can mount the namespace's Secrets is for Pod Security and admission policy to
+limit). CIS Kubernetes Benchmark 5.1.4 (minimize access to create pods); Kubernetes
+docs, RBAC good practices (workload creation). Bindings of the kube-apiserver bootstrap
+policy are not reported.`,
+			Remediation: "Move the privileged service accounts to a namespace of their own, or limit the pods of this namespace to their own service account with an admission policy; grant workload creation only to the deployment pipeline.",
+			Frameworks:  finding.Frameworks{CIS: "5.1.4", NSA: "authentication-authorization", MITRE: "T1610"},
+			Kinds:       []string{"RoleBinding", "ClusterRoleBinding"},
+		},
+		Inventory: checkCreateWorkloads,
+	})
+}
+
+// boundServiceAccounts maps namespace → service account → the roles bound to it.
+func boundServiceAccounts(p *authz.Policy) map[string]map[string][]string {
+	out := map[string]map[string][]string{}
+	for _, b := range p.Bindings() {
+		if b.Role() == nil || len(b.Rules()) == 0 {
+			continue
+		}
+		for _, s := range b.Subjects {
+			if s.Kind != rbacv1.ServiceAccountKind {
+				continue
+			}
+			ns := s.Namespace
+			if ns == "" {
+				ns = b.Namespace
+			}
+			if ns == "" {
+				continue
+			}
+			if out[ns] == nil {
+				out[ns] = map[string][]string{}
+			}
+			out[ns][s.Name] = append(out[ns][s.Name], b.RoleRefString())
+		}
+	}
+	return out
+}
+
+func checkCreateWorkloads(c *rule.Context) []rule.Result {
+	p := PolicyOf(c.Inventory)
+	bound := boundServiceAccounts(p)
+	var out []rule.Result
+	for _, b := range p.Bindings() {
+		o := SourceObject(b.Source)
+		if o == nil || IsBootstrap(o) || len(b.Subjects) == 0 || IsAllPowerful(b.Rules()) || !CreateWorkloads.Grants(b.Rules()) {
+			continue
+		}
+		self := map[string]bool{}
+		for _, s := range b.Subjects {
+			if s.Kind == rbacv1.ServiceAccountKind {
+				ns := s.Namespace
+				if ns == "" {
+					ns = b.Namespace
+				}
+				self[ns+"/"+s.Name] = true
+			}
+		}
+		namespaces := []string{b.Namespace}
+		if b.Namespace == "" {
+			namespaces = namespaces[:0]
+			for ns := range bound {
+				namespaces = append(namespaces, ns)
+			}
+			sort.Strings(namespaces)
+		}
+		var targets []string
+		for _, ns := range namespaces {
+			var names []string
+			for name := range bound[ns] {
+				if !self[ns+"/"+name] {
+					names = append(names, name)
+				}
+			}
+			sort.Strings(names)
+			for _, name := range names {
+				targets = append(targets, fmt.Sprintf("%s/%s (%s)", ns, name, strings.Join(bound[ns][name], ", ")))
+			}
+		}
+		if len(targets) == 0 {
+			continue
+		}
+		more := ""
+		if len(targets) > 3 {
+			more = fmt.Sprintf(" and %d more", len(targets)-3)
+			targets = targets[:3]
+		}
+		out = append(out, rule.Result{
+			Object:  o,
+			Path:    "roleRef.name",
+			Message: fmt.Sprintf("binds %s, which allows creating pods, to %s: they can run a pod as ServiceAccount %s%s and use its permissions", b.RoleRefString(), describeSubjects(b), strings.Join(targets, ", "), more),
+		})
+	}
+	return out
+}
