@@ -1,6 +1,8 @@
-// Package netpol holds the NetworkPolicy rules. The first is coverage: a namespace that
-// runs pods and has no policy at all. The reachability engine (which pod may reach which)
-// builds on the same inventory indexes later.
+// Package netpol holds the NetworkPolicy rules of `moat scan`: coverage (a namespace
+// with no policy, or no default deny), isolation (a workload no ingress policy selects,
+// one reachable from every namespace, a database port open to other namespaces), egress
+// (the whole internet, the cloud metadata endpoint) and hygiene (a policy or a peer
+// that selects nothing). The reachability rules ask the engine in package reach.
 //
 // Like every analyzer it is pure: it reads the inventory and nothing else.
 package netpol

@@ -77,6 +77,13 @@ type tableGroup struct {
 
 func (t *Table) Render(w io.Writer, r *Report) error {
 	var b strings.Builder
+	// Grown once to about the size of the output: growing it step by step copied
+	// megabytes over and over on large scans.
+	size := 256
+	for _, f := range r.Findings {
+		size += len(f.Message) + len(f.RuleID) + 64
+	}
+	b.Grow(size + size/8)
 	width := t.width()
 	for _, e := range r.Errors {
 		t.writeNote(&b, t.paint(ansiRed, "error:"), "error: ", e, width)

@@ -59,6 +59,34 @@ type Context struct {
 	Options
 	// Inventory is every object of the scan. At admission it holds the one object under review.
 	Inventory *inventory.Inventory
+
+	mu     sync.Mutex
+	shared map[any]*sharedValue
+}
+
+type sharedValue struct {
+	once sync.Once
+	v    any
+}
+
+// Shared returns what build makes for key, building it once per Context however many
+// rules ask, concurrently or not. It is for derived, read-only views of the inventory
+// that several rules read (the reachability analysis of every NetworkPolicy rule): the
+// value lives as long as the scan, so rules stay free of global state. key is a value
+// of a type private to the package that asks.
+func (c *Context) Shared(key any, build func() any) any {
+	c.mu.Lock()
+	if c.shared == nil {
+		c.shared = map[any]*sharedValue{}
+	}
+	e, ok := c.shared[key]
+	if !ok {
+		e = &sharedValue{}
+		c.shared[key] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.v = build() })
+	return e.v
 }
 
 // Rule is a value: metadata and one or both kinds of check.

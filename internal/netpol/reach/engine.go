@@ -1,0 +1,774 @@
+package reach
+
+import (
+	"cmp"
+	"iter"
+	"math/bits"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// Options tune an analysis.
+type Options struct {
+	// Boundaries are extra CIDRs that split the space outside the cluster into more
+	// nodes (the private ranges, the metadata address), for rules that ask about them.
+	Boundaries []netip.Prefix
+	// Probe adds a pod with no labels in a namespace that is not in the model: "any pod
+	// of any namespace". It has no workload, so it never appears in Connections.
+	Probe bool
+}
+
+// ProbeNamespace is the namespace of the probe pod.
+const ProbeNamespace = "moat-probe-elsewhere"
+
+// Endpoint is a node of the graph: a workload, or a range of addresses outside the cluster.
+type Endpoint struct {
+	Namespace string `json:"namespace,omitempty"`
+	Kind      string `json:"kind,omitempty"`
+	Name      string `json:"name,omitempty"`
+	IPBlock   string `json:"ipBlock,omitempty"`
+}
+
+func (e Endpoint) String() string {
+	if e.IPBlock != "" {
+		return e.IPBlock
+	}
+	return e.Namespace + "/" + e.Kind + "/" + e.Name
+}
+
+// IsExternal reports an address range.
+func (e Endpoint) IsExternal() bool { return e.IPBlock != "" }
+
+func compareEndpoints(a, b Endpoint) int {
+	if a.IsExternal() != b.IsExternal() {
+		if a.IsExternal() {
+			return 1
+		}
+		return -1
+	}
+	if a.IsExternal() {
+		pa, ea := netip.ParsePrefix(a.IPBlock)
+		pb, eb := netip.ParsePrefix(b.IPBlock)
+		if ea == nil && eb == nil {
+			return cmp.Or(pa.Addr().Compare(pb.Addr()), cmp.Compare(pa.Bits(), pb.Bits()))
+		}
+		return strings.Compare(a.IPBlock, b.IPBlock)
+	}
+	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Name, b.Name))
+}
+
+// Connection is a pair of endpoints and the ports on which the first may open
+// connections to the second.
+type Connection struct {
+	Src, Dst Endpoint
+	Ports    PortSet
+}
+
+type bitset []uint64
+
+func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
+func (b bitset) set(i int)      { b[i>>6] |= 1 << (uint(i) & 63) }
+func (b bitset) has(i int) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
+func (b bitset) or(c bitset) {
+	for i := range b {
+		b[i] |= c[i]
+	}
+}
+func (b bitset) each(fn func(int)) {
+	for i, w := range b {
+		for w != 0 {
+			t := bits.TrailingZeros64(w)
+			fn(i*64 + t)
+			w &= w - 1
+		}
+	}
+}
+
+// class is an equivalence class of pods: same namespace (so same namespace labels),
+// same pod labels, same container ports, same IPs. Every policy treats its members alike.
+type class struct {
+	ns       string
+	nsLabels labels.Set
+	labels   labels.Set
+	ports    []ContainerPort
+	ips      []netip.Addr
+	members  []*Workload
+	probe    bool
+
+	inIso, egIso   bool
+	inPols, egPols []*Policy // the NetworkPolicies that select the class, by direction
+	inRules        []*cRule  // rules of the NetworkPolicies that select the class, by direction
+	egRules        []*cRule
+	inAdm, egAdm   []*cAdminRule // admin rules that apply, in evaluation order
+	inBase, egBase []*cAdminRule
+}
+
+// cRule is a compiled NetworkPolicy rule: which endpoints its peers match.
+type cRule struct {
+	pol     *Policy
+	rule    *Rule
+	ingress bool
+	match   bitset
+	ports   PortSet // resolved once unless the rule names ports
+}
+
+type cAdminRule struct {
+	pol   *AdminPolicy
+	rule  *AdminRule
+	match bitset
+	ports PortSet
+}
+
+func (r *cRule) resolve(dst []ContainerPort) PortSet {
+	if r.rule.Ports.hasNamed() {
+		return r.rule.Ports.Resolve(dst)
+	}
+	return r.ports
+}
+
+func (r *cAdminRule) resolve(dst []ContainerPort) PortSet {
+	if r.rule.Ports.hasNamed() {
+		return r.rule.Ports.Resolve(dst)
+	}
+	return r.ports
+}
+
+// Analysis is the compiled model: classes, outside nodes, rules with their matches.
+type Analysis struct {
+	Model   *Model
+	classes []*class
+	ext     []netip.Prefix
+	n       int
+	byWork  map[*Workload]int
+	probe   int
+}
+
+// Analyze compiles a model.
+func Analyze(m *Model, opt Options) *Analysis {
+	a := &Analysis{Model: m, byWork: map[*Workload]int{}, probe: -1}
+	byKey := map[string]int{}
+	byNS := map[string][]int{}
+	var kb strings.Builder
+	for _, w := range m.Workloads {
+		kb.Reset()
+		kb.WriteString(w.Namespace)
+		kb.WriteByte(0)
+		kb.WriteString(labels.Set(w.Labels).String())
+		kb.WriteByte(0)
+		ports := slices.Clone(w.Ports)
+		slices.SortFunc(ports, func(x, y ContainerPort) int {
+			return cmp.Or(strings.Compare(x.Name, y.Name), cmp.Compare(x.Protocol, y.Protocol), cmp.Compare(x.Port, y.Port))
+		})
+		for _, p := range ports {
+			kb.WriteString(p.Name)
+			kb.WriteByte('/')
+			kb.WriteString(p.Protocol.String())
+			kb.WriteByte('/')
+			kb.WriteString(itoa(p.Port))
+			kb.WriteByte(',')
+		}
+		kb.WriteByte(0)
+		for _, ip := range w.IPs {
+			kb.WriteString(ip.String())
+			kb.WriteByte(',')
+		}
+		key := kb.String()
+		ci, ok := byKey[key]
+		if !ok {
+			ci = len(a.classes)
+			byKey[key] = ci
+			a.classes = append(a.classes, &class{ns: w.Namespace, nsLabels: m.Namespaces[w.Namespace], labels: w.Labels, ports: ports, ips: w.IPs})
+			byNS[w.Namespace] = append(byNS[w.Namespace], ci)
+		}
+		a.classes[ci].members = append(a.classes[ci].members, w)
+		a.byWork[w] = ci
+	}
+	if opt.Probe {
+		a.probe = len(a.classes)
+		a.classes = append(a.classes, &class{ns: ProbeNamespace, nsLabels: labels.Set{NamespaceNameLabel: ProbeNamespace}, labels: labels.Set{}, probe: true})
+		byNS[ProbeNamespace] = append(byNS[ProbeNamespace], a.probe)
+	}
+	a.ext = partition(m, opt.Boundaries)
+	nc := len(a.classes)
+	a.n = nc + len(a.ext)
+	nsNames := make([]string, 0, len(byNS))
+	for ns := range byNS {
+		nsNames = append(nsNames, ns)
+	}
+	sort.Strings(nsNames)
+	nsLabels := func(ns string) labels.Set {
+		if ns == ProbeNamespace {
+			return labels.Set{NamespaceNameLabel: ProbeNamespace}
+		}
+		return m.Namespaces[ns]
+	}
+
+	// matchSel marks the classes a selector peer matches. Policies repeat the same
+	// peers (a namespace's clients, the monitoring namespace): the classes of each
+	// distinct peer are computed once.
+	memo := map[string][]int{}
+	matchSel := func(b bitset, nsSel, podSel labels.Selector, nsOnly string) {
+		var key strings.Builder
+		if nsSel == nil {
+			key.WriteString("ns=" + nsOnly)
+		} else {
+			key.WriteString("sel=" + nsSel.String())
+		}
+		key.WriteByte(0)
+		if podSel != nil {
+			key.WriteString(podSel.String())
+		} else {
+			key.WriteByte(1)
+		}
+		if cis, ok := memo[key.String()]; ok {
+			for _, ci := range cis {
+				b.set(ci)
+			}
+			return
+		}
+		cis := []int{}
+		pick := func(ns string) {
+			for _, ci := range byNS[ns] {
+				if podSel == nil || podSel.Matches(a.classes[ci].labels) {
+					cis = append(cis, ci)
+				}
+			}
+		}
+		if nsSel == nil {
+			pick(nsOnly)
+		} else {
+			for _, ns := range nsNames {
+				if nsSel.Matches(nsLabels(ns)) {
+					pick(ns)
+				}
+			}
+		}
+		memo[key.String()] = cis
+		for _, ci := range cis {
+			b.set(ci)
+		}
+	}
+	var withIPs []int
+	for ci, c := range a.classes {
+		if len(c.ips) > 0 {
+			withIPs = append(withIPs, ci)
+		}
+	}
+	// matchIPs marks the classes with an IP in the ranges and the outside nodes whose
+	// start is in them; the nodes are sorted, so only those inside each range's bounds
+	// are looked at.
+	matchIPs := func(b bitset, ranges []netip.Prefix, contains func(netip.Addr) bool) {
+		for _, ci := range withIPs {
+			for _, ip := range a.classes[ci].ips {
+				if contains(ip) {
+					b.set(ci)
+					break
+				}
+			}
+		}
+		for _, r := range ranges {
+			lo := r.Masked().Addr()
+			hi := lastAddr(r)
+			i := sort.Search(len(a.ext), func(i int) bool { return a.ext[i].Addr().Compare(lo) >= 0 })
+			for ; i < len(a.ext) && a.ext[i].Addr().Compare(hi) <= 0; i++ {
+				if contains(a.ext[i].Addr()) {
+					b.set(nc + i)
+				}
+			}
+		}
+	}
+	compile := func(p *Policy, r *Rule, ingress bool) *cRule {
+		cr := &cRule{pol: p, rule: r, ingress: ingress, match: newBitset(a.n)}
+		if !r.Ports.hasNamed() {
+			cr.ports = r.Ports.Resolve(nil)
+		}
+		if r.AnyPeer {
+			cr.match.fill(a.n)
+			return cr
+		}
+		for _, pe := range r.Peers {
+			if pe.IPBlock != nil {
+				matchIPs(cr.match, []netip.Prefix{pe.IPBlock.CIDR}, pe.IPBlock.Contains)
+				continue
+			}
+			matchSel(cr.match, pe.Namespace, pe.Pod, p.Namespace)
+		}
+		return cr
+	}
+	for _, p := range m.Policies {
+		var sel []int
+		for _, ci := range byNS[p.Namespace] {
+			if p.Selector.Matches(a.classes[ci].labels) {
+				sel = append(sel, ci)
+			}
+		}
+		if len(sel) == 0 {
+			continue
+		}
+		var in, eg []*cRule
+		if p.Ingress {
+			for _, r := range p.IngressRules {
+				in = append(in, compile(p, r, true))
+			}
+		}
+		if p.Egress {
+			for _, r := range p.EgressRules {
+				eg = append(eg, compile(p, r, false))
+			}
+		}
+		for _, ci := range sel {
+			c := a.classes[ci]
+			if p.Ingress {
+				c.inIso = true
+				c.inPols = append(c.inPols, p)
+				c.inRules = append(c.inRules, in...)
+			}
+			if p.Egress {
+				c.egIso = true
+				c.egPols = append(c.egPols, p)
+				c.egRules = append(c.egRules, eg...)
+			}
+		}
+	}
+	compileAdmin := func(p *AdminPolicy, r *AdminRule) *cAdminRule {
+		cr := &cAdminRule{pol: p, rule: r, match: newBitset(a.n)}
+		if !r.Ports.hasNamed() {
+			cr.ports = r.Ports.Resolve(nil)
+		}
+		for _, pe := range r.Peers {
+			switch {
+			case pe.Nodes:
+			case pe.Networks != nil:
+				nets := pe.Networks
+				matchIPs(cr.match, nets, func(ip netip.Addr) bool {
+					return slices.ContainsFunc(nets, func(n netip.Prefix) bool { return n.Contains(ip) })
+				})
+			default:
+				matchSel(cr.match, pe.Namespace, pe.Pod, "")
+			}
+		}
+		return cr
+	}
+	for _, group := range [][]*AdminPolicy{m.Admin, m.Baseline} {
+		for _, p := range group {
+			var in, eg []*cAdminRule
+			for _, r := range p.Ingress {
+				in = append(in, compileAdmin(p, r))
+			}
+			for _, r := range p.Egress {
+				eg = append(eg, compileAdmin(p, r))
+			}
+			sel := newBitset(nc)
+			matchSel(sel, p.Subject.Namespace, p.Subject.Pod, "")
+			sel.each(func(ci int) {
+				c := a.classes[ci]
+				if p.Baseline {
+					c.inBase = append(c.inBase, in...)
+					c.egBase = append(c.egBase, eg...)
+				} else {
+					c.inAdm = append(c.inAdm, in...)
+					c.egAdm = append(c.egAdm, eg...)
+				}
+			})
+		}
+	}
+	return a
+}
+
+func itoa(n int32) string {
+	var b [12]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// dstPorts are the container ports of endpoint i (none outside the cluster).
+func (a *Analysis) dstPorts(i int) []ContainerPort {
+	if i < len(a.classes) {
+		return a.classes[i].ports
+	}
+	return nil
+}
+
+// side computes what one end allows: the egress of class c towards peer, or the
+// ingress of class c from peer. Admin policies first (first matching rule decides,
+// Pass goes on), then NetworkPolicies for what passed, then the baseline policy for
+// what no NetworkPolicy isolates.
+func (a *Analysis) side(ci, peer int, egress bool) PortSet {
+	c := a.classes[ci]
+	rules, iso, adm, base := c.inRules, c.inIso, c.inAdm, c.inBase
+	dst := c.ports
+	if egress {
+		rules, iso, adm, base = c.egRules, c.egIso, c.egAdm, c.egBase
+		dst = a.dstPorts(peer)
+	}
+	np := func() PortSet {
+		var out PortSet
+		for _, r := range rules {
+			if r.match.has(peer) {
+				out = out.Union(r.resolve(dst))
+				if out.IsAll() {
+					break
+				}
+			}
+		}
+		return out
+	}
+	if len(adm) == 0 && len(base) == 0 {
+		if !iso {
+			return AllPorts()
+		}
+		return np()
+	}
+	allowed, pass := adminTier(adm, peer, dst)
+	if pass.IsEmpty() {
+		return allowed
+	}
+	if iso {
+		return allowed.Union(pass.Intersect(np()))
+	}
+	rem := pass
+	for _, r := range base {
+		if rem.IsEmpty() {
+			break
+		}
+		if !r.match.has(peer) {
+			continue
+		}
+		m := r.resolve(dst).Intersect(rem)
+		if r.rule.Action == Allow {
+			allowed = allowed.Union(m)
+		}
+		rem = rem.Subtract(m)
+	}
+	return allowed.Union(rem)
+}
+
+// adminTier evaluates the AdminNetworkPolicy rules (in order, first match decides):
+// the ports they allow, and the ports they pass on or leave undecided.
+func adminTier(adm []*cAdminRule, peer int, dst []ContainerPort) (allowed, pass PortSet) {
+	rem := AllPorts()
+	for _, r := range adm {
+		if rem.IsEmpty() {
+			break
+		}
+		if !r.match.has(peer) {
+			continue
+		}
+		m := r.resolve(dst).Intersect(rem)
+		if m.IsEmpty() {
+			continue
+		}
+		switch r.rule.Action {
+		case Allow:
+			allowed = allowed.Union(m)
+		case Pass:
+			pass = pass.Union(m)
+		}
+		rem = rem.Subtract(m)
+	}
+	return allowed, pass.Union(rem)
+}
+
+// Ports is what endpoint s may open to endpoint d: the egress of s and the ingress of
+// d must both allow it. An outside endpoint has no policy of its own.
+func (a *Analysis) Ports(s, d int) PortSet {
+	nc := len(a.classes)
+	eg := AllPorts()
+	if s < nc {
+		eg = a.side(s, d, true)
+		if eg.IsEmpty() {
+			return eg
+		}
+	}
+	if d < nc {
+		return eg.Intersect(a.side(d, s, false))
+	}
+	return eg
+}
+
+// candidates are the endpoints s may reach at all, or nil for "maybe any".
+func (a *Analysis) candidates(s int) bitset {
+	if s >= len(a.classes) {
+		return nil
+	}
+	c := a.classes[s]
+	if !c.egIso || len(c.egAdm) > 0 || len(c.egBase) > 0 {
+		return nil
+	}
+	b := newBitset(a.n)
+	for _, r := range c.egRules {
+		b.or(r.match)
+	}
+	return b
+}
+
+// outsideCandidates are the classes an outside address may reach at all: those no
+// NetworkPolicy isolates for ingress, those under admin policies, and those with an
+// ingress rule that matches some outside range.
+func (a *Analysis) outsideCandidates() bitset {
+	nc := len(a.classes)
+	b := newBitset(a.n)
+	for ci, c := range a.classes {
+		if !c.inIso || len(c.inAdm) > 0 || len(c.inBase) > 0 {
+			b.set(ci)
+			continue
+		}
+		for _, r := range c.inRules {
+			found := false
+			for i := nc; i < a.n; i++ {
+				if r.match.has(i) {
+					found = true
+					break
+				}
+			}
+			if found {
+				b.set(ci)
+				break
+			}
+		}
+	}
+	return b
+}
+
+// Sources are the endpoints that may reach class d at all, as a list; nil means any
+// endpoint may (d is not isolated for ingress, or admin policies apply).
+func (a *Analysis) Sources(d int) []int {
+	c := a.classes[d]
+	if !c.inIso || len(c.inAdm) > 0 || len(c.inBase) > 0 {
+		return nil
+	}
+	b := newBitset(a.n)
+	for _, r := range c.inRules {
+		b.or(r.match)
+	}
+	out := []int{}
+	b.each(func(i int) { out = append(out, i) })
+	return out
+}
+
+// EachClassPair calls fn for every pair of endpoints (not both outside) that may
+// connect, with the ports.
+func (a *Analysis) EachClassPair(fn func(s, d int, ps PortSet)) {
+	nc := len(a.classes)
+	outside := a.outsideCandidates()
+	for s := 0; s < a.n; s++ {
+		visit := func(d int) {
+			if s >= nc && d >= nc {
+				return
+			}
+			if ps := a.Ports(s, d); !ps.IsEmpty() {
+				fn(s, d, ps)
+			}
+		}
+		if s >= nc {
+			outside.each(visit)
+			continue
+		}
+		if cand := a.candidates(s); cand != nil {
+			cand.each(visit)
+			continue
+		}
+		for d := 0; d < a.n; d++ {
+			visit(d)
+		}
+	}
+}
+
+// Connections lists every pair of workloads (and outside ranges) that may connect,
+// sorted by source then destination (workloads by namespace, kind and name, then the
+// outside ranges by address).
+func (a *Analysis) Connections() []Connection {
+	cs := a.ConnectionSet()
+	out := make([]Connection, 0, cs.Len())
+	for c := range cs.All() {
+		out = append(out, c)
+	}
+	return out
+}
+
+// ConnectionSet holds the connections compactly (12 bytes each) and yields them one at
+// a time, so that a cluster with millions of connections is written without holding
+// them all as values.
+type ConnectionSet struct {
+	a    *Analysis
+	rows []connRow
+	sets []PortSet
+}
+
+type connRow struct{ s, d, ps int32 }
+
+// Len is the number of connections.
+func (cs *ConnectionSet) Len() int { return len(cs.rows) }
+
+// All yields the connections in order.
+func (cs *ConnectionSet) All() iter.Seq[Connection] {
+	nw := len(cs.a.Model.Workloads)
+	ep := func(k int32) Endpoint {
+		if int(k) < nw {
+			return cs.a.Model.Workloads[k].Ref()
+		}
+		return Endpoint{IPBlock: cs.a.ext[int(k)-nw].String()}
+	}
+	return func(yield func(Connection) bool) {
+		for _, r := range cs.rows {
+			if !yield(Connection{Src: ep(r.s), Dst: ep(r.d), Ports: cs.sets[r.ps]}) {
+				return
+			}
+		}
+	}
+}
+
+// ConnectionSet computes every connection.
+func (a *Analysis) ConnectionSet() *ConnectionSet {
+	// Order keys: a workload's position in the sorted model, then the outside ranges.
+	nw := len(a.Model.Workloads)
+	members := make([][]int32, len(a.classes))
+	for wi, w := range a.Model.Workloads {
+		if ci, ok := a.byWork[w]; ok {
+			members[ci] = append(members[ci], int32(wi))
+		}
+	}
+	keysOf := func(i int) []int32 {
+		if i < len(a.classes) {
+			return members[i]
+		}
+		return []int32{int32(nw + i - len(a.classes))}
+	}
+	// Port sets are shared: "all" and the last few distinct sets cover nearly every pair.
+	cs := &ConnectionSet{a: a, sets: []PortSet{AllPorts()}}
+	recent := [4]int32{}
+	a.EachClassPair(func(s, d int, ps PortSet) {
+		idx := int32(-1)
+		if ps.IsAll() {
+			idx = 0
+		} else {
+			for _, r := range recent {
+				if r > 0 && cs.sets[r].Equal(ps) {
+					idx = r
+					break
+				}
+			}
+		}
+		if idx < 0 {
+			idx = int32(len(cs.sets))
+			cs.sets = append(cs.sets, ps)
+			copy(recent[1:], recent[:3])
+			recent[0] = idx
+		}
+		for _, sk := range keysOf(s) {
+			for _, dk := range keysOf(d) {
+				cs.rows = append(cs.rows, connRow{sk, dk, idx})
+			}
+		}
+	})
+	slices.SortFunc(cs.rows, func(x, y connRow) int { return cmp.Or(cmp.Compare(x.s, y.s), cmp.Compare(x.d, y.d)) })
+	return cs
+}
+
+// Index finds the endpoint a workload, an address or a range stands for: a workload's
+// class; an address inside a pod (from a cluster) gives its workload; otherwise the
+// outside node holding the address (or the start of the range). -1 when unknown.
+func (a *Analysis) Index(e Endpoint) int {
+	if !e.IsExternal() {
+		for w, ci := range a.byWork {
+			if w.Namespace == e.Namespace && w.Kind == e.Kind && w.Name == e.Name {
+				return ci
+			}
+		}
+		return -1
+	}
+	addr, err := netip.ParseAddr(e.IPBlock)
+	if err != nil {
+		p, perr := netip.ParsePrefix(e.IPBlock)
+		if perr != nil {
+			return -1
+		}
+		addr = p.Masked().Addr()
+	} else {
+		for ci, c := range a.classes {
+			if slices.Contains(c.ips, addr.Unmap()) {
+				return ci
+			}
+		}
+	}
+	addr = addr.Unmap()
+	for i, p := range a.ext {
+		if p.Contains(addr) {
+			return len(a.classes) + i
+		}
+	}
+	return -1
+}
+
+// Workload returns the class index of a workload, -1 if it is not in the model.
+func (a *Analysis) Workload(w *Workload) int {
+	if ci, ok := a.byWork[w]; ok {
+		return ci
+	}
+	return -1
+}
+
+// Probe is the index of the probe pod (Options.Probe), -1 without one.
+func (a *Analysis) Probe() int { return a.probe }
+
+// NumEndpoints is the number of endpoints: classes, then outside ranges.
+func (a *Analysis) NumEndpoints() int { return a.n }
+
+// NumClasses is the number of pod classes (the probe included).
+func (a *Analysis) NumClasses() int { return len(a.classes) }
+
+// Outside is the address range of endpoint i, invalid for a class.
+func (a *Analysis) Outside(i int) netip.Prefix {
+	if i < len(a.classes) || i >= a.n {
+		return netip.Prefix{}
+	}
+	return a.ext[i-len(a.classes)]
+}
+
+// Namespace is the namespace of class i ("" outside the cluster).
+func (a *Analysis) Namespace(i int) string {
+	if i < len(a.classes) {
+		return a.classes[i].ns
+	}
+	return ""
+}
+
+// Isolated reports whether NetworkPolicies isolate workload w for ingress and for egress.
+func (a *Analysis) Isolated(w *Workload) (ingress, egress bool) {
+	ci := a.Workload(w)
+	if ci < 0 {
+		return false, false
+	}
+	c := a.classes[ci]
+	return c.inIso, c.egIso
+}
+
+// fill sets bits 0..n-1.
+func (b bitset) fill(n int) {
+	for i := range b {
+		b[i] = ^uint64(0)
+	}
+	if r := n % 64; r != 0 {
+		b[len(b)-1] = 1<<uint(r) - 1
+	}
+}

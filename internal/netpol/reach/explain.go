@@ -1,0 +1,300 @@
+package reach
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/moat-dev/moat/internal/inventory"
+)
+
+// Explanation says why one endpoint may or may not reach another.
+type Explanation struct {
+	Src, Dst Endpoint
+	// Asked is the set of ports asked about (every port when none was given).
+	Asked PortSet
+	// Allowed is the part of Asked on which the connection is allowed.
+	Allowed PortSet
+	// Egress and Ingress are the reasons on each side, in sentences.
+	Egress, Ingress []string
+	Verdict         string
+}
+
+func (e *Explanation) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s -> %s\n", e.Src, e.Dst)
+	b.WriteString("egress of the source:\n")
+	for _, l := range e.Egress {
+		fmt.Fprintf(&b, "  - %s\n", l)
+	}
+	b.WriteString("ingress of the destination:\n")
+	for _, l := range e.Ingress {
+		fmt.Fprintf(&b, "  - %s\n", l)
+	}
+	b.WriteString(e.Verdict)
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// where is " (FILE:LINE)" for a field of an object read from a file, "" otherwise.
+func where(o *inventory.Object, path string) string {
+	if o == nil {
+		return ""
+	}
+	src := o.SourceAt(path)
+	if src == nil || src.File == "" {
+		return ""
+	}
+	if src.Line > 0 {
+		return fmt.Sprintf(" (%s:%d)", src.File, src.Line)
+	}
+	return fmt.Sprintf(" (%s)", src.File)
+}
+
+// portsText is "every port" or the list of ports.
+func portsText(p PortSet) string {
+	if p.IsAll() {
+		return "every port"
+	}
+	return p.String()
+}
+
+func polNames(ps []*Policy) string {
+	var n []string
+	for _, p := range ps {
+		n = append(n, p.Ref()+where(p.Obj, "metadata.name"))
+	}
+	return strings.Join(n, ", ")
+}
+
+// describe names endpoint i for a sentence.
+func (a *Analysis) describe(i int, e Endpoint) string {
+	if i >= len(a.classes) {
+		node := a.ext[i-len(a.classes)].String()
+		if e.IPBlock != "" && e.IPBlock != node {
+			return fmt.Sprintf("%s (in the outside range %s)", e.IPBlock, node)
+		}
+		return "the addresses " + node
+	}
+	if e.IsExternal() { // a pod IP, read from a cluster: name its workload
+		if addr, err := netip.ParseAddr(e.IPBlock); err == nil {
+			for _, w := range a.classes[i].members {
+				if slices.Contains(w.IPs, addr.Unmap()) {
+					return w.Ref().String()
+				}
+			}
+		}
+	}
+	return e.String()
+}
+
+// Explain says which policies and rules decide whether src may reach dst on the
+// asked ports (all ports when asked is nil).
+func (a *Analysis) Explain(src, dst Endpoint, asked *PortSet) (*Explanation, error) {
+	s, d := a.Index(src), a.Index(dst)
+	if s < 0 {
+		return nil, fmt.Errorf("%s is not a workload or address of the inputs", src)
+	}
+	if d < 0 {
+		return nil, fmt.Errorf("%s is not a workload or address of the inputs", dst)
+	}
+	nc := len(a.classes)
+	if s >= nc && d >= nc {
+		return nil, fmt.Errorf("%s and %s are both outside the cluster: no policy applies", src, dst)
+	}
+	e := &Explanation{Src: src, Dst: dst, Asked: AllPorts()}
+	if asked != nil {
+		e.Asked = *asked
+	}
+	sName, dName := a.describe(s, src), a.describe(d, dst)
+	e.Allowed = a.Ports(s, d).Intersect(e.Asked)
+	var egAll, inAll PortSet = AllPorts(), AllPorts()
+	if s < nc {
+		egAll = a.side(s, d, true).Intersect(e.Asked)
+		e.Egress = a.reasons(s, d, true, sName, dName, e.Asked, egAll)
+	} else {
+		e.Egress = []string{sName + ": outside the cluster, no policy limits what it sends."}
+	}
+	if d < nc {
+		inAll = a.side(d, s, false).Intersect(e.Asked)
+		e.Ingress = a.reasons(d, s, false, dName, sName, e.Asked, inAll)
+	} else {
+		e.Ingress = []string{dName + ": outside the cluster, no policy limits what it receives."}
+	}
+	on := ""
+	if asked != nil {
+		on = " on " + e.Asked.String()
+	}
+	switch {
+	case e.Allowed.Equal(e.Asked):
+		e.Verdict = fmt.Sprintf("Allowed: %s may connect to %s%s.", sName, dName, on)
+		if asked == nil {
+			e.Verdict = fmt.Sprintf("Allowed: %s may connect to %s on every port.", sName, dName)
+		}
+	case e.Allowed.IsEmpty():
+		var why []string
+		if egAll.IsEmpty() {
+			why = append(why, "the egress of "+sName)
+		}
+		if inAll.IsEmpty() {
+			why = append(why, "the ingress of "+dName)
+		}
+		if len(why) == 0 {
+			why = append(why, fmt.Sprintf("egress allows only %s and ingress only %s, which do not overlap", egAll, inAll))
+		}
+		e.Verdict = fmt.Sprintf("Denied: %s may not connect to %s%s; blocked by %s.", sName, dName, on, strings.Join(why, " and "))
+	default:
+		e.Verdict = fmt.Sprintf("Partly allowed: %s may connect to %s on %s only (egress allows %s, ingress allows %s).", sName, dName, e.Allowed, portsText(egAll), portsText(inAll))
+	}
+	return e, nil
+}
+
+// reasons lists, for class ci's side (egress towards peer, or ingress from peer), the
+// admin rules, NetworkPolicies and baseline rules that apply, in evaluation order.
+func (a *Analysis) reasons(ci, peer int, egress bool, self, other string, asked, result PortSet) []string {
+	c := a.classes[ci]
+	dir, field, towards := "ingress", "spec.ingress", "from"
+	pols, rules, iso, adm, base := c.inPols, c.inRules, c.inIso, c.inAdm, c.inBase
+	dst := c.ports
+	if egress {
+		dir, field, towards = "egress", "spec.egress", "to"
+		pols, rules, iso, adm, base = c.egPols, c.egRules, c.egIso, c.egAdm, c.egBase
+		dst = a.dstPorts(peer)
+	}
+	var out []string
+	adminLine := func(r *cAdminRule) {
+		ports := r.resolve(dst).Intersect(asked)
+		if !r.match.has(peer) || ports.IsEmpty() {
+			return
+		}
+		name := ""
+		if r.rule.Name != "" {
+			name = fmt.Sprintf(" %q", r.rule.Name)
+		}
+		prio := ""
+		if !r.pol.Baseline {
+			prio = fmt.Sprintf(" (priority %d)", r.pol.Priority)
+		}
+		verb := map[Action]string{Allow: "allows", Deny: "denies", Pass: "passes to the NetworkPolicies"}[r.rule.Action]
+		out = append(out, fmt.Sprintf("%s %s%s rule %s[%d]%s%s matches %s %s: it %s %s, unless a rule evaluated before it decided first.",
+			r.pol.Kind(), r.pol.Name, prio, field, r.rule.Index, name, where(r.pol.Obj, fmt.Sprintf("%s[%d]", field, r.rule.Index)), towards, other, verb, portsText(ports)))
+	}
+	for _, r := range adm {
+		adminLine(r)
+	}
+	if _, pass := adminTier(adm, peer, dst); len(adm) > 0 && pass.Intersect(asked).IsEmpty() {
+		out = append(out, fmt.Sprintf("The admin policies decide every asked port: NetworkPolicies and the baseline are not consulted for this %s.", dir))
+	} else if !iso {
+		out = append(out, fmt.Sprintf("No NetworkPolicy selects %s for %s, so NetworkPolicies do not limit its %s.", self, dir, dir))
+	} else {
+		out = append(out, fmt.Sprintf("%s is isolated for %s by %s: only what one of their %s rules allows gets through.", self, dir, polNames(pols), dir))
+		n := 0
+		for _, r := range rules {
+			if !r.match.has(peer) {
+				continue
+			}
+			ports := r.resolve(dst).Intersect(asked)
+			if ports.IsEmpty() {
+				continue
+			}
+			n++
+			out = append(out, fmt.Sprintf("NetworkPolicy %s rule %s[%d]%s allows %s %s on %s.",
+				r.pol.Ref(), field, r.rule.Index, where(r.pol.Obj, fmt.Sprintf("%s[%d]", field, r.rule.Index)), towards, other, portsText(ports)))
+		}
+		if n == 0 {
+			out = append(out, fmt.Sprintf("None of their %s rules matches %s on %s: add a rule %s it to one of them, or a new policy selecting %s, to allow it.", dir, other, portsText(asked), towards, self))
+		}
+	}
+	if _, pass := adminTier(adm, peer, dst); !iso && !pass.Intersect(asked).IsEmpty() {
+		for _, r := range base {
+			adminLine(r)
+		}
+	}
+	if result.IsEmpty() {
+		out = append(out, fmt.Sprintf("Result: %s denies it.", dir))
+	} else {
+		out = append(out, fmt.Sprintf("Result: %s allows %s.", dir, portsText(result)))
+	}
+	return out
+}
+
+// ParseEndpoint reads SRC or DST as given to `moat netpol explain`: NAMESPACE/KIND/NAME,
+// KIND/NAME (in namespace default), an IP address or a CIDR.
+func ParseEndpoint(s string) (Endpoint, error) {
+	if s == "" {
+		return Endpoint{}, fmt.Errorf("empty endpoint")
+	}
+	if isAddress(s) {
+		return Endpoint{IPBlock: s}, nil
+	}
+	parts := strings.Split(s, "/")
+	for _, p := range parts {
+		if p == "" {
+			return Endpoint{}, fmt.Errorf("endpoint %q: empty part", s)
+		}
+	}
+	switch len(parts) {
+	case 3:
+		return Endpoint{Namespace: parts[0], Kind: canonicalKind(parts[1]), Name: parts[2]}, nil
+	case 2:
+		return Endpoint{Namespace: "default", Kind: canonicalKind(parts[0]), Name: parts[1]}, nil
+	}
+	return Endpoint{}, fmt.Errorf("endpoint %q: want NAMESPACE/KIND/NAME, KIND/NAME, an IP address or a CIDR", s)
+}
+
+func isAddress(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	_, err := netip.ParsePrefix(s)
+	return err == nil
+}
+
+// canonicalKind accepts kubectl's spellings: deployment, deploy, Deployment, sts...
+func canonicalKind(k string) string {
+	switch strings.ToLower(k) {
+	case "deploy", "deployment", "deployments":
+		return "Deployment"
+	case "sts", "statefulset", "statefulsets":
+		return "StatefulSet"
+	case "ds", "daemonset", "daemonsets":
+		return "DaemonSet"
+	case "rs", "replicaset", "replicasets":
+		return "ReplicaSet"
+	case "po", "pod", "pods":
+		return "Pod"
+	case "job", "jobs":
+		return "Job"
+	case "cj", "cronjob", "cronjobs":
+		return "CronJob"
+	case "rc", "replicationcontroller", "replicationcontrollers":
+		return "ReplicationController"
+	}
+	return k
+}
+
+// Allowing names the rules that allow class ci's side of a connection with peer on
+// some of ports: "NetworkPolicy shop/api spec.egress[1] (net.yaml:30)", admin Allow
+// rules included. For a side no policy limits, it is empty.
+func (a *Analysis) Allowing(ci, peer int, egress bool, ports PortSet) []string {
+	c := a.classes[ci]
+	field, rules, adm, base := "spec.ingress", c.inRules, c.inAdm, c.inBase
+	dst := c.ports
+	if egress {
+		field, rules, adm, base = "spec.egress", c.egRules, c.egAdm, c.egBase
+		dst = a.dstPorts(peer)
+	}
+	var out []string
+	for _, r := range rules {
+		if r.match.has(peer) && !r.resolve(dst).Intersect(ports).IsEmpty() {
+			out = append(out, fmt.Sprintf("NetworkPolicy %s %s[%d]%s", r.pol.Ref(), field, r.rule.Index, where(r.pol.Obj, fmt.Sprintf("%s[%d]", field, r.rule.Index))))
+		}
+	}
+	for _, r := range slices.Concat(adm, base) {
+		if r.rule.Action == Allow && r.match.has(peer) && !r.resolve(dst).Intersect(ports).IsEmpty() {
+			out = append(out, fmt.Sprintf("%s %s %s[%d]%s", r.pol.Kind(), r.pol.Name, field, r.rule.Index, where(r.pol.Obj, fmt.Sprintf("%s[%d]", field, r.rule.Index))))
+		}
+	}
+	return out
+}
