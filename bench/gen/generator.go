@@ -27,6 +27,22 @@ type generator struct {
 	epoch time.Time
 	// nsSeen keeps namespace names unique.
 	nsSeen map[string]bool
+	// nodePorts keeps node ports unique, as the API server requires.
+	nodePorts map[int32]bool
+}
+
+// nodePort picks a free port of the API server's default node-port range.
+func (g *generator) nodePort() int32 {
+	if g.nodePorts == nil {
+		g.nodePorts = map[int32]bool{}
+	}
+	for {
+		p := int32(g.between(30000, 32767))
+		if !g.nodePorts[p] {
+			g.nodePorts[p] = true
+			return p
+		}
+	}
 }
 
 func newGenerator(w io.Writer, n int, seed uint64) *generator {

@@ -180,7 +180,7 @@ func (g *generator) app(ns, team, app string, fam family, p posture) map[string]
 			svc.Spec.ClusterIP = corev1.ClusterIPNone
 		case r < 0.06:
 			svc.Spec.Type = corev1.ServiceTypeNodePort
-			svc.Spec.Ports[0].NodePort = int32(g.between(30000, 32767))
+			svc.Spec.Ports[0].NodePort = g.nodePort()
 		case r < 0.12:
 			svc.Spec.Type = corev1.ServiceTypeLoadBalancer
 		default:

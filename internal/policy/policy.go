@@ -34,6 +34,9 @@ type Config struct {
 	// File is the path the config was read from, as given.
 	File       string
 	Exceptions []Exception
+	// Admission is the admission: section as written, for the admission webhook to read
+	// (internal/admission parses it, with the lines of this file); nil when absent.
+	Admission *yaml.Node
 	// Warnings are problems that do not stop the scan (a rule pattern matching no
 	// rule), each naming the file and line.
 	Warnings []string
@@ -165,8 +168,13 @@ func (p *parser) parse(data []byte) {
 		p.errorf(root, "", "want a mapping with the field exceptions, not %s", describeNode(root))
 		return
 	}
-	p.fields(root, "", []string{"exceptions"}, func(key string, k, v *yaml.Node) {
-		p.exceptions(v)
+	p.fields(root, "", []string{"exceptions", "admission"}, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "exceptions":
+			p.exceptions(v)
+		case "admission":
+			p.cfg.Admission = v
+		}
 	})
 }
 

@@ -248,13 +248,22 @@ func create(tb testing.TB, cfg *rest.Config, objs []*unstructured.Unstructured) 
 			return 0
 		case "ServiceAccount":
 			return 1
+		case "Service":
+			// Services that name their node ports go before those whose node ports
+			// the API server picks, which could otherwise take a named one.
+			ports, _, _ := unstructured.NestedSlice(u.Object, "spec", "ports")
+			for _, p := range ports {
+				if m, ok := p.(map[string]any); ok && m["nodePort"] != nil {
+					return 2
+				}
+			}
 		}
-		return 2
+		return 3
 	}
 	var created int
 	var mu sync.Mutex
 	var errs []error
-	for phase := 0; phase <= 2; phase++ {
+	for phase := 0; phase <= 3; phase++ {
 		work := make(chan *unstructured.Unstructured)
 		var wg sync.WaitGroup
 		for range 8 {
@@ -292,6 +301,13 @@ func createOne(ctx context.Context, dyn dynamic.Interface, mapper meta.RESTMappe
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", gvk, u.GetName(), err)
 	}
+	// A dump written by `kubectl get -o yaml` (as bench/gen writes) carries the fields
+	// the server sets; a create must leave them out.
+	u = u.DeepCopy()
+	u.SetResourceVersion("")
+	u.SetUID("")
+	u.SetCreationTimestamp(metav1.Time{})
+	u.SetManagedFields(nil)
 	var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
 	if m.Scope.Name() == meta.RESTScopeNameNamespace {
 		ns := u.GetNamespace()

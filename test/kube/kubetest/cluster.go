@@ -25,7 +25,7 @@ import (
 
 // ServiceClusterIPRange is the API server's --service-cluster-ip-range; the
 // first address, 10.0.0.1, is the kubernetes Service's.
-const ServiceClusterIPRange = "10.0.0.0/24"
+const ServiceClusterIPRange = "10.0.0.0/16" // room for the benchmark's thousands of Services
 
 // ServiceAccountIssuer is the API server's --service-account-issuer.
 const ServiceAccountIssuer = "https://kubernetes.default.svc.cluster.local"

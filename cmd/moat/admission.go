@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/moat-dev/moat/internal/admission"
+	"github.com/moat-dev/moat/internal/admission/manifests"
+	"github.com/moat-dev/moat/internal/admission/webhook"
+	"github.com/moat-dev/moat/internal/policy"
+	"github.com/moat-dev/moat/internal/pss"
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+func init() { serveCommands = append(serveCommands, newServeAdmissionCmd) }
+
+type admissionFlags struct {
+	addr, certFile, keyFile, config, pssVersion, logLevel string
+	timeout                                               time.Duration
+	maxBody                                               int64
+
+	printManifests   bool
+	namespace, image string
+	replicas         int32
+	caBundle         string
+}
+
+func newServeAdmissionCmd() *cobra.Command {
+	var f admissionFlags
+	cmd := &cobra.Command{
+		Use:   "admission --tls-cert FILE --tls-key FILE [--config FILE]",
+		Short: "Serve the validating admission webhook: the rules of moat scan at the cluster's door",
+		Long: `Serve AdmissionReview (admission.k8s.io/v1) at /validate over HTTPS, with /healthz, /readyz
+and /metrics. Each object is judged by the object checks of moat scan, with the exceptions
+and ignore annotations of the config file; the admission: section of that file says which
+findings deny (enforce), warn or are only recorded (audit), and which namespaces, users
+and groups are exempt. The certificate and key are reloaded when they change on disk.
+
+--print-manifests prints what runs it in a cluster instead: Namespace, ServiceAccount,
+Deployment, PodDisruptionBudget, Service, NetworkPolicy and ValidatingWebhookConfiguration.`,
+		Example: `  moat serve admission --tls-cert /etc/moat/tls/tls.crt --tls-key /etc/moat/tls/tls.key --config /etc/moat/moat.yaml
+  moat serve admission --print-manifests --image ghcr.io/moat-dev/moat@sha256:... | kubectl apply -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.printManifests {
+				return printAdmissionManifests(cmd, f)
+			}
+			return runServeAdmission(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", ":8443", "address to listen on")
+	fl.StringVar(&f.certFile, "tls-cert", "", "PEM serving certificate (reloaded when it changes)")
+	fl.StringVar(&f.keyFile, "tls-key", "", "PEM private key of the certificate (reloaded when it changes)")
+	fl.StringVar(&f.config, "config", "", "config file with exceptions and the admission: section (default .moat.yaml in the current directory, if present)")
+	fl.StringVar(&f.pssVersion, "pss-version", "latest", "Pod Security Standards version: v1.N or latest")
+	fl.DurationVar(&f.timeout, "timeout", webhook.DefaultTimeout, "deadline of one review")
+	fl.Int64Var(&f.maxBody, "max-body-bytes", webhook.DefaultMaxBodyBytes, "largest AdmissionReview accepted")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fl.BoolVar(&f.printManifests, "print-manifests", false, "print the manifests that deploy the webhook, and exit")
+	fl.StringVarP(&f.namespace, "namespace", "n", admission.DefaultNamespace, "with --print-manifests, the namespace to install into")
+	fl.StringVar(&f.image, "image", "", "with --print-manifests, the image, pinned by digest (default: a placeholder digest)")
+	fl.Int32Var(&f.replicas, "replicas", 2, "with --print-manifests, the number of replicas")
+	fl.StringVar(&f.caBundle, "ca-bundle", "", "with --print-manifests, PEM file of the CA that signed the serving certificate (default: cert-manager injects it)")
+	return cmd
+}
+
+func printAdmissionManifests(cmd *cobra.Command, f admissionFlags) error {
+	opt := manifests.Options{Namespace: f.namespace, Image: f.image, Replicas: f.replicas}
+	if f.replicas < 2 {
+		return fmt.Errorf("--replicas %d: run at least 2, so that one pod's loss does not block the cluster (failurePolicy is Fail)", f.replicas)
+	}
+	if f.image != "" && !strings.Contains(f.image, "@sha256:") {
+		return fmt.Errorf("--image %q: pin the image by digest (NAME@sha256:...)", f.image)
+	}
+	if f.caBundle != "" {
+		ca, err := os.ReadFile(f.caBundle)
+		if err != nil {
+			return fmt.Errorf("--ca-bundle: %w", err)
+		}
+		opt.CABundle = ca
+	}
+	out, err := manifests.YAML(manifests.Objects(opt))
+	if err != nil {
+		return err
+	}
+	_, err = cmd.OutOrStdout().Write(out)
+	return err
+}
+
+func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	if err := pss.ParseVersion(f.pssVersion); err != nil {
+		return fmt.Errorf("--pss-version: %w", err)
+	}
+	cfgPath, explicit := f.config, f.config != ""
+	if !explicit {
+		cfgPath = ".moat.yaml"
+	}
+	cfg, err := policy.Load(cfgPath, explicit)
+	if err != nil {
+		return err
+	}
+	for _, w := range cfg.WarningList() {
+		log.Warn("config", "warning", w)
+	}
+	// Admission is latency-bound and its heap is small: collect garbage less often,
+	// under a ceiling well inside the printed Deployment's 256Mi limit.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(100 << 20)
+	}
+	srv, err := webhook.New(webhook.Options{CertFile: f.certFile, KeyFile: f.keyFile, Timeout: f.timeout, MaxBodyBytes: f.maxBody, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	rev, err := admission.NewReviewer(rule.All(), cfg, f.pssVersion, time.Now)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv.SetReviewer(rev)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info("serving admission webhook", "addr", ln.Addr().String(), "config", cfgPath, "pssVersion", f.pssVersion)
+	err = srv.Serve(ctx, ln)
+	log.Info("stopped")
+	return err
+}

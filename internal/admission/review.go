@@ -1,0 +1,223 @@
+package admission
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/moat-dev/moat/internal/engine"
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/policy"
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+// Reviewer decides admission requests. It is safe for concurrent use once built.
+type Reviewer struct {
+	rules    []*rule.Rule // the rules with an object check
+	config   *policy.Config
+	settings *Settings
+	opt      rule.Options
+	now      func() time.Time
+	// hasExceptions: the config has exceptions to apply.
+	hasExceptions bool
+}
+
+// NewReviewer builds a Reviewer over the object checks of rules. cfg may be nil (the
+// inline ignore annotations still apply); pssVersion is "latest" or "v1.N"; now is the
+// clock that exception expiry dates are compared with.
+func NewReviewer(rules []*rule.Rule, cfg *policy.Config, pssVersion string, now func() time.Time) (*Reviewer, error) {
+	s, err := ParseSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var rs []*rule.Rule
+	for _, r := range rules {
+		if r.Object != nil {
+			rs = append(rs, r)
+		}
+	}
+	if pssVersion == "" {
+		pssVersion = "latest"
+	}
+	return &Reviewer{rules: rs, config: cfg, settings: s, opt: rule.Options{PSSVersion: pssVersion}, now: now,
+		hasExceptions: cfg != nil && len(cfg.Exceptions) > 0}, nil
+}
+
+func hasIgnoreAnnotation(o *inventory.Object) bool {
+	_, ok := o.Meta.GetAnnotations()[policy.IgnoreAnnotation]
+	return ok
+}
+
+// Settings are the reviewer's admission settings.
+func (r *Reviewer) Settings() *Settings { return r.settings }
+
+// Evaluate gives the findings of one object exactly as moat scan would report them for
+// it (object checks, then exceptions and ignore annotations), suppressed ones marked.
+// Findings about the config file itself (an expired exception) are not about the
+// object and are left out.
+func (r *Reviewer) Evaluate(o *inventory.Object) []finding.Finding {
+	opt := r.opt
+	opt.Now = r.now()
+	fs := engine.Check(o, r.rules, opt)
+	// Apply is the identity when there is no exception and no ignore annotation: skip
+	// its work (it indexes every rule) on the hot path.
+	if r.hasExceptions || hasIgnoreAnnotation(o) {
+		fs = r.config.Apply(fs, inventory.NewInventory([]*inventory.Object{o}), opt.Now)
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if f.RuleID == "config/expired-exception" {
+			continue
+		}
+		out = append(out, f)
+	}
+	finding.Sort(out)
+	return out
+}
+
+// Decision is the verdict on one request and the findings it rests on.
+type Decision struct {
+	Response *admissionv1.AdmissionResponse
+	// Findings are the unsuppressed findings, each with its mode.
+	Findings []Judged
+	// Exempt says why the request was not evaluated; empty when it was.
+	Exempt string
+}
+
+// Judged is a finding and what admission does with it.
+type Judged struct {
+	finding.Finding
+	Mode Mode
+}
+
+// Decide judges one admission request. It never panics on bad input: an object that
+// does not decode is refused with code 400 (the API server has validated the object
+// already, so that is a bug worth hearing about, not a silent admit).
+func (r *Reviewer) Decide(req *admissionv1.AdmissionRequest) Decision {
+	if req == nil {
+		return Decision{Response: Errored("", http.StatusBadRequest, fmt.Errorf("AdmissionReview has no request"))}
+	}
+	switch req.Operation {
+	case admissionv1.Create, admissionv1.Update:
+	default:
+		return Decision{Response: Allowed(req.UID)}
+	}
+	if req.SubResource != "" && req.SubResource != "ephemeralcontainers" {
+		return Decision{Response: Allowed(req.UID)}
+	}
+	if why, ok := r.settings.Exempt(req.Namespace, req.UserInfo.Username, req.UserInfo.Groups); ok {
+		resp := Allowed(req.UID)
+		resp.AuditAnnotations = map[string]string{"exempt": why}
+		return Decision{Response: resp, Exempt: why}
+	}
+	if len(req.Object.Raw) == 0 {
+		return Decision{Response: Errored(req.UID, http.StatusBadRequest, fmt.Errorf("request for %s has no object", req.Resource.Resource))}
+	}
+	o, err := inventory.DecodeJSON(req.Object.Raw, nil)
+	if err != nil {
+		return Decision{Response: Errored(req.UID, http.StatusBadRequest, fmt.Errorf("decode the object under review: %w", err))}
+	}
+	if o.Meta.GetNamespace() == "" && req.Namespace != "" && !inventory.IsClusterScoped(o.GVK.GroupKind()) {
+		o.Meta.SetNamespace(req.Namespace)
+	}
+	if o.Meta.GetName() == "" && req.Name != "" {
+		o.Meta.SetName(req.Name)
+	}
+	return r.judge(req.UID, r.Evaluate(o))
+}
+
+// judge turns findings into a response.
+func (r *Reviewer) judge(uid types.UID, fs []finding.Finding) Decision {
+	d := Decision{}
+	var denied, warned, audited []Judged
+	for _, f := range fs {
+		if f.Suppressed != nil {
+			continue
+		}
+		j := Judged{Finding: f, Mode: r.settings.ModeOf(&f)}
+		d.Findings = append(d.Findings, j)
+		switch j.Mode {
+		case Enforce:
+			denied = append(denied, j)
+		case Warn:
+			warned = append(warned, j)
+		default:
+			audited = append(audited, j)
+		}
+	}
+	if len(denied) > 0 {
+		d.Response = Denied(uid, DenyMessage(denied))
+	} else {
+		d.Response = Allowed(uid)
+	}
+	for _, j := range warned {
+		d.Response.Warnings = append(d.Response.Warnings, Describe(j.Finding))
+	}
+	if len(audited) > 0 {
+		type entry struct {
+			Rule     string `json:"rule"`
+			Severity string `json:"severity"`
+			Message  string `json:"message"`
+			Path     string `json:"path,omitempty"`
+		}
+		es := make([]entry, len(audited))
+		for i, j := range audited {
+			es[i] = entry{j.RuleID, j.Severity.String(), j.Message, j.Path}
+		}
+		b, _ := json.Marshal(es) // plain strings: cannot fail
+		d.Response.AuditAnnotations = map[string]string{"findings": string(b)}
+	}
+	return d
+}
+
+// Describe is one finding in a line: the rule, what is wrong, where, and the fix.
+func Describe(f finding.Finding) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] %s", f.RuleID, f.Message)
+	if f.Path != "" {
+		fmt.Fprintf(&b, " (%s)", f.Path)
+	}
+	if f.Remediation != "" {
+		b.WriteString(". Fix: " + f.Remediation)
+	}
+	return b.String()
+}
+
+// DenyMessage is the message of a denial: every enforced finding, one per line.
+func DenyMessage(denied []Judged) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "moat: denied by %d finding", len(denied))
+	if len(denied) != 1 {
+		b.WriteString("s")
+	}
+	for _, j := range denied {
+		b.WriteString("\n- " + Describe(j.Finding))
+	}
+	return b.String()
+}
+
+// Allowed admits a request.
+func Allowed(uid types.UID) *admissionv1.AdmissionResponse {
+	return &admissionv1.AdmissionResponse{UID: uid, Allowed: true}
+}
+
+// Denied refuses a request with a message for the user (code 403).
+func Denied(uid types.UID, msg string) *admissionv1.AdmissionResponse {
+	return &admissionv1.AdmissionResponse{UID: uid, Allowed: false, Result: &metav1.Status{
+		Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: msg,
+	}}
+}
+
+// Errored refuses a request that could not be judged, with the code and the error.
+func Errored(uid types.UID, code int32, err error) *admissionv1.AdmissionResponse {
+	return &admissionv1.AdmissionResponse{UID: uid, Allowed: false, Result: &metav1.Status{
+		Status: metav1.StatusFailure, Code: code, Message: "moat: " + err.Error(),
+	}}
+}

@@ -1,0 +1,179 @@
+package admission
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/policy"
+	"github.com/moat-dev/moat/internal/rule"
+	_ "github.com/moat-dev/moat/internal/rules"
+	"github.com/moat-dev/moat/internal/scan"
+)
+
+var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func fixedNow() time.Time { return testNow }
+
+// requestFor wraps an object the way the API server does for a create.
+func requestFor(t testing.TB, o *inventory.Object, user string, groups ...string) *admissionv1.AdmissionRequest {
+	t.Helper()
+	raw, err := json.Marshal(o.Obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &admissionv1.AdmissionRequest{
+		UID:       types.UID("uid-" + o.Name()),
+		Kind:      metav1.GroupVersionKind{Group: o.GVK.Group, Version: o.GVK.Version, Kind: o.GVK.Kind},
+		Name:      o.Meta.GetName(),
+		Namespace: o.EffectiveNamespace(),
+		Operation: admissionv1.Create,
+		UserInfo:  authenticationv1.UserInfo{Username: user, Groups: groups},
+		Object:    runtime.RawExtension{Raw: raw},
+	}
+}
+
+type key struct {
+	res  finding.Resource
+	file string
+}
+
+// inventoryOnly are rules that judge relations between objects: admission sees one
+// object, so they are scan's alone.
+func inventoryOnly(id string) bool {
+	r := rule.Get(id)
+	return id == "config/expired-exception" || (r != nil && r.Object == nil && r.Inventory != nil)
+}
+
+// TestSameVerdictAsScan reviews every object of the examples as a create request and
+// requires the same findings, with the same words, as moat scan reports for it; the
+// request is denied exactly when scan's default --fail-on high would fail on it.
+func TestSameVerdictAsScan(t *testing.T) {
+	for _, dir := range []string{"shop", "shop-hardened"} {
+		t.Run(dir, func(t *testing.T) {
+			inv := inventory.Load([]string{filepath.Join("..", "..", "examples", dir)}, inventory.Options{})
+			if len(inv.Errors) > 0 {
+				t.Fatalf("examples do not load: %v", inv.Errors)
+			}
+			cfg := &policy.Config{}
+			rep := scan.Run(inv, scan.Options{Rule: rule.Options{PSSVersion: "latest", Now: testNow}, Config: cfg})
+			want := map[key][]finding.Finding{}
+			skipped := 0
+			for _, f := range rep.Findings {
+				if inventoryOnly(f.RuleID) {
+					skipped++
+					continue
+				}
+				k := key{f.Resource, f.Source.File}
+				want[k] = append(want[k], f)
+			}
+			rev, err := NewReviewer(rule.All(), cfg, "latest", fixedNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			denied, compared, contextual := 0, 0, 0
+			for _, o := range inv.Objects {
+				d := rev.Decide(requestFor(t, o, "alice", "developers"))
+				if d.Exempt != "" {
+					t.Errorf("%s: exempt (%s)", o.Source, d.Exempt)
+					continue
+				}
+				exp := want[key{o.Ref(), o.Source.File}]
+				if got, w := describeAll(d.Findings), describeScan(exp); got != w {
+					// A few object checks read other objects of the scan (the
+					// ServiceAccount a pod runs as): their words may differ, since
+					// admission sees one object. Then the rule, severity and path must
+					// still agree, and the words must be what scan says of the object
+					// scanned alone.
+					alone := scan.Run(inventory.NewInventory([]*inventory.Object{o}), scan.Options{Rule: rule.Options{PSSVersion: "latest", Now: testNow}, Config: cfg})
+					var aloneFs []finding.Finding
+					for _, f := range alone.Findings {
+						if !inventoryOnly(f.RuleID) {
+							aloneFs = append(aloneFs, f)
+						}
+					}
+					if got != describeScan(aloneFs) || withoutMessages(d.Findings) != withoutMessagesScan(exp) {
+						t.Errorf("%s %s: webhook findings differ from scan\nwebhook:\n%s\nscan:\n%s", o.Source, o.Ref(), got, w)
+					} else {
+						contextual++
+					}
+				}
+				// Denied exactly when scan's default --fail-on high fails on the
+				// object, but for the rules that admission audits by default.
+				failsScan := false
+				for _, f := range exp {
+					enforced := rev.Settings().ModeOf(&f) == Enforce
+					if (f.Severity >= finding.High) != enforced && f.RuleID != "secret/committed-secret-data" {
+						t.Errorf("%s: severity %s but mode %s", f.RuleID, f.Severity, rev.Settings().ModeOf(&f))
+					}
+					failsScan = failsScan || enforced
+				}
+				if d.Response.Allowed == failsScan {
+					t.Errorf("%s %s: allowed=%v but scan --fail-on high fails=%v", o.Source, o.Ref(), d.Response.Allowed, failsScan)
+				}
+				if !d.Response.Allowed {
+					denied++
+					for _, f := range exp {
+						if rev.Settings().ModeOf(&f) == Enforce && !strings.Contains(d.Response.Result.Message, Describe(f)) {
+							t.Errorf("%s: deny message lacks %q", o.Ref(), Describe(f))
+						}
+					}
+				}
+				compared++
+			}
+			if compared == 0 {
+				t.Fatal("no objects compared")
+			}
+			if dir == "shop" && denied == 0 {
+				t.Error("the insecure example had no object denied")
+			}
+			if dir == "shop-hardened" && denied > 0 {
+				t.Errorf("the hardened example had %d objects denied", denied)
+			}
+			t.Logf("%s: %d objects reviewed, %d denied, %d with words that depend on other objects; %d findings of inventory rules left to scan", dir, compared, denied, contextual, skipped)
+		})
+	}
+}
+
+func describeAll(js []Judged) string {
+	var b strings.Builder
+	for _, j := range js {
+		fmt.Fprintf(&b, "%s %s %s %s\n", j.Severity, j.RuleID, j.Path, j.Message)
+	}
+	return b.String()
+}
+
+func describeScan(fs []finding.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "%s %s %s %s\n", f.Severity, f.RuleID, f.Path, f.Message)
+	}
+	return b.String()
+}
+
+func withoutMessages(js []Judged) string {
+	var b strings.Builder
+	for _, j := range js {
+		fmt.Fprintf(&b, "%s %s %s\n", j.Severity, j.RuleID, j.Path)
+	}
+	return b.String()
+}
+
+func withoutMessagesScan(fs []finding.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "%s %s %s\n", f.Severity, f.RuleID, f.Path)
+	}
+	return b.String()
+}

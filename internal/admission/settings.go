@@ -1,0 +1,333 @@
+package admission
+
+import (
+	"fmt"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/policy"
+)
+
+// Mode is what admission does with a finding.
+type Mode int
+
+const (
+	// Audit admits and records the finding in the response's auditAnnotations.
+	Audit Mode = iota
+	// Warn admits and returns the finding as a warning to the client (kubectl prints it).
+	Warn
+	// Enforce denies the request; the message names the rule, the field and the fix.
+	Enforce
+)
+
+var modeNames = [...]string{"audit", "warn", "enforce"}
+
+func (m Mode) String() string {
+	if m < Audit || m > Enforce {
+		return fmt.Sprintf("mode(%d)", int(m))
+	}
+	return modeNames[m]
+}
+
+// ParseMode reads a mode name.
+func ParseMode(s string) (Mode, error) {
+	for i, n := range modeNames {
+		if strings.EqualFold(strings.TrimSpace(s), n) {
+			return Mode(i), nil
+		}
+	}
+	return Audit, fmt.Errorf("unknown mode %q (want enforce, warn or audit)", s)
+}
+
+// DefaultNamespace is the namespace the printed manifests install Moat in.
+const DefaultNamespace = "moat-system"
+
+// RuleMode sets the mode of the rules that match a glob.
+type RuleMode struct {
+	Rule policy.Pattern
+	Mode Mode
+}
+
+// Settings are the admission: section of the config file.
+//
+//	admission:
+//	  severities:             # mode by severity; these are the defaults
+//	    critical: enforce
+//	    high: enforce
+//	    medium: warn
+//	    low: audit
+//	    info: audit
+//	  podSecurity: baseline   # enforce every finding of a PSS control at or below this level
+//	  rules:                  # per-rule modes (IDs or globs), first match wins
+//	    pod/run-as-non-root: enforce
+//	    image/*: warn
+//	  exempt:                 # requests admitted without evaluation
+//	    namespaces: [kube-system, moat-system]   # the default
+//	    users: [system:serviceaccount:ci:deployer]
+//	    groups: [system:masters]
+//
+// The order of precedence is: a per-rule mode, then podSecurity, then the severity.
+// The defaults follow moat scan's default --fail-on high: what fails the scan is denied,
+// except secret/committed-secret-data, which is audit by default (every Secret created
+// through the API carries its data; the rule is about manifests in Git). Per-rule modes
+// of the config come before that default.
+type Settings struct {
+	Severities [finding.Critical + 1]Mode
+	// PodSecurity is "", "baseline" or "restricted".
+	PodSecurity string
+	Rules       []RuleMode
+	// Exempt namespaces, users and groups (globs).
+	ExemptNamespaces, ExemptUsers, ExemptGroups []policy.Pattern
+}
+
+// DefaultSettings are the settings of a config with no admission: section.
+func DefaultSettings() *Settings {
+	s := &Settings{}
+	s.Severities[finding.Critical] = Enforce
+	s.Severities[finding.High] = Enforce
+	s.Severities[finding.Medium] = Warn
+	s.Severities[finding.Low] = Audit
+	s.Severities[finding.Info] = Audit
+	s.ExemptNamespaces = mustGlobs("kube-system", DefaultNamespace)
+	// A Secret created through the API carries its data by nature: the rule is about
+	// Secret manifests kept in Git, so admission only records it unless told otherwise.
+	s.Rules = []RuleMode{{Rule: mustGlobs("secret/committed-secret-data")[0], Mode: Audit}}
+	return s
+}
+
+func mustGlobs(ss ...string) []policy.Pattern {
+	out := make([]policy.Pattern, len(ss))
+	for i, s := range ss {
+		p, err := policy.CompileGlob(s, false)
+		if err != nil {
+			panic(err)
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// ModeOf is the mode of one finding.
+func (s *Settings) ModeOf(f *finding.Finding) Mode {
+	for _, rm := range s.Rules {
+		if rm.Rule.Match(f.RuleID) {
+			return rm.Mode
+		}
+	}
+	if s.PodSecurity != "" && f.Frameworks.PSS != "" {
+		level, _, _ := strings.Cut(f.Frameworks.PSS, "/")
+		if level == "baseline" || level == s.PodSecurity {
+			return Enforce
+		}
+	}
+	if f.Severity >= finding.Info && f.Severity <= finding.Critical {
+		return s.Severities[f.Severity]
+	}
+	return Audit
+}
+
+// Exempt says whether a request is admitted without evaluation, and why.
+func (s *Settings) Exempt(namespace, user string, groups []string) (string, bool) {
+	if namespace != "" && matchAny(s.ExemptNamespaces, namespace) {
+		return fmt.Sprintf("namespace %q is exempt", namespace), true
+	}
+	if matchAny(s.ExemptUsers, user) {
+		return fmt.Sprintf("user %q is exempt", user), true
+	}
+	for _, g := range groups {
+		if matchAny(s.ExemptGroups, g) {
+			return fmt.Sprintf("group %q is exempt", g), true
+		}
+	}
+	return "", false
+}
+
+func matchAny(ps []policy.Pattern, s string) bool {
+	for _, p := range ps {
+		if p.Match(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseSettings reads the admission: section of a config; the defaults when there is
+// none. Errors name the file, line and field.
+func ParseSettings(cfg *policy.Config) (*Settings, error) {
+	s := DefaultSettings()
+	if cfg == nil || cfg.Admission == nil {
+		return s, nil
+	}
+	p := &sparser{file: cfg.File}
+	p.settings(cfg.Admission, s)
+	if len(p.errs) > 0 {
+		return nil, joinErrors(p.errs)
+	}
+	return s, nil
+}
+
+type sparser struct {
+	file string
+	errs []error
+}
+
+func (p *sparser) errorf(n *yaml.Node, field, format string, args ...any) {
+	p.errs = append(p.errs, &policy.Error{File: p.file, Line: n.Line, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func joinErrors(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return fmt.Errorf("%s", strings.Join(msgs, "\n"))
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// mapping calls f for each key of a mapping, rejecting anchors, aliases and repeated keys.
+func (p *sparser) mapping(n *yaml.Node, field string, f func(k, v *yaml.Node)) {
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		p.errorf(n, field, "YAML anchors and aliases are not supported in the config file")
+		return
+	}
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, field, "want a mapping")
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.errorf(k, field, "want a field name")
+			continue
+		}
+		if seen[k.Value] {
+			p.errorf(k, field, "field %q is repeated", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		if v.Kind == yaml.AliasNode || v.Anchor != "" {
+			p.errorf(v, field, "YAML anchors and aliases are not supported in the config file")
+			continue
+		}
+		f(k, v)
+	}
+}
+
+func (p *sparser) scalar(n *yaml.Node, field string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		p.errorf(n, field, "want a string")
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (p *sparser) mode(n *yaml.Node, field string) (Mode, bool) {
+	s, ok := p.scalar(n, field)
+	if !ok {
+		return Audit, false
+	}
+	m, err := ParseMode(s)
+	if err != nil {
+		p.errorf(n, field, "%v", err)
+		return Audit, false
+	}
+	return m, true
+}
+
+func (p *sparser) settings(n *yaml.Node, s *Settings) {
+	const top = "admission"
+	var userRules []RuleMode
+	defer func() { s.Rules = append(userRules, s.Rules...) }()
+	p.mapping(n, top, func(k, v *yaml.Node) {
+		field := top + "." + k.Value
+		switch k.Value {
+		case "severities":
+			p.mapping(v, field, func(k, v *yaml.Node) {
+				f := field + "." + k.Value
+				sev, err := finding.ParseSeverity(k.Value)
+				if err != nil {
+					p.errorf(k, f, "%v", err)
+					return
+				}
+				if m, ok := p.mode(v, f); ok {
+					s.Severities[sev] = m
+				}
+			})
+		case "podSecurity":
+			if lv, ok := p.scalar(v, field); ok {
+				switch lv {
+				case "baseline", "restricted":
+					s.PodSecurity = lv
+				case "privileged", "none":
+					s.PodSecurity = ""
+				default:
+					p.errorf(v, field, "unknown level %q (want baseline, restricted or privileged)", lv)
+				}
+			}
+		case "rules":
+			p.mapping(v, field, func(k, v *yaml.Node) {
+				f := fmt.Sprintf("%s[%s]", field, k.Value)
+				pat, err := policy.CompileGlob(k.Value, false)
+				if err != nil {
+					p.errorf(k, f, "%v", err)
+					return
+				}
+				if m, ok := p.mode(v, f); ok {
+					userRules = append(userRules, RuleMode{Rule: pat, Mode: m})
+				}
+			})
+		case "exempt":
+			p.mapping(v, field, func(k, v *yaml.Node) {
+				f := field + "." + k.Value
+				var dst *[]policy.Pattern
+				switch k.Value {
+				case "namespaces":
+					dst = &s.ExemptNamespaces
+				case "users":
+					dst = &s.ExemptUsers
+				case "groups":
+					dst = &s.ExemptGroups
+				default:
+					p.errorf(k, field, "unknown field %q (want one of namespaces, users, groups)", k.Value)
+					return
+				}
+				*dst = p.globs(v, f)
+			})
+		default:
+			p.errorf(k, top, "unknown field %q (want one of severities, podSecurity, rules, exempt)", k.Value)
+		}
+	})
+}
+
+// globs reads a list of globs; an empty list is allowed and means none.
+func (p *sparser) globs(v *yaml.Node, field string) []policy.Pattern {
+	if isNull(v) {
+		return []policy.Pattern{}
+	}
+	items := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		items = v.Content
+	}
+	out := []policy.Pattern{}
+	for i, n := range items {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		s, ok := p.scalar(n, f)
+		if !ok {
+			continue
+		}
+		pat, err := policy.CompileGlob(s, false)
+		if err != nil {
+			p.errorf(n, f, "%v", err)
+			continue
+		}
+		out = append(out, pat)
+	}
+	return out
+}

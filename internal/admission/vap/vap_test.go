@@ -1,0 +1,172 @@
+package vap
+
+import (
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/rule"
+	_ "github.com/moat-dev/moat/internal/rules"
+)
+
+func TestTranslationsNameRegisteredRules(t *testing.T) {
+	for id := range Translations {
+		r := rule.Get(id)
+		if r == nil {
+			t.Errorf("translation for %s, which is not a registered rule", id)
+			continue
+		}
+		if r.Object == nil {
+			t.Errorf("translation for %s, which has no object check", id)
+		}
+	}
+}
+
+func TestEveryRuleExportedOrExplained(t *testing.T) {
+	ps, skipped := Export(rule.All(), Options{})
+	if len(ps)+len(skipped) != len(rule.All()) {
+		t.Errorf("%d exported + %d skipped != %d rules", len(ps), len(skipped), len(rule.All()))
+	}
+	for _, s := range skipped {
+		if s.Reason == "" {
+			t.Errorf("%s: skipped without a reason", s.Rule)
+		}
+	}
+	t.Logf("%d rules exported, %d not", len(ps), len(skipped))
+}
+
+// TestPoliciesCompile compiles every exported expression, variable and match condition
+// with the API server's own CEL environment.
+func TestPoliciesCompile(t *testing.T) {
+	ps, _ := Export(rule.All(), Options{})
+	if len(ps) == 0 {
+		t.Fatal("nothing exported")
+	}
+	for _, p := range ps {
+		compile(t, p.Policy)
+		if p.Binding.Spec.PolicyName != p.Policy.Name || len(p.Binding.Spec.ValidationActions) != 1 {
+			t.Errorf("%s: binding %+v", p.Policy.Name, p.Binding.Spec)
+		}
+	}
+}
+
+// TestAgreesWithRuleFixtures evaluates each exported policy on its rule's fixtures,
+// with the API server's evaluator: the policy denies exactly the objects the rule
+// reports.
+func TestAgreesWithRuleFixtures(t *testing.T) {
+	ps, _ := Export(rule.All(), Options{})
+	for _, p := range ps {
+		t.Run(p.Rule.ID, func(t *testing.T) {
+			dir := ruleFixtureDir(p.Rule.ID)
+			if dir == "" {
+				t.Skipf("no fixtures for %s", p.Rule.ID)
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*", "*.yaml"))
+			inv := inventory.Load(files, inventory.Options{})
+			v := compile(t, p.Policy)
+			ctx := &rule.Context{Options: rule.Options{PSSVersion: "latest", Now: time.Now()}, Inventory: inv}
+			n := 0
+			for _, o := range inv.Objects {
+				if !matches(p, o.GVK.Kind) {
+					continue
+				}
+				reported := len(p.Rule.Object(ctx, o)) > 0
+				denied, msgs := verdict(t, v, o)
+				if reported != denied {
+					t.Errorf("%s: rule reports %v, policy denies %v %q", o.Source, reported, denied, msgs)
+				}
+				for _, m := range msgs {
+					if !strings.HasPrefix(m, "["+p.Rule.ID+"] ") {
+						t.Errorf("%s: message does not name the rule: %s", o.Source, m)
+					}
+				}
+				n++
+			}
+			if n == 0 {
+				t.Errorf("no fixture of %s is of a kind the policy matches", dir)
+			}
+		})
+	}
+}
+
+func matches(p Policy, kind string) bool {
+	for _, r := range p.Policy.Spec.MatchConstraints.ResourceRules {
+		for _, res := range r.Resources {
+			if strings.EqualFold(res, kind+"s") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestAgreesWithPSSFixtures replays the fixtures of k8s.io/pod-security-admission at the
+// latest version through the exported policies of each level: every fail fixture is
+// denied by at least one policy, every pass fixture by none.
+func TestAgreesWithPSSFixtures(t *testing.T) {
+	root := filepath.Join(moduleDir(t, "k8s.io/pod-security-admission"), "test", "testdata")
+	for _, level := range []string{"baseline", "restricted"} {
+		t.Run(level, func(t *testing.T) {
+			version := latestVersion(t, filepath.Join(root, level))
+			ps, _ := Export(rule.All(), Options{PodSecurity: level})
+			var vs []validatorOf
+			for _, p := range ps {
+				vs = append(vs, validatorOf{p.Rule.ID, compile(t, p.Policy)})
+			}
+			counts := map[string]int{}
+			for _, outcome := range []string{"fail", "pass"} {
+				files, _ := filepath.Glob(filepath.Join(root, level, version, outcome, "*.yaml"))
+				inv := inventory.Load(files, inventory.Options{})
+				for _, e := range inv.Errors {
+					t.Error(e)
+				}
+				for _, o := range inv.Objects {
+					var deniedBy []string
+					for _, v := range vs {
+						if d, _ := verdict(t, v.v, o); d {
+							deniedBy = append(deniedBy, v.id)
+						}
+					}
+					switch {
+					case outcome == "fail" && len(deniedBy) == 0:
+						t.Errorf("%s: a %s fail fixture, admitted by every policy", o.Source.File, level)
+					case outcome == "pass" && len(deniedBy) > 0:
+						t.Errorf("%s: a %s pass fixture, denied by %v", o.Source.File, level, deniedBy)
+					default:
+						counts[outcome]++
+					}
+				}
+			}
+			t.Logf("%s %s: %d fail and %d pass fixtures agree with %d policies", level, version, counts["fail"], counts["pass"], len(vs))
+			if counts["fail"] == 0 || counts["pass"] == 0 {
+				t.Error("no fixtures")
+			}
+		})
+	}
+}
+
+type validatorOf struct {
+	id string
+	v  validating.Validator
+}
+
+func latestVersion(t *testing.T, dir string) string {
+	t.Helper()
+	ms, _ := filepath.Glob(filepath.Join(dir, "v1.*"))
+	sort.Slice(ms, func(i, j int) bool { return minor(ms[i]) < minor(ms[j]) })
+	if len(ms) == 0 {
+		t.Fatalf("no versions under %s", dir)
+	}
+	return filepath.Base(ms[len(ms)-1])
+}
+
+func minor(p string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(filepath.Base(p), "v1."))
+	return n
+}
