@@ -70,6 +70,13 @@ func checkDatabasePortExposed(c *rule.Context) []rule.Result {
 		for _, p := range dbPorts {
 			var from []string
 			var first = -1
+			seen := map[string]bool{} // a label once, however many classes share it
+			add := func(label string) {
+				if !seen[label] {
+					seen[label] = true
+					from = append(from, label)
+				}
+			}
 			for _, s := range sources {
 				if s < v.a.NumClasses() && v.a.Namespace(s) == w.Namespace {
 					continue
@@ -82,10 +89,11 @@ func checkDatabasePortExposed(c *rule.Context) []rule.Result {
 				}
 				switch {
 				case s == v.a.Probe():
-					from = append(from, "any namespace")
+					add("any namespace")
 				case s >= v.a.NumClasses():
-					from = append(from, "addresses outside the cluster")
-				default:
+					add("addresses outside the cluster")
+				case !seen[v.a.Namespace(s)]:
+					seen[v.a.Namespace(s)] = true // namespace names and labels never collide: labels have spaces
 					from = append(from, "namespace "+v.a.Namespace(s))
 				}
 			}
@@ -93,7 +101,6 @@ func checkDatabasePortExposed(c *rule.Context) []rule.Result {
 				continue
 			}
 			slices.Sort(from)
-			from = slices.Compact(from)
 			if len(from) > 4 {
 				from = append(from[:4], fmt.Sprintf("and %d more", len(from)-4))
 			}
