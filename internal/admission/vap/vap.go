@@ -243,10 +243,8 @@ func Unexportable(r *rule.Rule) string {
 		return "judges relations between objects (the whole inventory); an admission policy sees one object"
 	case r.Object == nil:
 		return "reports on Moat's own config file and annotations, not on an object"
-	case strings.HasPrefix(r.ID, "secret/"):
-		return "detects credentials with patterns and entropy measures that CEL cannot express within its cost limits"
 	}
-	return "no CEL translation is written for it yet; the webhook enforces it"
+	return notWritten
 }
 
 // notExported are object rules whose check CEL cannot express, with the reason.
@@ -258,4 +256,19 @@ var notExported = map[string]string{
 	"pod/memory-requests-missing":         "a LimitRange default in the namespace satisfies the rule, and a policy cannot read LimitRanges",
 	"api/deprecated-version":              "a policy sees the object converted to the version it matches, not the version the client wrote",
 	"api/removed-version":                 "a removed API version is refused by the API server before admission",
+	"secret/committed-secret-data": "judges each data value decoded from base64 (empty, a placeholder, a reference or only PEM certificates pass); " +
+		"the API server's CEL has no base64 decoder, so a policy sees only the encoded text",
+	"secret/credential-in-annotation": "finds credentials inside annotation values parsed as JSON and key/value documents (kubectl's " +
+		"last-applied-configuration included); the API server's CEL has no JSON or document parser",
+	"secret/credential-in-args":      entropyReason,
+	"secret/credential-in-configmap": entropyReason,
+	"secret/credential-in-env":       entropyReason,
 }
+
+// entropyReason is why the rules built on secrets.Detect are not exported.
+const entropyReason = "a value counts as a credential when its Shannon entropy (a base-2 logarithm over character frequencies) " +
+	"passes a threshold; the API server's CEL has no logarithm, so a policy cannot reach the same verdict"
+
+// notWritten is the reason of an object rule with neither a translation nor an entry in
+// notExported; TestEveryRuleExportedOrExplained fails on it.
+const notWritten = "no CEL translation is written for it yet; the webhook enforces it"

@@ -34,8 +34,8 @@ func TestEveryRuleExportedOrExplained(t *testing.T) {
 		t.Errorf("%d exported + %d skipped != %d rules", len(ps), len(skipped), len(rule.All()))
 	}
 	for _, s := range skipped {
-		if s.Reason == "" {
-			t.Errorf("%s: skipped without a reason", s.Rule)
+		if s.Reason == "" || s.Reason == notWritten {
+			t.Errorf("%s: skipped without a reason: write its translation, or say in notExported why CEL cannot express it", s.Rule)
 		}
 	}
 	t.Logf("%d rules exported, %d not", len(ps), len(skipped))
@@ -54,6 +54,13 @@ func TestPoliciesCompile(t *testing.T) {
 			t.Errorf("%s: binding %+v", p.Policy.Name, p.Binding.Spec)
 		}
 	}
+}
+
+// removedVersions are API versions that Kubernetes 1.37 no longer serves, which some
+// rule fixtures use to show that scans still check old manifests.
+var removedVersions = map[string]bool{
+	"extensions/v1beta1": true, "networking.k8s.io/v1beta1": true, "apps/v1beta1": true,
+	"apps/v1beta2": true, "batch/v1beta1": true, "policy/v1beta1": true, "rbac.authorization.k8s.io/v1beta1": true,
 }
 
 // TestAgreesWithRuleFixtures evaluates each exported policy on its rule's fixtures,
@@ -76,6 +83,11 @@ func TestAgreesWithRuleFixtures(t *testing.T) {
 				if !matches(p, o.GVK.Kind) {
 					continue
 				}
+				if removedVersions[o.GVK.GroupVersion().String()] {
+					// The API server refuses these versions before admission; a
+					// policy only ever sees objects of the versions it matches.
+					continue
+				}
 				reported := len(p.Rule.Object(ctx, o)) > 0
 				denied, msgs := verdict(t, v, o)
 				if reported != denied {
@@ -95,10 +107,22 @@ func TestAgreesWithRuleFixtures(t *testing.T) {
 	}
 }
 
+// plural is the resource name of a kind: "ingresses", "networkpolicies", "pods".
+func plural(kind string) string {
+	k := strings.ToLower(kind)
+	switch {
+	case strings.HasSuffix(k, "s"):
+		return k + "es"
+	case strings.HasSuffix(k, "y"):
+		return strings.TrimSuffix(k, "y") + "ies"
+	}
+	return k + "s"
+}
+
 func matches(p Policy, kind string) bool {
 	for _, r := range p.Policy.Spec.MatchConstraints.ResourceRules {
 		for _, res := range r.Resources {
-			if strings.EqualFold(res, kind+"s") {
+			if res == plural(kind) {
 				return true
 			}
 		}
