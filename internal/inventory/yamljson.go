@@ -818,6 +818,26 @@ func (f *flow) plain() ([]byte, bool) {
 	return nil, false // a flow collection closes on its line
 }
 
+// afterItem reads what follows an item of a flow collection n: a comma, after which
+// another item comes, or closer, which ends the collection (done). Anything else is not
+// a collection this converter reads (ok false).
+func (f *flow) afterItem(out []byte, closer byte, n int32, mark int) (_ []byte, done, ok bool) {
+	f.spaces()
+	if f.i >= len(f.src) {
+		return out, false, false
+	}
+	switch f.src[f.i] {
+	case ',':
+		f.i++
+		return append(out, ','), false, true
+	case closer:
+		f.i++
+		f.c.children(n, mark)
+		return append(out, closer), true, true
+	}
+	return out, false, false
+}
+
 func (f *flow) seq(out []byte) ([]byte, bool) {
 	f.i++ // [
 	out = append(out, '[')
@@ -834,20 +854,9 @@ func (f *flow) seq(out []byte) ([]byte, bool) {
 			return out, false
 		}
 		f.c.child(nil, 0)
-		f.spaces()
-		if f.i >= len(f.src) {
-			return out, false
-		}
-		switch f.src[f.i] {
-		case ',':
-			f.i++
-			out = append(out, ',')
-		case ']':
-			f.i++
-			f.c.children(n, mark)
-			return append(out, ']'), true
-		default:
-			return out, false
+		var done bool
+		if out, done, ok = f.afterItem(out, ']', n, mark); done || !ok {
+			return out, ok
 		}
 	}
 }
@@ -919,20 +928,9 @@ func (f *flow) mapping(out []byte) ([]byte, bool) {
 			return out, false
 		}
 		f.c.child(out[ka:kb], f.line)
-		f.spaces()
-		if f.i >= len(f.src) {
-			return out, false
-		}
-		switch f.src[f.i] {
-		case ',':
-			f.i++
-			out = append(out, ',')
-		case '}':
-			f.i++
-			f.c.children(n, mark)
-			return append(out, '}'), true
-		default:
-			return out, false
+		var done bool
+		if out, done, ok = f.afterItem(out, '}', n, mark); done || !ok {
+			return out, ok
 		}
 	}
 }
