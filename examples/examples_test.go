@@ -26,10 +26,10 @@ import (
 	"k8s.io/client-go/applyconfigurations"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	_ "github.com/moat-dev/moat/internal/catalog"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
-	_ "github.com/moat-dev/moat/internal/rules"
 	"github.com/moat-dev/moat/internal/scan"
 )
 

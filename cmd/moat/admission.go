@@ -16,7 +16,7 @@ import (
 	"github.com/moat-dev/moat/internal/admission"
 	"github.com/moat-dev/moat/internal/admission/manifests"
 	"github.com/moat-dev/moat/internal/admission/webhook"
-	"github.com/moat-dev/moat/internal/policy"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/pss"
 	"github.com/moat-dev/moat/internal/rule"
 )
@@ -125,7 +125,7 @@ func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
 	if !explicit {
 		cfgPath = ".moat.yaml"
 	}
-	cfg, err := policy.Load(cfgPath, explicit)
+	cfg, err := exceptions.Load(cfgPath, explicit)
 	if err != nil {
 		return err
 	}

@@ -20,8 +20,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/moat-dev/moat/internal/audit"
+	"github.com/moat-dev/moat/internal/audit/detect"
 	"github.com/moat-dev/moat/internal/audit/receiver"
-	"github.com/moat-dev/moat/internal/audit/rules"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/scan"
 )
@@ -46,8 +46,8 @@ func newAuditCmd() *cobra.Command {
 
 // loadAuditRules compiles the default pack and the user rule directories; a broken rule
 // file is a usage error (exit 2) naming file and line.
-func loadAuditRules(dirs []string) (*rules.Set, error) {
-	s, err := rules.Load(dirs...)
+func loadAuditRules(dirs []string) (*detect.Set, error) {
+	s, err := detect.Load(dirs...)
 	if err != nil {
 		return nil, fmt.Errorf("audit rules:\n%w", err)
 	}
@@ -83,7 +83,7 @@ func newAuditScanCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			engine := rules.NewEngine(set, 0)
+			engine := detect.NewEngine(set, 0)
 			out := cmd.OutOrStdout()
 			enc := json.NewEncoder(out)
 			var tw *tabwriter.Writer
@@ -293,7 +293,7 @@ func runServeAudit(cmd *cobra.Command, f serveAuditFlags) error {
 		sinks = append(sinks, s)
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-	rcv := receiver.New(rules.NewEngine(set, 0), sinks, receiver.Options{
+	rcv := receiver.New(detect.NewEngine(set, 0), sinks, receiver.Options{
 		QueueSize: f.queueSize, MaxBodyBytes: f.maxBody, Reader: audit.Reader{MaxEventSize: f.maxEventSize}, Log: log})
 	srv := &http.Server{Handler: rcv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

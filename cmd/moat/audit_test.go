@@ -16,7 +16,7 @@ import (
 
 func auditFixtureLog(t *testing.T, slug string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "audit", "rules", "testdata", "events", slug+".json"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "audit", "detect", "testdata", "events", slug+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestAuditScan(t *testing.T) {
 }
 
 func TestAuditScanBenignIsQuiet(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "audit", "rules", "testdata", "routine.jsonl"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "audit", "detect", "testdata", "routine.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestAuditRulesList(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || len(doc.Rules) < 45 {
 		t.Fatalf("exit %d, %d rules", code, len(doc.Rules))
 	}
-	if !strings.Contains(doc.Rules[0].Source, "internal/audit/rules/pack/") {
+	if !strings.Contains(doc.Rules[0].Source, "internal/audit/detect/pack/") {
 		t.Errorf("source %q", doc.Rules[0].Source)
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	_ "github.com/moat-dev/moat/internal/rules" // fills the rule registry
+	_ "github.com/moat-dev/moat/internal/catalog" // fills the rule registry
 	"github.com/moat-dev/moat/internal/scan"
 )
 

@@ -9,9 +9,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/moat-dev/moat/internal/cluster"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
-	"github.com/moat-dev/moat/internal/policy"
 	"github.com/moat-dev/moat/internal/pss"
 	"github.com/moat-dev/moat/internal/report"
 	"github.com/moat-dev/moat/internal/rule"
@@ -95,7 +95,7 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	if !explicit {
 		cfgPath = ".moat.yaml"
 	}
-	cfg, err := policy.Load(cfgPath, explicit)
+	cfg, err := exceptions.Load(cfgPath, explicit)
 	if err != nil {
 		return err
 	}

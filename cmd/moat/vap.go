@@ -10,7 +10,7 @@ import (
 
 	"github.com/moat-dev/moat/internal/admission"
 	"github.com/moat-dev/moat/internal/admission/vap"
-	"github.com/moat-dev/moat/internal/policy"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
@@ -50,7 +50,7 @@ audit: Audit), and exempt namespaces, users and groups are carried over (literal
 			if !explicit {
 				cfgPath = ".moat.yaml"
 			}
-			cfg, err := policy.Load(cfgPath, explicit)
+			cfg, err := exceptions.Load(cfgPath, explicit)
 			if err != nil {
 				return err
 			}
@@ -65,7 +65,7 @@ audit: Audit), and exempt namespaces, users and groups are carried over (literal
 				return fmt.Errorf("--pss-level %q: want baseline or restricted", level)
 			}
 			for _, g := range rules {
-				p, err := policy.CompileGlob(g, false)
+				p, err := exceptions.CompileGlob(g, false)
 				if err != nil {
 					return fmt.Errorf("--rule: %w", err)
 				}

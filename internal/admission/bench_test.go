@@ -6,7 +6,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/moat-dev/moat/internal/policy"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
@@ -20,7 +20,7 @@ const benchPod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-7d9f8c
 
 // BenchmarkDecidePod is the webhook's work for one pod, without HTTP and TLS.
 func BenchmarkDecidePod(b *testing.B) {
-	r, err := NewReviewer(rule.All(), &policy.Config{}, "latest", fixedNow)
+	r, err := NewReviewer(rule.All(), &exceptions.Config{}, "latest", fixedNow)
 	if err != nil {
 		b.Fatal(err)
 	}

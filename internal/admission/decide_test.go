@@ -9,7 +9,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/moat-dev/moat/internal/policy"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
@@ -25,7 +25,7 @@ func request(op admissionv1.Operation, object, user string) *admissionv1.Admissi
 
 func reviewer(t *testing.T, yaml string) *Reviewer {
 	t.Helper()
-	cfg, err := policy.Parse([]byte(yaml), ".moat.yaml")
+	cfg, err := exceptions.Parse([]byte(yaml), ".moat.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Package admission decides AdmissionReviews with the rules of moat scan: it decodes the
 // object under review with the inventory decoder, runs the object checks of the rule
 // engine on it, applies the exceptions and inline ignore annotations of the config file
-// (internal/policy), and turns each remaining finding into a denial, a warning or an
+// (internal/exceptions), and turns each remaining finding into a denial, a warning or an
 // audit annotation according to the admission: section of that file.
 //
 // The package is pure: it does no I/O and reads no clock of its own (the Reviewer is

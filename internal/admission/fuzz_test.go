@@ -6,7 +6,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/moat-dev/moat/internal/policy"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
@@ -23,7 +23,7 @@ func FuzzDecide(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	r, err := NewReviewer(rule.All(), &policy.Config{}, "latest", fixedNow)
+	r, err := NewReviewer(rule.All(), &exceptions.Config{}, "latest", fixedNow)
 	if err != nil {
 		f.Fatal(err)
 	}

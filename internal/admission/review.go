@@ -12,16 +12,16 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/moat-dev/moat/internal/engine"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
-	"github.com/moat-dev/moat/internal/policy"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
 // Reviewer decides admission requests. It is safe for concurrent use once built.
 type Reviewer struct {
 	rules    []*rule.Rule // the rules with an object check
-	config   *policy.Config
+	config   *exceptions.Config
 	settings *Settings
 	opt      rule.Options
 	now      func() time.Time
@@ -32,7 +32,7 @@ type Reviewer struct {
 // NewReviewer builds a Reviewer over the object checks of rules. cfg may be nil (the
 // inline ignore annotations still apply); pssVersion is "latest" or "v1.N"; now is the
 // clock that exception expiry dates are compared with.
-func NewReviewer(rules []*rule.Rule, cfg *policy.Config, pssVersion string, now func() time.Time) (*Reviewer, error) {
+func NewReviewer(rules []*rule.Rule, cfg *exceptions.Config, pssVersion string, now func() time.Time) (*Reviewer, error) {
 	s, err := ParseSettings(cfg)
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func NewReviewer(rules []*rule.Rule, cfg *policy.Config, pssVersion string, now 
 }
 
 func hasIgnoreAnnotation(o *inventory.Object) bool {
-	_, ok := o.Meta.GetAnnotations()[policy.IgnoreAnnotation]
+	_, ok := o.Meta.GetAnnotations()[exceptions.IgnoreAnnotation]
 	return ok
 }
 

@@ -14,11 +14,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	_ "github.com/moat-dev/moat/internal/catalog"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
-	"github.com/moat-dev/moat/internal/policy"
 	"github.com/moat-dev/moat/internal/rule"
-	_ "github.com/moat-dev/moat/internal/rules"
 	"github.com/moat-dev/moat/internal/scan"
 )
 
@@ -66,7 +66,7 @@ func TestSameVerdictAsScan(t *testing.T) {
 			if len(inv.Errors) > 0 {
 				t.Fatalf("examples do not load: %v", inv.Errors)
 			}
-			cfg := &policy.Config{}
+			cfg := &exceptions.Config{}
 			rep := scan.Run(inv, scan.Options{Rule: rule.Options{PSSVersion: "latest", Now: testNow}, Config: cfg})
 			want := map[key][]finding.Finding{}
 			skipped := 0

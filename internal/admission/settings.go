@@ -6,8 +6,8 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
-	"github.com/moat-dev/moat/internal/policy"
 )
 
 // Mode is what admission does with a finding.
@@ -46,7 +46,7 @@ const DefaultNamespace = "moat-system"
 
 // RuleMode sets the mode of the rules that match a glob.
 type RuleMode struct {
-	Rule policy.Pattern
+	Rule exceptions.Pattern
 	Mode Mode
 }
 
@@ -79,7 +79,7 @@ type Settings struct {
 	PodSecurity string
 	Rules       []RuleMode
 	// Exempt namespaces, users and groups (globs).
-	ExemptNamespaces, ExemptUsers, ExemptGroups []policy.Pattern
+	ExemptNamespaces, ExemptUsers, ExemptGroups []exceptions.Pattern
 }
 
 // DefaultSettings are the settings of a config with no admission: section.
@@ -97,10 +97,10 @@ func DefaultSettings() *Settings {
 	return s
 }
 
-func mustGlobs(ss ...string) []policy.Pattern {
-	out := make([]policy.Pattern, len(ss))
+func mustGlobs(ss ...string) []exceptions.Pattern {
+	out := make([]exceptions.Pattern, len(ss))
 	for i, s := range ss {
-		p, err := policy.CompileGlob(s, false)
+		p, err := exceptions.CompileGlob(s, false)
 		if err != nil {
 			panic(err)
 		}
@@ -144,7 +144,7 @@ func (s *Settings) Exempt(namespace, user string, groups []string) (string, bool
 	return "", false
 }
 
-func matchAny(ps []policy.Pattern, s string) bool {
+func matchAny(ps []exceptions.Pattern, s string) bool {
 	for _, p := range ps {
 		if p.Match(s) {
 			return true
@@ -155,7 +155,7 @@ func matchAny(ps []policy.Pattern, s string) bool {
 
 // ParseSettings reads the admission: section of a config; the defaults when there is
 // none. Errors name the file, line and field.
-func ParseSettings(cfg *policy.Config) (*Settings, error) {
+func ParseSettings(cfg *exceptions.Config) (*Settings, error) {
 	s := DefaultSettings()
 	if cfg == nil || cfg.Admission == nil {
 		return s, nil
@@ -174,7 +174,7 @@ type sparser struct {
 }
 
 func (p *sparser) errorf(n *yaml.Node, field, format string, args ...any) {
-	p.errs = append(p.errs, &policy.Error{File: p.file, Line: n.Line, Field: field, Msg: fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, &exceptions.Error{File: p.file, Line: n.Line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 func joinErrors(errs []error) error {
@@ -274,7 +274,7 @@ func (p *sparser) settings(n *yaml.Node, s *Settings) {
 		case "rules":
 			p.mapping(v, field, func(k, v *yaml.Node) {
 				f := fmt.Sprintf("%s[%s]", field, k.Value)
-				pat, err := policy.CompileGlob(k.Value, false)
+				pat, err := exceptions.CompileGlob(k.Value, false)
 				if err != nil {
 					p.errorf(k, f, "%v", err)
 					return
@@ -286,7 +286,7 @@ func (p *sparser) settings(n *yaml.Node, s *Settings) {
 		case "exempt":
 			p.mapping(v, field, func(k, v *yaml.Node) {
 				f := field + "." + k.Value
-				var dst *[]policy.Pattern
+				var dst *[]exceptions.Pattern
 				switch k.Value {
 				case "namespaces":
 					dst = &s.ExemptNamespaces
@@ -307,22 +307,22 @@ func (p *sparser) settings(n *yaml.Node, s *Settings) {
 }
 
 // globs reads a list of globs; an empty list is allowed and means none.
-func (p *sparser) globs(v *yaml.Node, field string) []policy.Pattern {
+func (p *sparser) globs(v *yaml.Node, field string) []exceptions.Pattern {
 	if isNull(v) {
-		return []policy.Pattern{}
+		return []exceptions.Pattern{}
 	}
 	items := []*yaml.Node{v}
 	if v.Kind == yaml.SequenceNode {
 		items = v.Content
 	}
-	out := []policy.Pattern{}
+	out := []exceptions.Pattern{}
 	for i, n := range items {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		s, ok := p.scalar(n, f)
 		if !ok {
 			continue
 		}
-		pat, err := policy.CompileGlob(s, false)
+		pat, err := exceptions.CompileGlob(s, false)
 		if err != nil {
 			p.errorf(n, f, "%v", err)
 			continue

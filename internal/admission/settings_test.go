@@ -4,15 +4,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
-	"github.com/moat-dev/moat/internal/policy"
 )
 
 func parse(t *testing.T, yaml string) (*Settings, error) {
 	t.Helper()
-	cfg, err := policy.Parse([]byte(yaml), ".moat.yaml")
+	cfg, err := exceptions.Parse([]byte(yaml), ".moat.yaml")
 	if err != nil {
-		t.Fatalf("policy.Parse: %v", err)
+		t.Fatalf("exceptions.Parse: %v", err)
 	}
 	return ParseSettings(cfg)
 }
@@ -115,7 +115,7 @@ func FuzzParseSettings(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, yaml string) {
-		cfg, err := policy.Parse([]byte(yaml), "f.yaml")
+		cfg, err := exceptions.Parse([]byte(yaml), "f.yaml")
 		if err != nil {
 			return
 		}

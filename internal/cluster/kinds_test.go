@@ -11,11 +11,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	_ "github.com/moat-dev/moat/internal/catalog" // fills the rule registry
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/podspec"
-	"github.com/moat-dev/moat/internal/policy"
 	"github.com/moat-dev/moat/internal/rule"
-	_ "github.com/moat-dev/moat/internal/rules" // fills the rule registry
 )
 
 func TestKindsAreWellFormed(t *testing.T) {
@@ -52,8 +52,8 @@ func TestKindsCoverRules(t *testing.T) {
 		listed.Insert(k.GVK.Kind)
 	}
 	notInClusters := map[string]string{
-		"*":               "any kind: the rule reads whatever is listed",
-		policy.ConfigKind: "the exceptions file, not a cluster object",
+		"*":                   "any kind: the rule reads whatever is listed",
+		exceptions.ConfigKind: "the exceptions file, not a cluster object",
 	}
 	for _, r := range rule.All() {
 		for _, kind := range r.Kinds {

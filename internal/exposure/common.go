@@ -5,11 +5,8 @@ package exposure
 const (
 	nsaNetworkSeparation = "network-separation"
 	nsaEncryption        = "network-separation/encryption"
-	nsaPodSecurity       = "pod-security/pod-security-enforcement"
-	nsaUpgrading         = "upgrading-and-application-security-practices"
 
 	mitrePublicFacing = "T1190" // Exploit Public-Facing Application
 	mitreAiTM         = "T1557" // Adversary-in-the-Middle
 	mitreSniffing     = "T1040" // Network Sniffing
-	mitreEscape       = "T1611" // Escape to Host
 )

@@ -1,3 +1,3 @@
-// Package exposure holds the rules on what a cluster exposes or leaves open:
-// Services, Ingresses, namespaces without Pod Security labels, removed APIs.
+// Package exposure holds the rules on what a cluster exposes to the network: Services
+// (LoadBalancer, NodePort, external IPs) and Ingresses.
 package exposure

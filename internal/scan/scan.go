@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/moat-dev/moat/internal/engine"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
-	"github.com/moat-dev/moat/internal/policy"
 	"github.com/moat-dev/moat/internal/report"
 	"github.com/moat-dev/moat/internal/rule"
 )
@@ -17,7 +17,7 @@ import (
 // Options of one scan.
 type Options struct {
 	Rule           rule.Options
-	Config         *policy.Config
+	Config         *exceptions.Config
 	ShowSuppressed bool
 	ToolVersion    string
 }

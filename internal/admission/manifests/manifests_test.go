@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/moat-dev/moat/internal/catalog"
 	"github.com/moat-dev/moat/internal/engine"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
-	"github.com/moat-dev/moat/internal/policy"
 	"github.com/moat-dev/moat/internal/rule"
-	_ "github.com/moat-dev/moat/internal/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite deploy/admission/manifests.yaml")
@@ -43,7 +43,7 @@ func TestManifestsScanClean(t *testing.T) {
 	}
 	inv := inventory.NewInventory(objs)
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
-	fs := (&policy.Config{}).Apply(engine.Run(inv, rule.All(), rule.Options{PSSVersion: "latest", Now: now}), inv, now)
+	fs := (&exceptions.Config{}).Apply(engine.Run(inv, rule.All(), rule.Options{PSSVersion: "latest", Now: now}), inv, now)
 	for _, f := range fs {
 		if f.Suppressed == nil && f.Severity >= finding.Info {
 			t.Errorf("%s %s: [%s] %s (%s)", f.Source, f.Resource, f.RuleID, f.Message, f.Path)

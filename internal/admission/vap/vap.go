@@ -18,8 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/moat-dev/moat/internal/admission"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
-	"github.com/moat-dev/moat/internal/policy"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
@@ -69,7 +69,7 @@ type Options struct {
 	// Audit) and the exempt namespaces, users and groups; the defaults when nil.
 	Settings *admission.Settings
 	// Rules keeps only the rules that match one of these globs; all when empty.
-	Rules []policy.Pattern
+	Rules []exceptions.Pattern
 	// PodSecurity keeps only the Pod Security rules at or below this level
 	// ("baseline" or "restricted"); all rules when empty.
 	PodSecurity string
@@ -194,12 +194,12 @@ func build(r *rule.Rule, t Translation, s *admission.Settings) Policy {
 func ignoredCondition(id string) string {
 	domain, _, _ := strings.Cut(id, "/")
 	return fmt.Sprintf("!(object.metadata.?annotations[?'%s'].orValue('').split(',').exists(e, e.trim() in ['%s', '%s/*', '*']) && object.metadata.?annotations[?'%s'].orValue('').trim() != '')",
-		policy.IgnoreAnnotation, id, domain, policy.IgnoreReasonAnnotation)
+		exceptions.IgnoreAnnotation, id, domain, exceptions.IgnoreReasonAnnotation)
 }
 
 // literals are the patterns without glob characters: a label selector or CEL list
 // can hold them; globs cannot be exported.
-func literals(ps []policy.Pattern) []string {
+func literals(ps []exceptions.Pattern) []string {
 	var out []string
 	for _, p := range ps {
 		if !strings.ContainsAny(p.Text, "*?[") {

@@ -10,9 +10,9 @@ import (
 
 	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
 
+	_ "github.com/moat-dev/moat/internal/catalog"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
-	_ "github.com/moat-dev/moat/internal/rules"
 )
 
 func TestTranslationsNameRegisteredRules(t *testing.T) {

@@ -24,9 +24,9 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/moat-dev/moat/internal/admission"
-	"github.com/moat-dev/moat/internal/policy"
+	_ "github.com/moat-dev/moat/internal/catalog"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/rule"
-	_ "github.com/moat-dev/moat/internal/rules"
 )
 
 // testCA issues serving certificates for 127.0.0.1, each with its own serial.
@@ -113,7 +113,7 @@ func start(t *testing.T, opt Options, ready bool) *running {
 		t.Fatal(err)
 	}
 	if ready {
-		rev, err := admission.NewReviewer(rule.All(), &policy.Config{}, "latest", time.Now)
+		rev, err := admission.NewReviewer(rule.All(), &exceptions.Config{}, "latest", time.Now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moat-dev/moat/internal/audit/rules"
+	"github.com/moat-dev/moat/internal/audit/detect"
 )
 
 // stream is a realistic mix: the routine events of the rules' benchmark (90%) and the
@@ -53,7 +53,7 @@ func stream(b *testing.B) []json.RawMessage {
 // clients, decoded, queued and evaluated by the whole default pack, until the last event
 // is evaluated. Refused batches (429) are retried, as the API server does.
 func BenchmarkReceiverLoopback(b *testing.B) {
-	set, err := rules.Default()
+	set, err := detect.Default()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func BenchmarkReceiverLoopback(b *testing.B) {
 		body, _ := json.Marshal(map[string]any{"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": map[string]any{}, "items": evs[i:end]})
 		batches = append(batches, body)
 	}
-	r := New(rules.NewEngine(set, 0), nil, Options{QueueSize: 20000})
+	r := New(detect.NewEngine(set, 0), nil, Options{QueueSize: 20000})
 	r.Start()
 	srv := httptest.NewServer(r.Handler())
 	defer srv.Close()

@@ -25,7 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/moat-dev/moat/internal/audit"
-	"github.com/moat-dev/moat/internal/audit/rules"
+	"github.com/moat-dev/moat/internal/audit/detect"
 )
 
 // Defaults.
@@ -57,7 +57,7 @@ type Stats struct {
 
 // Receiver is the audit webhook endpoint.
 type Receiver struct {
-	engine *rules.Engine
+	engine *detect.Engine
 	sinks  []Sink
 	opts   Options
 	log    *slog.Logger
@@ -80,7 +80,7 @@ type Receiver struct {
 }
 
 // New makes a receiver; call Start to begin evaluating.
-func New(engine *rules.Engine, sinks []Sink, opts Options) *Receiver {
+func New(engine *detect.Engine, sinks []Sink, opts Options) *Receiver {
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = DefaultQueueSize
 	}

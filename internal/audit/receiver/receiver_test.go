@@ -16,14 +16,14 @@ import (
 	"time"
 
 	"github.com/moat-dev/moat/internal/audit"
-	"github.com/moat-dev/moat/internal/audit/rules"
+	"github.com/moat-dev/moat/internal/audit/detect"
 )
 
 // everyEvent is a rule set with one rule that fires on every event, so each evaluation
 // leaves exactly one alert carrying the event's audit ID.
-func everyEvent(t testing.TB) *rules.Engine {
+func everyEvent(t testing.TB) *detect.Engine {
 	t.Helper()
-	s, err := rules.LoadBytes(map[string][]byte{"all.yaml": []byte(`
+	s, err := detect.LoadBytes(map[string][]byte{"all.yaml": []byte(`
 - id: test/every-event
   title: Every event
   match: {}
@@ -35,7 +35,7 @@ func everyEvent(t testing.TB) *rules.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rules.NewEngine(s, 0)
+	return detect.NewEngine(s, 0)
 }
 
 func event(id string) string {

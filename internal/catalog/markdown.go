@@ -1,0 +1,27 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+// Markdown renders the rule catalogue as the reference page docs/rules.md.
+func Markdown(rules []*rule.Rule) string {
+	var b strings.Builder
+	b.WriteString("# Moat rules\n\nGenerated from the rule registry by `go test ./internal/catalog -update`; do not edit.\n\n")
+	fmt.Fprintf(&b, "%d rules.\n\n| ID | Severity | Title | PSS | CIS | NSA/CISA | MITRE |\n|---|---|---|---|---|---|---|\n", len(rules))
+	for _, r := range rules {
+		fw := r.Frameworks
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s | %s | %s |\n", r.ID, anchor(r.ID), r.Severity, r.Title, fw.PSS, fw.CIS, fw.NSA, fw.MITRE)
+	}
+	for _, r := range rules {
+		fmt.Fprintf(&b, "\n## %s\n\n**%s** — severity %s; kinds: %s.\n\n%s\n\n**Remediation.** %s\n", r.ID, r.Title, r.Severity, strings.Join(r.Kinds, ", "), strings.TrimSpace(r.Description), strings.TrimSpace(r.Remediation))
+	}
+	return b.String()
+}
+
+func anchor(id string) string {
+	return strings.NewReplacer("/", "", ".", "").Replace(id)
+}

@@ -1,0 +1,103 @@
+package exceptions
+
+import (
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+// Apply returns the findings with the suppressed ones marked, followed by the findings
+// Moat makes about the exceptions and annotations themselves. fs is not modified. now
+// is what expiry dates are compared with. A nil Config applies the inline annotations
+// only.
+//
+// Order of precedence: an inline annotation on the object suppresses first
+// (Suppressed.Kind "annotation"), then the first active exception of the config that
+// matches (Kind "config"). The findings about annotations (config/ignore-without-reason,
+// config/invalid-ignore) may be suppressed by config exceptions but not by annotations;
+// config/expired-exception findings are never suppressed.
+func (c *Config) Apply(fs []finding.Finding, inv *inventory.Inventory, now time.Time) []finding.Finding {
+	ignores, out := inlineIgnores(inv, rule.All())
+	out = append(slices.Clone(fs), out...)
+	var active []*Exception
+	if c != nil {
+		for i := range c.Exceptions {
+			if e := &c.Exceptions[i]; e.Active(now) {
+				active = append(active, e)
+			}
+		}
+	}
+	for i := range out {
+		f := &out[i]
+		if f.Suppressed != nil {
+			continue
+		}
+		if !isConfigRule(f.RuleID) {
+			if ig := ignores.lookup(f); ig != nil && ig.covers(f.RuleID) {
+				f.Suppressed = &finding.Suppression{Kind: "annotation", Reason: ig.reason}
+				continue
+			}
+		}
+		for _, e := range active {
+			if e.Matches(f) {
+				f.Suppressed = &finding.Suppression{Kind: "config", Reason: e.Reason}
+				break
+			}
+		}
+	}
+	if c != nil {
+		for i := range c.Exceptions {
+			if e := &c.Exceptions[i]; !e.Active(now) {
+				out = append(out, c.expired(e))
+			}
+		}
+	}
+	return out
+}
+
+// Active reports whether the exception still applies at now.
+func (e *Exception) Active(now time.Time) bool {
+	return e.Expires.IsZero() || now.Before(e.Expires)
+}
+
+// Matches reports whether the exception covers a finding: its rule matches one of Rules
+// and its namespace, kind and name match the lists that are set. The namespace of a
+// Namespace is its own name, and a namespaced object written without a namespace is in
+// "default", where kubectl would put it.
+func (e *Exception) Matches(f *finding.Finding) bool {
+	return matchAny(e.Rules, f.RuleID) &&
+		(e.Namespaces == nil || matchAny(e.Namespaces, namespaceOf(f.Resource))) &&
+		(e.Kinds == nil || matchAny(e.Kinds, f.Resource.Kind)) &&
+		(e.Names == nil || matchAny(e.Names, f.Resource.Name))
+}
+
+func matchAny(ps []Pattern, s string) bool {
+	for _, p := range ps {
+		if p.Match(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func namespaceOf(r finding.Resource) string {
+	if r.Namespace != "" {
+		return r.Namespace
+	}
+	gv, err := schema.ParseGroupVersion(r.APIVersion)
+	if err != nil || r.APIVersion == "" {
+		return ""
+	}
+	if gv.Group == "" && r.Kind == "Namespace" {
+		return r.Name
+	}
+	if inventory.IsClusterScoped(gv.WithKind(r.Kind).GroupKind()) {
+		return ""
+	}
+	return "default"
+}

@@ -1,9 +1,0 @@
-package exposure
-
-import (
-	"testing"
-
-	"github.com/moat-dev/moat/internal/rule/ruletest"
-)
-
-func TestDeprecatedVersion(t *testing.T) { ruletest.Fixtures(t, "api/deprecated-version") }
