@@ -37,9 +37,10 @@ vet:
 lint: vet
 	golangci-lint run
 
-# golden rewrites the golden files under testdata/ from the current code; review the diff.
+# golden rewrites every golden file (internal/golden) from the current code by running
+# all tests with MOAT_UPDATE_GOLDEN=1; review the result with git diff.
 golden:
-	$(GO) test ./... -run Golden -update
+	MOAT_UPDATE_GOLDEN=1 $(GO) test -count=1 $(PKGS)
 
 bench:
 	bash bench/run.sh

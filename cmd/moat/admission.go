@@ -19,14 +19,15 @@ import (
 	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/pss"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/servertls"
 )
-
-func init() { serveCommands = append(serveCommands, newServeAdmissionCmd) }
 
 type admissionFlags struct {
 	addr, certFile, keyFile, config, pssVersion, logLevel string
+	clientCA, tlsMinVersion                               string
 	timeout                                               time.Duration
 	maxBody                                               int64
+	maxConcurrent                                         int
 
 	printManifests   bool
 	namespace, image string
@@ -37,17 +38,51 @@ type admissionFlags struct {
 func newServeAdmissionCmd() *cobra.Command {
 	var f admissionFlags
 	cmd := &cobra.Command{
-		Use:   "admission --tls-cert FILE --tls-key FILE [--config FILE]",
+		Use:   "admission --tls-cert FILE --tls-key FILE [--client-ca FILE] [--config FILE]",
 		Short: "Serve the validating admission webhook: the rules of moat scan at the cluster's door",
 		Long: `Serve AdmissionReview (admission.k8s.io/v1) at /validate over HTTPS, with /healthz, /readyz
 and /metrics. Each object is judged by the object checks of moat scan, with the exceptions
-and ignore annotations of the config file; the admission: section of that file says which
-findings deny (enforce), warn or are only recorded (audit), and which namespaces, users
-and groups are exempt. The certificate and key are reloaded when they change on disk.
+of the config file; the admission: section of that file says which findings deny
+(enforce), warn or are only recorded (audit), and which namespaces, users and groups are
+exempt. The certificate and key are reloaded when they change on disk. TLS 1.2 offers only
+ECDHE suites with AES-GCM or ChaCha20-Poly1305; TLS 1.3 is used whenever the client has it.
+
+At most --max-concurrent reviews run at a time (a review of a large object counts once per
+256 KiB); a request beyond that is refused at once with code 429 and "retry after 1 s",
+which kubectl and controllers do on their own, and counted in moat_admission_shed_total.
+A response names at most 10 denying findings and 20 warnings, with the count of the rest.
+
+--client-ca makes the webhook accept only clients with a certificate signed by that CA: the
+API server presents one when its --admission-control-config-file names a kubeconfig for
+the webhook's host:
+
+  # admission-config.yaml, given to kube-apiserver --admission-control-config-file
+  apiVersion: apiserver.config.k8s.io/v1
+  kind: AdmissionConfiguration
+  plugins:
+  - name: ValidatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: /etc/kubernetes/moat-webhook-kubeconfig.yaml
+
+  # moat-webhook-kubeconfig.yaml: the user entry is named for the Service's DNS name
+  # (moat-admission.moat-system.svc, or *.moat-system.svc; add :PORT unless it is 443)
+  apiVersion: v1
+  kind: Config
+  users:
+  - name: moat-admission.moat-system.svc
+    user:
+      client-certificate: /etc/kubernetes/pki/moat-webhook-client.crt
+      client-key: /etc/kubernetes/pki/moat-webhook-client.key
+
+Mount the CA that signed that client certificate into the webhook's pod and pass it as
+--client-ca; without --client-ca any client that reaches the Service is answered.
 
 --print-manifests prints what runs it in a cluster instead: Namespace, ServiceAccount,
 Deployment, PodDisruptionBudget, Service, NetworkPolicy and ValidatingWebhookConfiguration.`,
 		Example: `  moat serve admission --tls-cert /etc/moat/tls/tls.crt --tls-key /etc/moat/tls/tls.key --config /etc/moat/moat.yaml
+  moat serve admission --tls-cert tls.crt --tls-key tls.key --client-ca apiserver-client-ca.crt --tls-min-version 1.3
   moat serve admission --print-manifests --image ghcr.io/moat-dev/moat@sha256:... | kubectl apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -61,6 +96,9 @@ Deployment, PodDisruptionBudget, Service, NetworkPolicy and ValidatingWebhookCon
 	fl.StringVar(&f.addr, "addr", ":8443", "address to listen on")
 	fl.StringVar(&f.certFile, "tls-cert", "", "PEM serving certificate (reloaded when it changes)")
 	fl.StringVar(&f.keyFile, "tls-key", "", "PEM private key of the certificate (reloaded when it changes)")
+	fl.StringVar(&f.clientCA, "client-ca", "", "PEM CA bundle: accept only clients (the API server) with a certificate it signed (reloaded when it changes)")
+	fl.StringVar(&f.tlsMinVersion, "tls-min-version", "1.2", "lowest TLS version served: 1.2 or 1.3")
+	fl.IntVar(&f.maxConcurrent, "max-concurrent", 0, "most reviews at a time, a large one counting once per 256 KiB; beyond it requests are refused with code 429 (default 16 per CPU)")
 	fl.StringVar(&f.config, "config", "", "config file with exceptions and the admission: section (default .moat.yaml in the current directory, if present)")
 	fl.StringVar(&f.pssVersion, "pss-version", "latest", "Pod Security Standards version: v1.N or latest")
 	fl.DurationVar(&f.timeout, "timeout", webhook.DefaultTimeout, "deadline of one review")
@@ -132,15 +170,17 @@ func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
 	for _, w := range cfg.WarningList() {
 		log.Warn("config", "warning", w)
 	}
-	// Admission is latency-bound and its heap is small: collect garbage less often,
-	// under a ceiling well inside the printed Deployment's 256Mi limit.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+	minVersion, err := servertls.ParseMinVersion(f.tlsMinVersion)
+	if err != nil {
+		return fmt.Errorf("--tls-min-version: %w", err)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(100 << 20)
+	if f.maxConcurrent < 0 {
+		return fmt.Errorf("--max-concurrent %d: want 1 or more (0: 16 per CPU)", f.maxConcurrent)
 	}
-	srv, err := webhook.New(webhook.Options{CertFile: f.certFile, KeyFile: f.keyFile, Timeout: f.timeout, MaxBodyBytes: f.maxBody, Logger: log})
+	srv, err := webhook.New(webhook.Options{
+		CertFile: f.certFile, KeyFile: f.keyFile, ClientCAFile: f.clientCA, MinVersion: minVersion,
+		Timeout: f.timeout, MaxBodyBytes: f.maxBody, MaxConcurrent: f.maxConcurrent, Logger: log,
+	})
 	if err != nil {
 		return err
 	}
@@ -156,7 +196,8 @@ func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
 	srv.SetReviewer(rev)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log.Info("serving admission webhook", "addr", ln.Addr().String(), "config", cfgPath, "pssVersion", f.pssVersion)
+	log.Info("serving admission webhook", "addr", ln.Addr().String(), "config", cfgPath, "pssVersion", f.pssVersion,
+		"clientCA", f.clientCA, "tlsMinVersion", f.tlsMinVersion, "maxConcurrent", f.maxConcurrent)
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
 	return err

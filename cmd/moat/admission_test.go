@@ -1,9 +1,10 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/moat-dev/moat/internal/golden"
 )
 
 func TestPrintManifestsIsTheDeployedCopy(t *testing.T) {
@@ -11,13 +12,7 @@ func TestPrintManifestsIsTheDeployedCopy(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	want, err := os.ReadFile("../../deploy/admission/manifests.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != string(want) {
-		t.Error("--print-manifests differs from deploy/admission/manifests.yaml (go test ./internal/admission/manifests -update)")
-	}
+	golden.Check(t, "../../deploy/admission/manifests.yaml", []byte(out))
 	if code, _, errs := run(t, "", "serve", "admission", "--print-manifests", "--image", "moat:latest"); code != 2 || !strings.Contains(errs, "pin the image by digest") {
 		t.Errorf("an unpinned image: exit %d, %s", code, errs)
 	}

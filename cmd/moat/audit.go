@@ -1,20 +1,13 @@
 package main
 
 import (
-	"context"
-	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,13 +16,10 @@ import (
 	"github.com/moat-dev/moat/internal/audit/detect"
 	"github.com/moat-dev/moat/internal/audit/receiver"
 	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/report"
 	"github.com/moat-dev/moat/internal/scan"
+	"github.com/moat-dev/moat/internal/servertls"
 )
-
-func init() {
-	commands = append(commands, newAuditCmd)
-	serveCommands = append(serveCommands, newServeAuditCmd)
-}
 
 func newAuditCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -72,93 +62,53 @@ func newAuditScanCmd() *cobra.Command {
   moat audit scan --rules ./my-rules -o table audit.log`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "json" && output != "table" {
-				return fmt.Errorf("--output: unknown format %q (want json or table)", output)
-			}
 			threshold, err := finding.ParseSeverity(failOn)
 			if err != nil {
 				return fmt.Errorf("--fail-on: %w", err)
+			}
+			out, err := report.Alerts.New(output, cmd.OutOrStdout(), terminal(cmd))
+			if err != nil {
+				return fmt.Errorf("--output: %w", err)
 			}
 			set, err := loadAuditRules(ruleDirs)
 			if err != nil {
 				return err
 			}
-			engine := detect.NewEngine(set, 0)
-			out := cmd.OutOrStdout()
-			enc := json.NewEncoder(out)
-			var tw *tabwriter.Writer
-			if output == "table" {
-				tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TIME\tSEVERITY\tRULE\tUSER\tMESSAGE")
+			stderr := cmd.ErrOrStderr()
+			var writeErr error
+			res := detect.NewEngine(set, 0).Hunt(auditLogs(cmd, args), audit.Reader{MaxEventSize: maxEventSize},
+				func(a audit.Alert) {
+					if err := out.Write(a); err != nil && writeErr == nil {
+						writeErr = err
+					}
+				},
+				func(err error) { printAll(stderr, "moat:", []string{err.Error()}) })
+			if err := errors.Join(writeErr, out.Close()); err != nil {
+				return err
 			}
-			code := scan.ExitOK
-			events, alerts, bad := 0, 0, 0
-			emit := func(a audit.Alert) {
-				alerts++
-				if a.Severity >= threshold && code == scan.ExitOK {
-					code = scan.ExitFindings
-				}
-				if tw != nil {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Time.UTC().Format(time.RFC3339), a.Severity, a.Rule, a.User, a.Message)
-					return
-				}
-				enc.Encode(a)
-			}
-			reader := audit.Reader{MaxEventSize: maxEventSize}
-			for _, path := range args {
-				in, name, closeIn, err := openAuditInput(cmd, path)
-				if err != nil {
-					fmt.Fprintln(cmd.ErrOrStderr(), "moat:", err)
-					bad++
-					continue
-				}
-				err = reader.Decode(in, name, func(ev *audit.Event) error {
-					events++
-					engine.Eval(ev, emit)
-					return nil
-				}, func(p audit.Problem) {
-					bad++
-					fmt.Fprintln(cmd.ErrOrStderr(), "moat:", p.Error())
-				})
-				closeIn()
-				if err != nil {
-					bad++
-					fmt.Fprintln(cmd.ErrOrStderr(), "moat:", err)
-				}
-			}
-			if tw != nil {
-				tw.Flush()
-			}
-			for id, n := range engine.RuntimeErrors() {
-				fmt.Fprintf(cmd.ErrOrStderr(), "moat: rule %s failed to evaluate on %d events\n", id, n)
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "moat: %d events, %d alerts, %d unreadable\n", events, alerts, bad)
-			if bad > 0 {
-				code = scan.ExitError
-			}
-			if code != scan.ExitOK {
-				return exitError{code}
-			}
-			return nil
+			fmt.Fprintf(stderr, "moat: %d events, %d alerts, %d unreadable\n", res.Events, res.Alerts, res.Unreadable)
+			return exit(scan.Code(res.Unreadable > 0, res.Alerts > 0 && res.Worst >= threshold))
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&ruleDirs, "rules", nil, "directory (or file) of rule YAML files loaded beside the default pack (repeatable)")
-	fl.StringVarP(&output, "output", "o", "json", "output format: json (one alert per line) or table")
+	outputFlag(cmd, &output, report.Alerts.Names())
 	fl.StringVar(&failOn, "fail-on", "high", "exit 1 when an alert is at or above this severity: info, low, medium, high, critical")
 	fl.IntVar(&maxEventSize, "max-event-size", audit.DefaultMaxEventSize, "largest audit event read, in bytes; larger ones are reported and skipped")
 	return cmd
 }
 
-func openAuditInput(cmd *cobra.Command, path string) (io.Reader, string, func(), error) {
-	if path == "-" {
-		return cmd.InOrStdin(), "<stdin>", func() {}, nil
+// auditLogs are the logs named on the command line; "-" is stdin.
+func auditLogs(cmd *cobra.Command, paths []string) []detect.Log {
+	logs := make([]detect.Log, len(paths))
+	for i, p := range paths {
+		if p == "-" {
+			logs[i] = detect.Log{Name: "<stdin>", Open: func() (io.ReadCloser, error) { return io.NopCloser(cmd.InOrStdin()), nil }}
+			continue
+		}
+		logs[i] = detect.Log{Name: p, Open: func() (io.ReadCloser, error) { return os.Open(p) }}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	return f, path, func() { f.Close() }, nil
+	return logs
 }
 
 func newAuditPolicyCmd() *cobra.Command {
@@ -186,51 +136,35 @@ func newAuditRulesCmd() *cobra.Command {
 		Short: "List the audit detection rules (default pack and --rules)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := report.DetectionRules.New(output, terminal(cmd))
+			if err != nil {
+				return fmt.Errorf("--output: %w", err)
+			}
 			set, err := loadAuditRules(ruleDirs)
 			if err != nil {
 				return err
 			}
-			switch output {
-			case "json":
-				type ruleJSON struct {
-					ID        string           `json:"id"`
-					Title     string           `json:"title"`
-					Severity  finding.Severity `json:"severity"`
-					MITRE     []string         `json:"mitre"`
-					Desc      string           `json:"desc"`
-					Condition string           `json:"condition"`
-					Source    string           `json:"source"`
-				}
-				var rs []ruleJSON
-				for _, r := range set.Rules {
-					rs = append(rs, ruleJSON{r.ID, r.Title, r.Severity, r.MITRE, r.Desc, r.Condition, fmt.Sprintf("%s:%d", r.File, r.Line)})
-				}
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"rules": rs})
-			case "table":
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSEVERITY\tMITRE\tTITLE")
-				for _, r := range set.Rules {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(r.MITRE, ","), r.Title)
-				}
-				return tw.Flush()
-			}
-			return fmt.Errorf("--output: unknown format %q (want table or json)", output)
+			return r.Render(cmd.OutOrStdout(), set.Rules)
 		},
 	}
 	cmd.Flags().StringArrayVar(&ruleDirs, "rules", nil, "directory (or file) of rule YAML files loaded beside the default pack (repeatable)")
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	outputFlag(cmd, &output, report.DetectionRules.Names())
 	return cmd
 }
 
 type serveAuditFlags struct {
 	addr, tlsCert, tlsKey  string
+	clientCA, tokenFile    string
+	clientNames            []string
+	tlsMinVersion          string
+	insecureLoopbackHTTP   bool
+	allowUnauthenticated   bool
 	ruleDirs               []string
 	alertsFile             string
 	noStdout               bool
 	webhook, webhookFormat string
 	queueSize              int
+	queueBytes             int64
 	maxBody                int64
 	maxEventSize           int
 	shutdownTimeout        time.Duration
@@ -239,27 +173,39 @@ type serveAuditFlags struct {
 func newServeAuditCmd() *cobra.Command {
 	var f serveAuditFlags
 	cmd := &cobra.Command{
-		Use:   "audit --addr ADDR [--tls-cert F --tls-key F]",
+		Use:   "audit --tls-cert F --tls-key F (--client-ca F | --token-file F) [--addr ADDR]",
 		Short: "Receive the API server's audit webhook and raise alerts",
-		Long: "Serves the audit webhook backend of kube-apiserver (--audit-webhook-config-file): each POST carries " +
-			"an EventList; it is acknowledged once queued, refused with 429 when the queue is full (the API server " +
-			"retries), and every event is evaluated by the detection rules. Alerts go to stdout as JSON lines, to " +
-			"--alerts-file, and to --webhook. GET /metrics gives Prometheus counters; SIGTERM drains the queue and exits.",
-		Example: `  moat serve audit --addr :8443 --tls-cert tls.crt --tls-key tls.key --alerts-file /var/log/moat/alerts.jsonl
-  moat serve audit --addr 127.0.0.1:8080 --webhook https://hooks.slack.com/services/... --webhook-format slack`,
+		Long: "Serves the audit webhook backend of kube-apiserver (--audit-webhook-config-file) over HTTPS on " +
+			receiver.Path + ": each POST carries an EventList from a client that authenticates with a certificate " +
+			"signed by --client-ca or with the bearer token of --token-file (anyone else gets 401: a forged event " +
+			"would raise a forged alert). A batch is acknowledged once queued, refused with 429 when the queue is full " +
+			"(--queue-size events, --queue-bytes bytes; the API server retries), and every event is evaluated by the " +
+			"detection rules. Alerts go to stdout as JSON lines, to --alerts-file, and to --webhook. GET /metrics gives " +
+			"Prometheus counters; SIGTERM drains the queue and exits.",
+		Example: `  moat serve audit --addr :8443 --tls-cert tls.crt --tls-key tls.key --client-ca apiserver-client-ca.crt \
+    --alerts-file /var/log/moat/alerts.jsonl
+  moat serve audit --tls-cert tls.crt --tls-key tls.key --token-file /etc/moat/audit-token \
+    --webhook https://hooks.slack.com/services/... --webhook-format slack`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runServeAudit(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.addr, "addr", ":8443", "address to listen on (port 0 picks a free port; the address is printed on stderr)")
-	fl.StringVar(&f.tlsCert, "tls-cert", "", "serving certificate (PEM); with --tls-key, serve HTTPS")
-	fl.StringVar(&f.tlsKey, "tls-key", "", "serving key (PEM)")
+	fl.StringVar(&f.addr, "addr", ":8443", "address to listen on (port 0 picks a free port; the URL is printed on stderr)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "serving certificate (PEM), reloaded when it changes; required")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "serving key (PEM); required")
+	fl.StringVar(&f.tlsMinVersion, "tls-min-version", "1.2", "minimum TLS version: 1.2 or 1.3")
+	fl.StringVar(&f.clientCA, "client-ca", "", "CA bundle (PEM) that the API server's client certificate must verify against")
+	fl.StringArrayVar(&f.clientNames, "client-name", nil, "accept only client certificates with this Common Name or DNS name (repeatable; needs --client-ca)")
+	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token the API server presents (its webhook kubeconfig's user token)")
+	fl.BoolVar(&f.insecureLoopbackHTTP, "insecure-loopback-http", false, "serve plain HTTP, on a loopback --addr only (for tests)")
+	fl.BoolVar(&f.allowUnauthenticated, "allow-unauthenticated", false, "accept events from anyone who reaches --addr (forged events raise forged alerts)")
 	fl.StringArrayVar(&f.ruleDirs, "rules", nil, "directory (or file) of rule YAML files loaded beside the default pack (repeatable)")
 	fl.StringVar(&f.alertsFile, "alerts-file", "", "also append alerts as JSON lines to this file")
 	fl.BoolVar(&f.noStdout, "no-stdout", false, "do not print alerts on stdout")
 	fl.StringVar(&f.webhook, "webhook", "", "also POST each alert to this URL")
 	fl.StringVar(&f.webhookFormat, "webhook-format", "json", "body of --webhook posts: json (the alert) or slack ({\"text\": ...})")
 	fl.IntVar(&f.queueSize, "queue-size", receiver.DefaultQueueSize, "events the queue holds; a batch that does not fit is refused with 429")
+	fl.Int64Var(&f.queueBytes, "queue-bytes", receiver.DefaultQueueBytes, "request bytes the queue holds; a batch that does not fit is refused with 429")
 	fl.Int64Var(&f.maxBody, "max-body-bytes", receiver.DefaultMaxBodyBytes, "largest request body")
 	fl.IntVar(&f.maxEventSize, "max-event-size", audit.DefaultMaxEventSize, "largest audit event accepted, in bytes")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to wait for in-flight requests and the queue to drain")
@@ -270,68 +216,44 @@ func runServeAudit(cmd *cobra.Command, f serveAuditFlags) error {
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
+	minVersion, err := servertls.ParseMinVersion(f.tlsMinVersion)
+	if err != nil {
+		return fmt.Errorf("--tls-min-version: %w", err)
+	}
 	set, err := loadAuditRules(f.ruleDirs)
 	if err != nil {
 		return err
 	}
-	var sinks []receiver.Sink
+	sinkCfg := receiver.SinkConfig{File: f.alertsFile, Webhook: f.webhook, WebhookFormat: f.webhookFormat}
 	if !f.noStdout {
-		sinks = append(sinks, receiver.NewWriterSink("stdout", cmd.OutOrStdout()))
+		sinkCfg.Stdout = cmd.OutOrStdout()
 	}
-	if f.alertsFile != "" {
-		s, err := receiver.NewFileSink(f.alertsFile)
-		if err != nil {
-			return err
-		}
-		sinks = append(sinks, s)
-	}
-	if f.webhook != "" {
-		s, err := receiver.NewWebhookSink(f.webhook, f.webhookFormat, nil)
-		if err != nil {
-			return err
-		}
-		sinks = append(sinks, s)
-	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-	rcv := receiver.New(detect.NewEngine(set, 0), sinks, receiver.Options{
-		QueueSize: f.queueSize, MaxBodyBytes: f.maxBody, Reader: audit.Reader{MaxEventSize: f.maxEventSize}, Log: log})
-	srv := &http.Server{Handler: rcv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
-		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	scheme := "http"
-	if f.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
-		if err != nil {
-			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		scheme = "https"
-	}
-	ln, err := net.Listen("tcp", f.addr)
+	sinks, err := receiver.OpenSinks(sinkCfg)
 	if err != nil {
 		return err
 	}
-	if srv.TLSConfig != nil {
-		ln = tls.NewListener(ln, srv.TLSConfig)
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	srv, err := receiver.NewServer(detect.NewEngine(set, 0), sinks, receiver.Options{
+		QueueSize: f.queueSize, QueueBytes: f.queueBytes, MaxBodyBytes: f.maxBody,
+		Reader: audit.Reader{MaxEventSize: f.maxEventSize},
+	}, receiver.ServerConfig{
+		Addr:                 f.addr,
+		TLS:                  servertls.Options{CertFile: f.tlsCert, KeyFile: f.tlsKey, ClientCAFile: f.clientCA, MinVersion: minVersion},
+		ClientNames:          f.clientNames,
+		TokenFile:            f.tokenFile,
+		InsecureLoopbackHTTP: f.insecureLoopbackHTTP,
+		AllowUnauthenticated: f.allowUnauthenticated,
+		ShutdownTimeout:      f.shutdownTimeout,
+		Log:                  log,
+	})
+	if err != nil {
+		for _, s := range sinks {
+			s.Close()
+		}
+		return err
 	}
-	rcv.Start()
-	log.Info("audit receiver listening", "url", scheme+"://"+ln.Addr().String(), "rules", len(set.Rules), "queue", f.queueSize)
-
+	log.Info("audit receiver listening", "url", srv.URL(), "rules", len(set.Rules), "queue", f.queueSize, "queueBytes", f.queueBytes)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		rcv.Close(context.Background())
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: draining the queue")
-	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
-	defer cancel()
-	errs := []error{srv.Shutdown(sctx), rcv.Close(sctx)}
-	st := rcv.Stats()
-	log.Info("stopped", "received", st.Received, "evaluated", st.Evaluated, "alerted", st.Alerted,
-		"rejected", st.Rejected, "dropped", st.Dropped, "sinkErrors", st.SinkErrors)
-	return errors.Join(errs...)
+	return srv.Serve(ctx)
 }

@@ -1,20 +1,19 @@
 package main
 
 import (
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/moat-dev/moat/internal/golden"
+)
 
 // TestExamplesGolden scans the bundled examples from the repository root, as the README
 // does, and compares the JSON report with testdata/golden/*.json.
 func TestExamplesGolden(t *testing.T) {
-	golden, err := filepath.Abs("testdata/golden")
+	dir, err := filepath.Abs("testdata/golden")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,23 +37,7 @@ func TestExamplesGolden(t *testing.T) {
 			if len(doc.Errors) > 0 {
 				t.Errorf("the example does not load cleanly: %q", doc.Errors)
 			}
-			path := filepath.Join(golden, tc.example+".json")
-			if *update {
-				if err := os.MkdirAll(golden, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (go test ./cmd/moat -run Golden -update writes it)", err)
-			}
-			if string(want) != out {
-				t.Errorf("%s differs from the scan; review with go test ./cmd/moat -run Golden -update && git diff", path)
-			}
+			golden.Check(t, filepath.Join(dir, tc.example+".json"), []byte(out))
 		})
 	}
 }

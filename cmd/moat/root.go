@@ -14,18 +14,8 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// commands are the further top-level commands (rbac, netpol, serve, vap, audit): each
-// registers its constructor from init() in its own file, so that the command groups
-// stay independent of one another.
-var commands []func() *cobra.Command
-
-// exitError carries an exit code out of a command.
-type exitError struct{ code int }
-
-func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
-
-// execute runs the command line and returns the process exit code.
-func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// newRootCmd is the command tree, listed in one place.
+func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "moat",
 		Short:         "Moat finds the open doors of a Kubernetes cluster",
@@ -34,14 +24,35 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(
+		newScanCmd(),
+		newRulesCmd(),
+		newRBACCmd(),
+		newNetpolCmd(),
+		newAuditCmd(),
+		newVAPCmd(),
+		newServeCmd(),
+	)
+	return root
+}
+
+func newServeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run Moat as a server: the audit webhook receiver, the admission webhook",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newServeAdmissionCmd(), newServeAuditCmd())
+	return cmd
+}
+
+// execute runs the command line and returns the process exit code.
+func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newScanCmd(), newRulesCmd())
-	for _, c := range commands {
-		root.AddCommand(c())
-	}
 	err := root.Execute()
 	var ee exitError
 	switch {

@@ -58,7 +58,7 @@ admission:
 		{"a delete is not reviewed", request(admissionv1.Delete, "", "alice"), true, 0, ""},
 		{"an exempt user", request(admissionv1.Create, strings.Replace(privileged, "%s", "", 1), "breakglass"), true, 0, ""},
 		{"an exception of the config", request(admissionv1.Create, strings.Replace(strings.Replace(privileged, "%s", "", 1), `"agent","namespace"`, `"node-agent","namespace"`, 1), "alice"), true, 0, ""},
-		{"an ignore annotation with a reason", request(admissionv1.Create, strings.Replace(privileged, "%s", `,"annotations":{"moat.dev/ignore":"pod/*","moat.dev/ignore-reason":"lab cluster"}`, 1), "alice"), true, 0, ""},
+		{"an ignore annotation with a reason does not exempt the object at admission", request(admissionv1.Create, strings.Replace(privileged, "%s", `,"annotations":{"moat.dev/ignore":"pod/*","moat.dev/ignore-reason":"lab cluster"}`, 1), "alice"), false, 403, "[pod/privileged-container]"},
 		{"an ignore annotation without a reason suppresses nothing", request(admissionv1.Create, strings.Replace(privileged, "%s", `,"annotations":{"moat.dev/ignore":"pod/*"}`, 1), "alice"), false, 403, "[pod/privileged-container]"},
 		{"an object that does not decode", request(admissionv1.Create, `{"apiVersion":"v1","kind":"Pod","spec":{"containers":7}}`, "alice"), false, 400, "decode the object under review: Pod"},
 		{"a create without object", request(admissionv1.Create, "", "alice"), false, 400, "no object"},

@@ -1,7 +1,9 @@
 package admission
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,75 +13,41 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/moat-dev/moat/internal/engine"
 	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/scan"
 )
 
 // Reviewer decides admission requests. It is safe for concurrent use once built.
 type Reviewer struct {
-	rules    []*rule.Rule // the rules with an object check
-	config   *exceptions.Config
+	eval     *scan.Evaluator
 	settings *Settings
-	opt      rule.Options
-	now      func() time.Time
-	// hasExceptions: the config has exceptions to apply.
-	hasExceptions bool
 }
 
-// NewReviewer builds a Reviewer over the object checks of rules. cfg may be nil (the
-// inline ignore annotations still apply); pssVersion is "latest" or "v1.N"; now is the
+// NewReviewer builds a Reviewer over the object checks of rules, through the same
+// evaluation as moat scan. cfg may be nil; pssVersion is "latest" or "v1.N"; now is the
 // clock that exception expiry dates are compared with.
 func NewReviewer(rules []*rule.Rule, cfg *exceptions.Config, pssVersion string, now func() time.Time) (*Reviewer, error) {
 	s, err := ParseSettings(cfg)
 	if err != nil {
 		return nil, err
 	}
-	var rs []*rule.Rule
-	for _, r := range rules {
-		if r.Object != nil {
-			rs = append(rs, r)
-		}
-	}
-	if pssVersion == "" {
-		pssVersion = "latest"
-	}
-	return &Reviewer{rules: rs, config: cfg, settings: s, opt: rule.Options{PSSVersion: pssVersion}, now: now,
-		hasExceptions: cfg != nil && len(cfg.Exceptions) > 0}, nil
-}
-
-func hasIgnoreAnnotation(o *inventory.Object) bool {
-	_, ok := o.Meta.GetAnnotations()[exceptions.IgnoreAnnotation]
-	return ok
+	return &Reviewer{
+		eval:     scan.NewEvaluator(scan.Options{Rules: rules, Config: cfg, PSSVersion: pssVersion, Now: now}),
+		settings: s,
+	}, nil
 }
 
 // Settings are the reviewer's admission settings.
 func (r *Reviewer) Settings() *Settings { return r.settings }
 
 // Evaluate gives the findings of one object exactly as moat scan would report them for
-// it (object checks, then exceptions and ignore annotations), suppressed ones marked.
-// Findings about the config file itself (an expired exception) are not about the
-// object and are left out.
-func (r *Reviewer) Evaluate(o *inventory.Object) []finding.Finding {
-	opt := r.opt
-	opt.Now = r.now()
-	fs := engine.Check(o, r.rules, opt)
-	// Apply is the identity when there is no exception and no ignore annotation: skip
-	// its work (it indexes every rule) on the hot path.
-	if r.hasExceptions || hasIgnoreAnnotation(o) {
-		fs = r.config.Apply(fs, inventory.NewInventory([]*inventory.Object{o}), opt.Now)
-	}
-	out := fs[:0]
-	for _, f := range fs {
-		if f.RuleID == "config/expired-exception" {
-			continue
-		}
-		out = append(out, f)
-	}
-	finding.Sort(out)
-	return out
+// it (object checks, then exceptions and, when inline is set, its ignore annotations),
+// suppressed ones marked.
+func (r *Reviewer) Evaluate(ctx context.Context, o *inventory.Object, inline bool) ([]finding.Finding, []error) {
+	return r.eval.EvaluateObject(ctx, o, inline)
 }
 
 // Decision is the verdict on one request and the findings it rests on.
@@ -89,7 +57,16 @@ type Decision struct {
 	Findings []Judged
 	// Exempt says why the request was not evaluated; empty when it was.
 	Exempt string
+	// Ignore is what became of the object's moat.dev/ignore annotation: IgnoreHonoured,
+	// IgnoreRefused, or "" when it carries none.
+	Ignore string
 }
+
+// What became of an object's own moat.dev/ignore annotation at admission.
+const (
+	IgnoreHonoured = "honoured"
+	IgnoreRefused  = "refused"
+)
 
 // Judged is a finding and what admission does with it.
 type Judged struct {
@@ -97,10 +74,21 @@ type Judged struct {
 	Mode Mode
 }
 
-// Decide judges one admission request. It never panics on bad input: an object that
-// does not decode is refused with code 400 (the API server has validated the object
-// already, so that is a bug worth hearing about, not a silent admit).
+// Decide judges one admission request with no deadline of its own; see DecideContext.
 func (r *Reviewer) Decide(req *admissionv1.AdmissionRequest) Decision {
+	return r.DecideContext(context.Background(), req)
+}
+
+// DecideContext judges one admission request. It never panics on bad input: an object
+// that does not decode is refused with code 400 (the API server has validated the
+// object already, so that is a bug worth hearing about, not a silent admit). When ctx
+// ends before every rule ran, or a rule fails, the request is refused with code 500:
+// an unjudged object is not admitted.
+//
+// The object's own moat.dev/ignore annotation is honoured only where the settings allow
+// it for the requester; either way the response says so in a warning and an audit
+// annotation.
+func (r *Reviewer) DecideContext(ctx context.Context, req *admissionv1.AdmissionRequest) Decision {
 	if req == nil {
 		return Decision{Response: Errored("", http.StatusBadRequest, fmt.Errorf("AdmissionReview has no request"))}
 	}
@@ -130,7 +118,43 @@ func (r *Reviewer) Decide(req *admissionv1.AdmissionRequest) Decision {
 	if o.Meta.GetName() == "" && req.Name != "" {
 		o.Meta.SetName(req.Name)
 	}
-	return r.judge(req.UID, r.Evaluate(o))
+	var ignoreNote, ignore string
+	inline := false
+	if exceptions.HasIgnoreAnnotation(o) {
+		why, ok := r.settings.IgnoreAllowed(req.Namespace, req.UserInfo.Username, req.UserInfo.Groups)
+		inline = ok
+		if ok {
+			ignore = IgnoreHonoured
+			ignoreNote = fmt.Sprintf("moat: the object's %s annotation is honoured (%s)", exceptions.IgnoreAnnotation, why)
+		} else {
+			ignore = IgnoreRefused
+			ignoreNote = fmt.Sprintf("moat: the object's %s annotation is not honoured at admission: an object may not exempt itself unless the admission settings allow it (ignoreAnnotations)", exceptions.IgnoreAnnotation)
+		}
+	}
+	fs, errs := r.Evaluate(ctx, o, inline)
+	if len(errs) > 0 {
+		d := Decision{Response: Errored(req.UID, http.StatusInternalServerError, fmt.Errorf("the object could not be judged: %w", errors.Join(errs...))), Ignore: ignore}
+		return d
+	}
+	d := r.judge(req.UID, fs)
+	if ignore != "" {
+		d.Ignore = ignore
+		d.Response.Warnings = append([]string{ignoreNote}, d.Response.Warnings...)
+		if d.Response.AuditAnnotations == nil {
+			d.Response.AuditAnnotations = map[string]string{}
+		}
+		d.Response.AuditAnnotations["ignore-annotation"] = ignore
+		if ignore == IgnoreHonoured {
+			var ids []string
+			for _, f := range fs {
+				if f.Suppressed != nil && f.Suppressed.Kind == "annotation" {
+					ids = append(ids, f.RuleID)
+				}
+			}
+			d.Response.AuditAnnotations["ignored-rules"] = strings.Join(ids, ",")
+		}
+	}
+	return d
 }
 
 // judge turns findings into a response.

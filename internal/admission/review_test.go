@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -67,7 +68,7 @@ func TestSameVerdictAsScan(t *testing.T) {
 				t.Fatalf("examples do not load: %v", inv.Errors)
 			}
 			cfg := &exceptions.Config{}
-			rep := scan.Run(inv, scan.Options{Rule: rule.Options{PSSVersion: "latest", Now: testNow}, Config: cfg})
+			rep := scan.NewEvaluator(scan.Options{PSSVersion: "latest", Now: fixedNow, Config: cfg}).Evaluate(context.Background(), inv)
 			want := map[key][]finding.Finding{}
 			skipped := 0
 			for _, f := range rep.Findings {
@@ -96,7 +97,7 @@ func TestSameVerdictAsScan(t *testing.T) {
 					// admission sees one object. Then the rule, severity and path must
 					// still agree, and the words must be what scan says of the object
 					// scanned alone.
-					alone := scan.Run(inventory.NewInventory([]*inventory.Object{o}), scan.Options{Rule: rule.Options{PSSVersion: "latest", Now: testNow}, Config: cfg})
+					alone := scan.NewEvaluator(scan.Options{PSSVersion: "latest", Now: fixedNow, Config: cfg}).Evaluate(context.Background(), inventory.NewInventory([]*inventory.Object{o}))
 					var aloneFs []finding.Finding
 					for _, f := range alone.Findings {
 						if !inventoryOnly(f.RuleID) {

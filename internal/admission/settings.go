@@ -67,6 +67,15 @@ type RuleMode struct {
 //	    namespaces: [kube-system, moat-system]   # the default
 //	    users: [system:serviceaccount:ci:deployer]
 //	    groups: [system:masters]
+//	  ignoreAnnotations:      # who may exempt their own objects with moat.dev/ignore
+//	    namespaces: [legacy-*]                   # default: nobody
+//	    users: [system:serviceaccount:ci:deployer]
+//	    groups: [platform-admins]
+//
+// At admission the object under review carries the request's own annotations, so an
+// inline moat.dev/ignore would let whoever can create the object switch enforcement
+// off: it is honoured only for the namespaces, users and groups listed under
+// ignoreAnnotations. The config file's exceptions always apply.
 //
 // The order of precedence is: a per-rule mode, then podSecurity, then the severity.
 // The defaults follow moat scan's default --fail-on high: what fails the scan is denied,
@@ -80,6 +89,9 @@ type Settings struct {
 	Rules       []RuleMode
 	// Exempt namespaces, users and groups (globs).
 	ExemptNamespaces, ExemptUsers, ExemptGroups []exceptions.Pattern
+	// IgnoreAnnotations are the namespaces, users and groups (globs) whose objects'
+	// moat.dev/ignore annotations are honoured; nobody's by default.
+	IgnoreNamespaces, IgnoreUsers, IgnoreGroups []exceptions.Pattern
 }
 
 // DefaultSettings are the settings of a config with no admission: section.
@@ -130,15 +142,27 @@ func (s *Settings) ModeOf(f *finding.Finding) Mode {
 
 // Exempt says whether a request is admitted without evaluation, and why.
 func (s *Settings) Exempt(namespace, user string, groups []string) (string, bool) {
-	if namespace != "" && matchAny(s.ExemptNamespaces, namespace) {
-		return fmt.Sprintf("namespace %q is exempt", namespace), true
+	return matchRequester(s.ExemptNamespaces, s.ExemptUsers, s.ExemptGroups, namespace, user, groups, "is exempt")
+}
+
+// IgnoreAllowed says whether the requester's object may suppress its own findings with
+// moat.dev/ignore, and why.
+func (s *Settings) IgnoreAllowed(namespace, user string, groups []string) (string, bool) {
+	return matchRequester(s.IgnoreNamespaces, s.IgnoreUsers, s.IgnoreGroups, namespace, user, groups, "may use moat.dev/ignore")
+}
+
+// matchRequester matches a request's namespace, user and groups against lists of globs
+// and says which one matched: `namespace "a" is exempt`.
+func matchRequester(nss, users, groups []exceptions.Pattern, namespace, user string, userGroups []string, what string) (string, bool) {
+	if namespace != "" && matchAny(nss, namespace) {
+		return fmt.Sprintf("namespace %q %s", namespace, what), true
 	}
-	if matchAny(s.ExemptUsers, user) {
-		return fmt.Sprintf("user %q is exempt", user), true
+	if matchAny(users, user) {
+		return fmt.Sprintf("user %q %s", user, what), true
 	}
-	for _, g := range groups {
-		if matchAny(s.ExemptGroups, g) {
-			return fmt.Sprintf("group %q is exempt", g), true
+	for _, g := range userGroups {
+		if matchAny(groups, g) {
+			return fmt.Sprintf("group %q %s", g, what), true
 		}
 	}
 	return "", false
@@ -284,25 +308,32 @@ func (p *sparser) settings(n *yaml.Node, s *Settings) {
 				}
 			})
 		case "exempt":
-			p.mapping(v, field, func(k, v *yaml.Node) {
-				f := field + "." + k.Value
-				var dst *[]exceptions.Pattern
-				switch k.Value {
-				case "namespaces":
-					dst = &s.ExemptNamespaces
-				case "users":
-					dst = &s.ExemptUsers
-				case "groups":
-					dst = &s.ExemptGroups
-				default:
-					p.errorf(k, field, "unknown field %q (want one of namespaces, users, groups)", k.Value)
-					return
-				}
-				*dst = p.globs(v, f)
-			})
+			p.requesters(v, field, &s.ExemptNamespaces, &s.ExemptUsers, &s.ExemptGroups)
+		case "ignoreAnnotations":
+			p.requesters(v, field, &s.IgnoreNamespaces, &s.IgnoreUsers, &s.IgnoreGroups)
 		default:
-			p.errorf(k, top, "unknown field %q (want one of severities, podSecurity, rules, exempt)", k.Value)
+			p.errorf(k, top, "unknown field %q (want one of severities, podSecurity, rules, exempt, ignoreAnnotations)", k.Value)
 		}
+	})
+}
+
+// requesters reads namespaces, users and groups, each a list of globs.
+func (p *sparser) requesters(v *yaml.Node, field string, namespaces, users, groups *[]exceptions.Pattern) {
+	p.mapping(v, field, func(k, v *yaml.Node) {
+		f := field + "." + k.Value
+		var dst *[]exceptions.Pattern
+		switch k.Value {
+		case "namespaces":
+			dst = namespaces
+		case "users":
+			dst = users
+		case "groups":
+			dst = groups
+		default:
+			p.errorf(k, field, "unknown field %q (want one of namespaces, users, groups)", k.Value)
+			return
+		}
+		*dst = p.globs(v, f)
 	})
 }
 

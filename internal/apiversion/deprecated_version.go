@@ -29,6 +29,7 @@ Kubernetes Hardening Guide, upgrading and application security practices.`, Late
 			Kinds:       []string{"*"},
 		},
 		Object: checkDeprecatedVersion,
+		CEL:    &rule.CEL{Unexportable: "a policy sees the object converted to the version it matches, not the version the client wrote"},
 	})
 }
 

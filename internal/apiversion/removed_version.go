@@ -33,6 +33,7 @@ upgrading and application security practices.`, LatestMinor),
 			Kinds:       []string{"*"},
 		},
 		Object: checkRemovedVersion,
+		CEL:    &rule.CEL{Unexportable: "a removed API version is refused by the API server before admission"},
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/golden"
 	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/rule/ruletest"
 )
@@ -94,22 +95,5 @@ func TestEveryRuleHasFixturesAndATest(t *testing.T) {
 
 // TestRulesDocGolden keeps docs/rules.md in step with the registry.
 func TestRulesDocGolden(t *testing.T) {
-	got := Markdown(rule.All())
-	path := filepath.Join("..", "..", "docs", "rules.md")
-	if ruletest.Updating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./internal/catalog -update writes it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("docs/rules.md is stale: run go test ./internal/catalog -update")
-	}
+	golden.Check(t, filepath.Join("..", "..", "docs", "rules.md"), []byte(Markdown(rule.All())))
 }

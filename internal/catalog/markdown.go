@@ -10,7 +10,7 @@ import (
 // Markdown renders the rule catalogue as the reference page docs/rules.md.
 func Markdown(rules []*rule.Rule) string {
 	var b strings.Builder
-	b.WriteString("# Moat rules\n\nGenerated from the rule registry by `go test ./internal/catalog -update`; do not edit.\n\n")
+	b.WriteString("# Moat rules\n\nGenerated from the rule registry by `make golden`; do not edit.\n\n")
 	fmt.Fprintf(&b, "%d rules.\n\n| ID | Severity | Title | PSS | CIS | NSA/CISA | MITRE |\n|---|---|---|---|---|---|---|\n", len(rules))
 	for _, r := range rules {
 		fw := r.Frameworks

@@ -81,3 +81,30 @@ var kinds = []Kind{
 
 // Kinds returns the kinds a cluster scan lists, in inventory order.
 func Kinds() []Kind { return append([]Kind(nil), kinds...) }
+
+// adminGroup is the API group of AdminNetworkPolicy and BaselineAdminNetworkPolicy.
+const adminGroup = "policy.networking.k8s.io"
+
+// ReachabilityKinds are what a NetworkPolicy analysis reads besides the kinds of a
+// scan, in loads of their own: the admin network policies when the cluster serves them,
+// pods (an ipBlock matches pods by IP, so reachability needs them even when their
+// controller is read), and ReplicaSets and Jobs (the owners that group pods). Each load
+// holds only kinds whose controllers it does not list, so the loader keeps every object.
+func ReachabilityKinds() [][]Kind {
+	pick := func(names ...string) []Kind {
+		var out []Kind
+		for _, k := range kinds {
+			for _, want := range names {
+				if k.GVK.Kind == want && (k.GVK.Group == "" || k.GVK.Group == "apps" || k.GVK.Group == "batch") {
+					out = append(out, k)
+				}
+			}
+		}
+		return out
+	}
+	admin := []Kind{ // cluster-scoped, served only where the CRDs are installed
+		{GVK: schema.GroupVersionKind{Group: adminGroup, Version: "v1alpha1", Kind: "AdminNetworkPolicy"}, Resource: "adminnetworkpolicies", Optional: true},
+		{GVK: schema.GroupVersionKind{Group: adminGroup, Version: "v1alpha1", Kind: "BaselineAdminNetworkPolicy"}, Resource: "baselineadminnetworkpolicies", Optional: true},
+	}
+	return [][]Kind{admin, pick("Pod"), pick("ReplicaSet", "Job")}
+}

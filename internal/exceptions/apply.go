@@ -12,18 +12,24 @@ import (
 )
 
 // Apply returns the findings with the suppressed ones marked, followed by the findings
-// Moat makes about the exceptions and annotations themselves. fs is not modified. now
-// is what expiry dates are compared with. A nil Config applies the inline annotations
-// only.
+// Moat makes about the exceptions and annotations themselves: what a scan reports. fs
+// is not modified. now is what expiry dates are compared with. A nil Config applies the
+// inline annotations only.
+func (c *Config) Apply(fs []finding.Finding, inv *inventory.Inventory, now time.Time) []finding.Finding {
+	return append(c.Suppress(fs, inv, now, true), c.Expired(now)...)
+}
+
+// Suppress marks the suppressed findings of fs and appends the findings about the
+// objects' ignore annotations; it leaves out the findings about the config file itself
+// (Expired), which are not about any object. fs is not modified. With inline false the
+// objects' own ignore annotations are not read at all: at admission the object under
+// review may not exempt itself unless an administrator allowed it.
 //
 // Order of precedence: an inline annotation on the object suppresses first
 // (Suppressed.Kind "annotation"), then the first active exception of the config that
 // matches (Kind "config"). The findings about annotations (config/ignore-without-reason,
-// config/invalid-ignore) may be suppressed by config exceptions but not by annotations;
-// config/expired-exception findings are never suppressed.
-func (c *Config) Apply(fs []finding.Finding, inv *inventory.Inventory, now time.Time) []finding.Finding {
-	ignores, out := inlineIgnores(inv, rule.All())
-	out = append(slices.Clone(fs), out...)
+// config/invalid-ignore) may be suppressed by config exceptions but not by annotations.
+func (c *Config) Suppress(fs []finding.Finding, inv *inventory.Inventory, now time.Time, inline bool) []finding.Finding {
 	var active []*Exception
 	if c != nil {
 		for i := range c.Exceptions {
@@ -32,12 +38,21 @@ func (c *Config) Apply(fs []finding.Finding, inv *inventory.Inventory, now time.
 			}
 		}
 	}
+	if len(active) == 0 && (!inline || !anyIgnoreAnnotation(inv)) {
+		return slices.Clone(fs) // nothing can be suppressed: skip indexing every rule
+	}
+	var ignores ignoreIndex
+	var out []finding.Finding
+	if inline {
+		ignores, out = inlineIgnores(inv, rule.All())
+	}
+	out = append(slices.Clone(fs), out...)
 	for i := range out {
 		f := &out[i]
 		if f.Suppressed != nil {
 			continue
 		}
-		if !isConfigRule(f.RuleID) {
+		if inline && !isConfigRule(f.RuleID) {
 			if ig := ignores.lookup(f); ig != nil && ig.covers(f.RuleID) {
 				f.Suppressed = &finding.Suppression{Kind: "annotation", Reason: ig.reason}
 				continue
@@ -50,14 +65,37 @@ func (c *Config) Apply(fs []finding.Finding, inv *inventory.Inventory, now time.
 			}
 		}
 	}
-	if c != nil {
-		for i := range c.Exceptions {
-			if e := &c.Exceptions[i]; !e.Active(now) {
-				out = append(out, c.expired(e))
-			}
+	return out
+}
+
+// Expired returns a config/expired-exception finding for each exception of the config
+// that has expired at now. They are never suppressed.
+func (c *Config) Expired(now time.Time) []finding.Finding {
+	if c == nil {
+		return nil
+	}
+	var out []finding.Finding
+	for i := range c.Exceptions {
+		if e := &c.Exceptions[i]; !e.Active(now) {
+			out = append(out, c.expired(e))
 		}
 	}
 	return out
+}
+
+// HasIgnoreAnnotation reports whether o carries moat.dev/ignore.
+func HasIgnoreAnnotation(o *inventory.Object) bool {
+	_, ok := o.Meta.GetAnnotations()[IgnoreAnnotation]
+	return ok
+}
+
+func anyIgnoreAnnotation(inv *inventory.Inventory) bool {
+	for _, o := range inv.Objects {
+		if HasIgnoreAnnotation(o) {
+			return true
+		}
+	}
+	return false
 }
 
 // Active reports whether the exception still applies at now.

@@ -34,6 +34,11 @@ network separation and hardening; MITRE ATT&CK T1557 (Adversary-in-the-Middle).`
 			Kinds:       []string{"Service"},
 		},
 		Object: checkExternalIPs,
+		CEL: &rule.CEL{
+			Resources:  []rule.APIResources{{Version: "v1", Resources: []string{"services"}}},
+			Expression: "object.spec.?externalIPs.orValue([]).size() == 0",
+			Message:    "'Service claims externalIPs ' + object.spec.externalIPs.join(', ') + ' (CVE-2020-8554)'",
+		},
 	})
 }
 

@@ -41,6 +41,11 @@ count as TLS. NSA/CISA Kubernetes Hardening Guide, network separation and harden
 			Kinds:       []string{"Ingress"},
 		},
 		Object: checkIngressTLS,
+		CEL: &rule.CEL{
+			Resources:  []rule.APIResources{{Group: "networking.k8s.io", Version: "v1", Resources: []string{"ingresses"}}},
+			Expression: ingressTLSCEL,
+			Message:    "'Ingress serves hosts over plain HTTP: ' + (object.spec.?tls.orValue([]).size() == 0 ? 'it has no spec.tls' : 'hosts ' + object.spec.?rules.orValue([]).filter(r, r.?host.orValue('') != '' && !object.spec.tls.exists(t, t.?hosts.orValue([]).exists(x, " + hostCoveredCEL + "))).map(r, r.host).join(', ') + ' are not in spec.tls hosts')",
+		},
 	})
 }
 
@@ -141,3 +146,20 @@ func coveredBy(host string, tls []string) bool {
 	}
 	return false
 }
+
+// hostCoveredCEL: TLS host x names rule r's host exactly or by a wildcard for its first
+// label, case-insensitively. API validation has made r.host a lower-case DNS name by
+// admission, so lowerAscii, with the Kelvin sign Go lower-cases to k, lowers x as Go does.
+const hostCoveredCEL = "x.replace('\u212a', 'k').lowerAscii() == r.host.replace('\u212a', 'k').lowerAscii() || " +
+	"(x.replace('\u212a', 'k').lowerAscii().startsWith('*.') && r.host.indexOf('.') > 0 && " +
+	"r.host.replace('\u212a', 'k').lowerAscii().substring(r.host.indexOf('.') + 1) == x.replace('\u212a', 'k').lowerAscii().substring(2) && !r.host.startsWith('*.'))"
+
+// ingressTLSCEL is checkIngressTLS in CEL. A cloud certificate annotation or a TLS entry
+// without hosts covers everything; with no spec.tls, any rule or default backend is
+// served in clear; otherwise every rule host must be covered by a TLS host.
+var ingressTLSCEL = "['alb.ingress.kubernetes.io/certificate-arn', 'ingress.gcp.kubernetes.io/pre-shared-cert', 'networking.gke.io/managed-certificates', 'appgw.ingress.kubernetes.io/appgw-ssl-certificate']" +
+	".exists(a, object.metadata.?annotations[?a].orValue('').trim() != '') || " +
+	"(object.spec.?tls.orValue([]).size() == 0 ? " +
+	"(object.spec.?rules.orValue([]).size() == 0 && !has(object.spec.defaultBackend)) : " + // spec.backend is v1beta1 only: the policy sees the v1 object
+	"(object.spec.tls.exists(t, t.?hosts.orValue([]).size() == 0) || " +
+	"object.spec.?rules.orValue([]).all(r, r.?host.orValue('') == '' || object.spec.tls.exists(t, t.hosts.exists(x, " + hostCoveredCEL + ")))))"

@@ -37,6 +37,11 @@ MITRE ATT&CK T1190 (Exploit Public-Facing Application).`,
 			Kinds:       []string{"Service"},
 		},
 		Object: checkLoadBalancerOpen,
+		CEL: &rule.CEL{
+			Resources:  []rule.APIResources{{Version: "v1", Resources: []string{"services"}}},
+			Expression: "object.spec.?type.orValue('') != 'LoadBalancer' || " + internalLBCEL + " || (" + lbRangesCEL + ".size() > 0 && !" + lbRangesCEL + ".exists(r, r.trim() in ['0.0.0.0/0', '::/0']))",
+			Message:    "'LoadBalancer Service exposes its ports to any address: no loadBalancerSourceRanges, or they allow 0.0.0.0/0 or ::/0, and no internal load balancer annotation'",
+		},
 	})
 }
 
@@ -123,3 +128,33 @@ func portList(ps []corev1.ServicePort) string {
 	}
 	return "ports " + strings.Join(s, ", ")
 }
+
+// internalLBCEL: the Service asks its cloud for an internal load balancer (the
+// annotations of internalLB; values trimmed and lower-cased).
+var internalLBCEL = func() string {
+	anyValue := []string{"service.beta.kubernetes.io/aws-load-balancer-internal"}
+	want := [][2]string{
+		{"service.beta.kubernetes.io/aws-load-balancer-scheme", "internal"},
+		{"networking.gke.io/load-balancer-type", "internal"},
+		{"cloud.google.com/load-balancer-type", "internal"},
+		{"service.beta.kubernetes.io/azure-load-balancer-internal", "true"},
+		{"service.beta.kubernetes.io/oci-load-balancer-internal", "true"},
+		{"oci.oraclecloud.com/load-balancer-internal", "true"},
+		{"service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type", "private"},
+		{"service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type", "intranet"},
+		{"service.beta.kubernetes.io/openstack-internal-load-balancer", "true"},
+	}
+	var terms []string
+	for _, k := range anyValue {
+		terms = append(terms, fmt.Sprintf("!(object.metadata.?annotations[?'%s'].orValue('').trim().lowerAscii() in ['', 'false'])", k))
+	}
+	for _, kv := range want {
+		terms = append(terms, fmt.Sprintf("object.metadata.?annotations[?'%s'].orValue('').trim().lowerAscii() == '%s'", kv[0], kv[1]))
+	}
+	return "(" + strings.Join(terms, " || ") + ")"
+}()
+
+// lbRangesCEL: spec.loadBalancerSourceRanges, else the legacy annotation split at commas.
+const lbRangesCEL = "(object.spec.?loadBalancerSourceRanges.orValue([]).size() > 0 ? object.spec.loadBalancerSourceRanges : " +
+	"object.metadata.?annotations[?'service.beta.kubernetes.io/load-balancer-source-ranges'].orValue('').trim() != '' ? " +
+	"object.metadata.annotations['service.beta.kubernetes.io/load-balancer-source-ranges'].trim().split(',') : [])"

@@ -38,6 +38,11 @@ Public-Facing Application).`,
 			Kinds:       []string{"Service"},
 		},
 		Object: checkNodePort,
+		CEL: &rule.CEL{
+			Resources:  []rule.APIResources{{Version: "v1", Resources: []string{"services"}}},
+			Expression: "object.spec.?type.orValue('ClusterIP') != 'NodePort'",
+			Message:    "'NodePort Service exposes its ports on every node'",
+		},
 	})
 }
 

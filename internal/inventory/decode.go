@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	yaml3 "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -37,10 +37,33 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	msg := shorten(e.Err.Error())
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
 	}
-	return fmt.Sprintf("%s: %v", e.File, e.Err)
+	return fmt.Sprintf("%s: %s", e.File, msg)
+}
+
+// maxErrorBytes bounds the message of an Error: a recursive Helm include once made
+// one of about 100 KB. What is left out is said, with its size.
+const maxErrorBytes = 1 << 10
+
+// shorten keeps the start and the end of a message longer than maxErrorBytes (the
+// end of a chain of wrapped errors is often its cause) and says how much is left
+// out between them.
+func shorten(s string) string {
+	if len(s) <= maxErrorBytes {
+		return s
+	}
+	head, tail := maxErrorBytes*3/4, maxErrorBytes/4
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	start := len(s) - tail
+	for start < len(s) && !utf8.RuneStart(s[start]) {
+		start++
+	}
+	return fmt.Sprintf("%s … (%d bytes left out) … %s", s[:head], start-head, s[start:])
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -191,23 +214,17 @@ var legacy = map[schema.GroupKind]schema.GroupVersion{
 	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}: {Group: "rbac.authorization.k8s.io", Version: "v1"},
 }
 
-// textFunc says how the objects of one stream find their document's text again.
-type textFunc func(document) *docText
-
-// keepText keeps each document's bytes: for readers that cannot be read twice.
-func keepText(d document) *docText { return textInMemory(d.data) }
-
-// fileText refers to each document by its byte range in the file at path.
-func fileText(path string) textFunc {
-	return func(d document) *docText { return textInFile(path, d.off, d.data) }
-}
-
-// decodeDocument turns one document into objects: one, or the items of a List.
-func decodeDocument(doc document, file string, text textFunc) ([]*Object, []error) {
+// decodeDocument turns one document into objects: one, or the items of a List. The
+// objects keep the document's line index for SourceAt, built in the same walk as the
+// JSON, and not its text.
+func decodeDocument(doc document, file string) ([]*Object, []error) {
 	if doc.data == nil {
 		return nil, []error{&Error{file, doc.line, fmt.Errorf("document larger than %d MiB", MaxDocumentBytes>>20)}}
 	}
-	js, tm, err := toJSON(doc.data)
+	if err := checkAliasExpansion(doc.data); err != nil {
+		return nil, []error{&Error{file, doc.line, err}}
+	}
+	js, tm, idx, err := toJSONIndexed(doc.data)
 	if err != nil {
 		return nil, []error{&Error{file, doc.line + yamlErrorLine(err), fmt.Errorf("invalid YAML: %v", trimLine(err))}}
 	}
@@ -226,7 +243,7 @@ func decodeDocument(doc document, file string, text textFunc) ([]*Object, []erro
 	if isList(tm) {
 		var objs []*Object
 		var errs []error
-		txt := text(doc)
+		txt := &docText{idx: idx}
 		for i, item := range tm.Items {
 			itemPath := fmt.Sprintf("items[%d]", i)
 			o, err := decodeObject(item, nil, src)
@@ -243,7 +260,7 @@ func decodeDocument(doc document, file string, text textFunc) ([]*Object, []erro
 	if err != nil {
 		return nil, []error{&Error{file, errorLine(doc, "", err), err}}
 	}
-	o.text = text(doc)
+	o.text = &docText{idx: idx}
 	return []*Object{o}, nil
 }
 
@@ -411,32 +428,31 @@ func trimLine(err error) string {
 }
 
 // Decode reads a stream of YAML or JSON documents and returns the objects in order.
-// The stream is read document by document; each document's text is kept with its
-// objects for SourceAt, since a reader cannot be read twice (for files, DecodeFile
-// keeps only byte ranges). Errors name file and line; a bad document does not stop
-// the others.
+// The stream is read document by document, and each object keeps its document's line
+// index, not its text, so a stream of any size is never held whole and SourceAt never
+// reads it again. Errors name file and line; a bad document does not stop the others.
 func Decode(r io.Reader, file string) ([]*Object, []error) {
-	return decodeStream(r, file, keepText)
+	return decodeStream(r, file)
 }
 
-// DecodeFile streams the manifest file at path. The objects keep the file's path and
-// their document's byte range, not its text: SourceAt reads the range again when it
-// needs a field's line, so a file of any size is never held whole.
+// DecodeFile streams the manifest file at path, as Decode does. Only a regular file
+// is read: a FIFO, a device or a socket is an error, found without blocking on it
+// (see openRegular).
 func DecodeFile(path string) ([]*Object, []error) {
 	name := filepath.ToSlash(path)
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, []error{&Error{File: name, Err: unwrapPathError(err)}}
 	}
 	defer f.Close()
-	return decodeStream(f, name, fileText(path))
+	return decodeStream(f, name)
 }
 
 // decodeStream splits the stream into documents and decodes them in parallel, one
 // worker per CPU and a few documents in flight, so memory holds the objects and a
 // handful of documents, never the stream. The order of objects and errors is the
 // order of the stream.
-func decodeStream(r io.Reader, file string, text textFunc) ([]*Object, []error) {
+func decodeStream(r io.Reader, file string) ([]*Object, []error) {
 	type result struct {
 		objs []*Object
 		errs []error
@@ -457,7 +473,7 @@ func decodeStream(r io.Reader, file string, text textFunc) ([]*Object, []error) 
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				objs, errs := decodeDocument(j.doc, file, text)
+				objs, errs := decodeDocument(j.doc, file)
 				mu.Lock()
 				results[j.i] = result{objs, errs}
 				mu.Unlock()

@@ -122,8 +122,7 @@ func decodesToNothing(doc []byte) bool {
 }
 
 // FuzzSplitDocuments: the documents are the input's own bytes at the offsets and
-// lines they claim, in order, without separators, so that SourceAt can read a
-// document again from its file by offset.
+// lines they claim, in order, without separators.
 func FuzzSplitDocuments(f *testing.F) {
 	seedManifests(f, func(b []byte) { f.Add(b) })
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -173,7 +172,7 @@ func FuzzSourceAt(f *testing.F) {
 	})
 	f.Fuzz(func(t *testing.T, doc []byte, path string) {
 		lines := 1 + bytes.Count(doc, []byte("\n"))
-		o := &Object{Source: &finding.Source{File: "f.yaml", Line: 10}, text: textInMemory(doc)}
+		o := &Object{Source: &finding.Source{File: "f.yaml", Line: 10}, text: indexText(doc)}
 		s := o.SourceAt(path)
 		if s == nil || s.File != "f.yaml" || s.Line < 10 || s.Line > 10+lines {
 			t.Fatalf("SourceAt(%q) = %v for a document of %d lines starting at line 10", path, s, lines)
@@ -182,7 +181,7 @@ func FuzzSourceAt(f *testing.F) {
 		if s := item.SourceAt(path); s == nil || s.Line < 1 || s.Line > lines+1 {
 			t.Fatalf("List item SourceAt(%q) = %v", path, s)
 		}
-		if l := o.text.index().lookupLoose(splitPath(path)); l < 0 || l > lines+1 {
+		if l := o.text.idx.lookupLoose(splitPath(path)); l < 0 || l > lines+1 {
 			t.Fatalf("lookupLoose(%q) = %d", path, l)
 		}
 	})

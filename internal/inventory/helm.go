@@ -3,7 +3,9 @@ package inventory
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path"
@@ -13,28 +15,43 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gobwas/glob"
 	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/common/util"
-	chartloader "helm.sh/helm/v4/pkg/chart/loader"
+	"helm.sh/helm/v4/pkg/chart/loader/archive"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	v2loader "helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/engine"
+	"helm.sh/helm/v4/pkg/ignore"
 	"helm.sh/helm/v4/pkg/strvals"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // chart renders a Helm chart directory as `helm template` would (release name = the
 // chart's name, namespace = Options.Namespace or "default", default capabilities, no
-// cluster) and adds its objects, each with its template file as source.
-func (l *loader) chart(dir string) {
-	l.helmOnce.Do(func() { l.helmVals, l.helmErrs = helmValues(l.opt.HelmValues, l.opt.HelmSet) })
+// cluster) and adds its objects, each with its template file as source. It reports
+// whether the chart rendered, and the files of the chart its templates read through
+// .Files with a literal name or glob.
+func (l *loader) chart(dir string) (ok bool, filePatterns []string) {
+	l.helmOnce.Do(func() { _, l.helmErrs = helmValues(l.opt.HelmValues, l.opt.HelmSet) })
 	if len(l.helmErrs) > 0 {
 		l.add(nil, l.helmErrs)
 		l.helmErrs = nil // said once, not once per chart
 	}
-	objs, errs, warns := renderChart(dir, copyValues(l.helmVals), l.opt.Namespace)
+	res := renderChartBounded(chartRequest{
+		Dir:            dir,
+		ValuesFiles:    l.opt.HelmValues,
+		Set:            l.opt.HelmSet,
+		Namespace:      l.opt.Namespace,
+		AllowRemote:    l.opt.AllowRemote,
+		FollowSymlinks: l.opt.FollowSymlinks,
+		Limits:         renderLimits(l.opt.RenderTimeout),
+	})
+	objs, errs := res.decode()
 	l.add(objs, errs)
-	l.inv.Warnings = append(l.inv.Warnings, warns...)
+	l.inv.Warnings = append(l.inv.Warnings, res.Warnings...)
+	return !res.Failed, res.FilePatterns
 }
 
 // helmValues merges values files in order (helm -f) and then --set pairs, parsed by
@@ -67,95 +84,128 @@ func helmValues(files, set []string) (map[string]any, []error) {
 	return vals, errs
 }
 
-// copyValues copies the maps and lists of a values tree, so that one chart's
-// rendering cannot change what the next one sees.
-func copyValues(v map[string]any) map[string]any {
-	out := make(map[string]any, len(v))
-	for k, x := range v {
-		out[k] = copyValue(x)
-	}
-	return out
+// renderedFile is one rendered template or CRD file of a chart.
+type renderedFile struct {
+	File string // its path on disk, or where it would be for a dependency archive
+	Text string
 }
 
-func copyValue(x any) any {
-	switch t := x.(type) {
-	case map[string]any:
-		return copyValues(t)
-	case []any:
-		c := make([]any, len(t))
-		for i := range t {
-			c[i] = copyValue(t[i])
-		}
-		return c
-	}
-	return x
+// wireError is an Error as it crosses from the rendering process.
+type wireError struct {
+	File string
+	Line int
+	Msg  string
 }
 
-// renderChart loads, renders and decodes one chart with the Helm SDK. Each rendered
-// template is decoded as a stream of its own, with File the template's path on disk
-// (dir/templates/deployment.yaml) and Source.Origin "helm:NAME".
-//
-// Lines are lines of the template's rendered output, not of the template source:
-// Source.Line is the line the object's document starts on in what the template
-// rendered, and SourceAt counts within that same text, which Moat keeps in memory
-// since there is no file to read it from again. A template that renders only what
-// it was written as (no conditionals before the field) has the same line numbers.
-func renderChart(dir string, vals map[string]any, namespace string) ([]*Object, []error, []string) {
-	name := filepath.ToSlash(dir)
-	chartFile := path.Join(name, "Chart.yaml")
-	loaded, err := chartloader.Load(dir)
-	if err != nil {
-		return nil, []error{&Error{File: chartFile, Err: fmt.Errorf("helm chart: %v", err)}}, nil
-	}
-	ch, ok := loaded.(*chartv2.Chart)
-	if !ok {
-		return nil, []error{&Error{File: chartFile, Err: fmt.Errorf("helm chart: only chart apiVersion v1 and v2 can be rendered")}}, nil
-	}
-	chartName := ch.Name()
-	if ch.Metadata.Type == "library" {
-		return nil, nil, []string{fmt.Sprintf("%s: library chart %q renders nothing on its own; it is scanned through the charts that use it", name, chartName)}
-	}
+// chartResult is what rendering a chart gives, in a form that crosses a pipe.
+type chartResult struct {
+	ChartName string
+	CRDs      []renderedFile
+	Templates []renderedFile
+	Errors    []wireError
+	Warnings  []string
+	// Failed is set when the chart did not render at all.
+	Failed bool
+	// FilePatterns are the names and globs the chart's templates read with .Files.
+	FilePatterns []string
+}
+
+func (r *chartResult) fail(file string, line int, format string, args ...any) *chartResult {
+	r.Errors = append(r.Errors, wireError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	r.Failed = true
+	return r
+}
+
+// decode decodes the rendered files. Each rendered template is decoded as a stream
+// of its own, with File the template's path on disk (dir/templates/deployment.yaml)
+// and Source.Origin "helm:NAME".
+func (r *chartResult) decode() ([]*Object, []error) {
 	var errs []error
-	// Dependencies listed in Chart.yaml must be vendored under charts/ (helm dependency
-	// build); render what is there and say what is missing.
-	if missing := missingDependencies(ch); len(missing) > 0 {
-		errs = append(errs, &Error{File: chartFile, Err: fmt.Errorf("helm chart %q: dependencies %s are in Chart.yaml but not in charts/ (run helm dependency build)", chartName, strings.Join(missing, ", "))})
+	for _, e := range r.Errors {
+		errs = append(errs, &Error{File: e.File, Line: e.Line, Err: errors.New(e.Msg)})
 	}
-	if err := chartutil.ProcessDependencies(ch, vals); err != nil {
-		return nil, append(errs, &Error{File: chartFile, Err: fmt.Errorf("helm chart %q: dependencies: %v", chartName, err)}), nil
-	}
-	if namespace == "" {
-		namespace = "default"
-	}
-	release := common.ReleaseOptions{Name: chartName, Namespace: namespace, Revision: 1, IsInstall: true}
-	renderVals, err := util.ToRenderValuesWithSchemaValidation(ch, vals, release, common.DefaultCapabilities.Copy(), false)
-	if err != nil {
-		return nil, append(errs, &Error{File: path.Join(name, "values.yaml"), Err: fmt.Errorf("helm chart %q: %v", chartName, oneLine(err.Error()))}), nil
-	}
-	rendered, err := engine.Engine{}.RenderWithContext(context.Background(), ch, renderVals)
-	if err != nil {
-		return nil, append(errs, renderError(name, chartName, err)), nil
-	}
-
-	origin := "helm:" + chartName
+	origin := "helm:" + r.ChartName
 	var objs []*Object
-	decode := func(file, text string) {
-		got, es := Decode(strings.NewReader(text), file)
+	for _, f := range slices.Concat(r.CRDs, r.Templates) {
+		got, es := Decode(strings.NewReader(f.Text), f.File)
 		for _, o := range got {
 			o.Source.Origin = origin
 		}
 		for _, e := range es {
 			if de, ok := e.(*Error); ok {
-				de.Err = fmt.Errorf("rendered by helm chart %q: %w", chartName, de.Err)
+				de.Err = fmt.Errorf("rendered by helm chart %q: %w", r.ChartName, de.Err)
 			}
 		}
 		objs = append(objs, got...)
 		errs = append(errs, es...)
 	}
+	return objs, errs
+}
+
+// renderChart loads, checks and renders one chart with the Helm SDK; it runs in the
+// rendering process (see renderChartBounded).
+//
+// Lines are lines of the template's rendered output, not of the template source:
+// Source.Line is the line the object's document starts on in what the template
+// rendered, and SourceAt counts within that same text. A template that renders only
+// what it was written as (no conditionals before the field) has the same line numbers.
+func renderChart(ctx context.Context, req chartRequest) *chartResult {
+	res := &chartResult{}
+	name := filepath.ToSlash(req.Dir)
+	chartFile := path.Join(name, "Chart.yaml")
+	ch, err := loadChartDir(req.Dir, req.FollowSymlinks)
+	if err != nil {
+		var fe *chartFileError
+		if errors.As(err, &fe) {
+			return res.fail(path.Join(name, fe.name), 0, "helm chart: %s", fe.msg)
+		}
+		return res.fail(chartFile, 0, "helm chart: %v", err)
+	}
+	chartName := ch.Name()
+	res.ChartName = chartName
+	if ch.Metadata.Type == "library" {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: library chart %q renders nothing on its own; it is scanned through the charts that use it", name, chartName))
+		return res
+	}
+	vals, _ := helmValues(req.ValuesFiles, req.Set) // their errors are reported once, by the caller
+	// Dependencies listed in Chart.yaml must be vendored under charts/ (helm dependency
+	// build); render what is there and say what is missing.
+	if missing := missingDependencies(ch); len(missing) > 0 {
+		res.Errors = append(res.Errors, wireError{File: chartFile, Msg: fmt.Sprintf("helm chart %q: dependencies %s are in Chart.yaml but not in charts/ (run helm dependency build)", chartName, strings.Join(missing, ", "))})
+	}
+	if err := chartutil.ProcessDependencies(ch, vals); err != nil {
+		return res.fail(chartFile, 0, "helm chart %q: dependencies: %v", chartName, err)
+	}
+	namespace := req.Namespace
+	if namespace == "" {
+		namespace = "default"
+	}
+	release := common.ReleaseOptions{Name: chartName, Namespace: namespace, Revision: 1, IsInstall: true}
+	// Schemas are checked here rather than by Helm, whose loader fetches http(s) and
+	// file $refs (see validateSchemas).
+	renderVals, err := util.ToRenderValuesWithSchemaValidation(ch, vals, release, common.DefaultCapabilities.Copy(), true)
+	if err == nil {
+		err = validateSchemas(ch, renderVals["Values"], req.AllowRemote)
+	}
+	var refErr *schemaRefError
+	if errors.As(err, &refErr) {
+		return res.fail(chartPath(name, refErr.chart+"/values.schema.json"), 0, "helm chart %q: %v", chartName, refErr)
+	}
+	if err != nil {
+		return res.fail(path.Join(name, "values.yaml"), 0, "helm chart %q: %s", chartName, oneLine(err.Error()))
+	}
+	rendered, err := engine.Engine{}.RenderWithContext(ctx, ch, renderVals)
+	if err != nil {
+		e := renderError(name, chartName, err)
+		return res.fail(e.File, e.Line, "%v", e.Err)
+	}
+	res.FilePatterns = filePatterns(ch)
+
 	// CRDs under crds/ are not templates; helm installs them before the release.
 	for _, crd := range ch.CRDObjects() {
-		decode(chartPath(name, crd.Filename), string(crd.File.Data))
+		res.CRDs = append(res.CRDs, renderedFile{File: chartPath(name, crd.Filename), Text: string(crd.File.Data)})
 	}
+	size := 0
 	for _, key := range slices.Sorted(maps.Keys(rendered)) {
 		base := path.Base(key)
 		if base == "NOTES.txt" || strings.HasPrefix(base, "_") {
@@ -164,9 +214,189 @@ func renderChart(dir string, vals map[string]any, namespace string) ([]*Object, 
 		if strings.TrimSpace(rendered[key]) == "" {
 			continue
 		}
-		decode(chartPath(name, key), rendered[key])
+		size += len(rendered[key])
+		if size > req.Limits.MaxRendered {
+			res.CRDs, res.Templates = nil, nil
+			return res.fail(chartFile, 0, "helm chart %q: renders more than %d MiB; not scanned", chartName, req.Limits.MaxRendered>>20)
+		}
+		res.Templates = append(res.Templates, renderedFile{File: chartPath(name, key), Text: rendered[key]})
 	}
-	return objs, errs, nil
+	return res
+}
+
+// chartFileError is a file of a chart that is not read, named relative to the chart.
+type chartFileError struct{ name, msg string }
+
+func (e *chartFileError) Error() string { return e.name + ": " + e.msg }
+
+// loadChartDir loads a chart directory as Helm's loader.LoadDir does — the same
+// .helmignore rules, the same 100 MiB budget, the same byte-order-mark handling —
+// with the rules of files.go: Helm's loader follows every symbolic link (a chart
+// with files/env -> /proc/self/environ and a template that prints .Files.Get put
+// the CI job's secrets in the scan's output). Here a link is followed only when its
+// target stays inside the chart, and never into /proc, /sys or /dev; anything else
+// is an error naming the link. Files that are not regular are errors, as in Helm.
+func loadChartDir(dir string, followSymlinks bool) (*chartv2.Chart, error) {
+	top, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	realTop, err := filepath.EvalSymlinks(top)
+	if err != nil {
+		return nil, err
+	}
+	rules := ignore.Empty()
+	if data, err := readRegular(filepath.Join(top, ignore.HelmIgnore)); err == nil {
+		if rules, err = ignore.Parse(bytes.NewReader(data)); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, &chartFileError{ignore.HelmIgnore, err.Error()}
+	}
+	rules.AddDefaults()
+
+	c := &chartLoad{top: realTop, follow: followSymlinks, rules: rules, left: archive.MaxDecompressedChartSize, onPath: map[string]bool{realTop: true}}
+	if err := c.walk(top, ""); err != nil {
+		return nil, err
+	}
+	for _, f := range c.files {
+		if f.Name == "Chart.yaml" {
+			var head struct {
+				APIVersion string `json:"apiVersion"`
+			}
+			if sigsyaml.Unmarshal(f.Data, &head) == nil && head.APIVersion != "" && head.APIVersion != chartv2.APIVersionV1 && head.APIVersion != chartv2.APIVersionV2 {
+				return nil, errors.New("only chart apiVersion v1 and v2 can be rendered")
+			}
+		}
+	}
+	return v2loader.LoadFiles(c.files)
+}
+
+// chartLoad is one walk of a chart directory.
+type chartLoad struct {
+	top    string // real path of the chart
+	follow bool
+	rules  *ignore.Rules
+	left   int64           // bytes left of the chart's budget
+	onPath map[string]bool // real directories being walked, against link loops
+	files  []*archive.BufferedFile
+}
+
+var utf8bom = []byte{0xEF, 0xBB, 0xBF}
+
+func (c *chartLoad) walk(dir, rel string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		n := path.Join(rel, e.Name())
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		realDir := ""
+		if fi.Mode()&os.ModeSymlink != 0 {
+			real, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				return &chartFileError{n, "a symbolic link that cannot be followed: " + unwrapPathError(err).Error()}
+			}
+			switch {
+			case isSpecial(real):
+				return &chartFileError{n, fmt.Sprintf("a symbolic link to %s, which is never read", linkTarget(p, real))}
+			case !c.follow && !within(real, c.top):
+				return &chartFileError{n, fmt.Sprintf("a symbolic link to %s, outside the chart (--follow-symlinks reads it)", linkTarget(p, real))}
+			}
+			if fi, err = os.Stat(real); err != nil {
+				return err
+			}
+			realDir = real
+		}
+		if fi.IsDir() {
+			if c.rules.Ignore(n, fi) {
+				continue
+			}
+			if realDir == "" {
+				realDir = filepath.Join(c.top, filepath.FromSlash(n))
+				if r, err := filepath.EvalSymlinks(p); err == nil {
+					realDir = r
+				}
+			}
+			if c.onPath[realDir] {
+				return &chartFileError{n, "a symbolic link to a directory that contains it"}
+			}
+			c.onPath[realDir] = true
+			err := c.walk(p, n)
+			delete(c.onPath, realDir)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if c.rules.Ignore(n, fi) {
+			continue
+		}
+		if !fi.Mode().IsRegular() {
+			return &chartFileError{n, fmt.Sprintf("not read: %s, not a regular file", fileKind(fi.Mode()))}
+		}
+		data, err := c.read(p, n)
+		if err != nil {
+			return err
+		}
+		c.files = append(c.files, &archive.BufferedFile{Name: n, ModTime: fi.ModTime(), Data: bytes.TrimPrefix(data, utf8bom)})
+	}
+	return nil
+}
+
+// read reads one file against the chart's budget, as Helm's BudgetedReader does.
+func (c *chartLoad) read(p, n string) ([]byte, error) {
+	f, err := openRegular(p)
+	if err != nil {
+		return nil, &chartFileError{n, unwrapPathError(err).Error()}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, c.left+1))
+	if err != nil {
+		return nil, &chartFileError{n, err.Error()}
+	}
+	if int64(len(data)) > c.left {
+		return nil, fmt.Errorf("chart exceeds maximum decompressed size of %d bytes", archive.MaxDecompressedChartSize)
+	}
+	c.left -= int64(len(data))
+	return data, nil
+}
+
+// filesRE finds the literal names and globs templates read with .Files.
+var filesRE = regexp.MustCompile(`\.Files\.(?:Get|GetBytes|Lines|Glob)\s+"((?:[^"\\]|\\.)*)"`)
+
+// filePatterns lists what the chart's own templates read through .Files.
+func filePatterns(ch *chartv2.Chart) []string {
+	var out []string
+	for _, t := range ch.Templates {
+		for _, m := range filesRE.FindAllSubmatch(t.Data, -1) {
+			if s, err := strconv.Unquote(`"` + string(m[1]) + `"`); err == nil {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// matchesFilePattern reports whether the chart file rel (slash-separated, relative
+// to the chart) is named by one of the patterns, as .Files.Get and .Files.Glob
+// would match it.
+func matchesFilePattern(rel string, patterns []string) bool {
+	for _, p := range patterns {
+		if p == rel {
+			return true
+		}
+		if g, err := glob.Compile(p, '/'); err == nil && g.Match(rel) {
+			return true
+		}
+	}
+	return false
 }
 
 // missingDependencies lists the dependencies of Chart.yaml that are not loaded from charts/.
@@ -199,14 +429,41 @@ func chartPath(dir, key string) string {
 // renderError turns a Helm engine error into an Error naming the template and line
 // Helm reports, e.g. `parse error at (shop/templates/x.yaml:12): ...` or
 // `execution error at (shop/templates/x.yaml:5:3): ...`.
-func renderError(dir, chartName string, err error) error {
-	msg := oneLine(err.Error())
+func renderError(dir, chartName string, err error) *Error {
+	msg := collapseRepeats(oneLine(err.Error()))
 	re := regexp.MustCompile(`(` + regexp.QuoteMeta(chartName) + `/[^\s():"<>]+):(\d+)`)
 	if m := re.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[2])
 		return &Error{File: chartPath(dir, m[1]), Line: line, Err: fmt.Errorf("helm chart %q: %s", chartName, msg)}
 	}
 	return &Error{File: dir, Err: fmt.Errorf("helm chart %q: %s", chartName, msg)}
+}
+
+// collapseRepeats folds a chain of identical wrapped errors — a template that
+// includes itself is reported by Go's templates once per level, a thousand levels
+// deep — into one link and its count.
+func collapseRepeats(msg string) string {
+	const sep = "error calling include: "
+	parts := strings.Split(msg, sep)
+	if len(parts) < 4 {
+		return msg
+	}
+	var b strings.Builder
+	for i := 0; i < len(parts); {
+		j := i + 1
+		for j < len(parts) && parts[j] == parts[i] {
+			j++
+		}
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(parts[i])
+		if n := j - i; n > 1 {
+			fmt.Fprintf(&b, "[the same %d times in all] ", n)
+		}
+		i = j
+	}
+	return b.String()
 }
 
 // oneLine folds Helm's multi-line errors into one line.

@@ -3,13 +3,16 @@ package inventory
 import (
 	"bytes"
 	"fmt"
-	"os"
+	"maps"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	yaml3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -22,11 +25,28 @@ import (
 // kustomization asks for buildMetadata: [originAnnotations].
 const originAnnotation = "config.kubernetes.io/origin"
 
+// remoteTimeout bounds a kustomize build that may read the network (AllowRemote):
+// kustomize's HTTP client has no timeout, and a URL may set its git timeout. A build
+// past it is reported and abandoned; its goroutine holds at most what it has read.
+var remoteTimeout = 2 * time.Minute
+
+// kustomize builds one kustomization of a walk, within the rules of its tree, and
+// reports whether it built.
+func (l *loader) kustomize(dir string, rules treeRules) bool {
+	objs, errs, read := buildKustomization(dir, rules, l.opt)
+	for p := range read {
+		l.kustRead[p] = true
+	}
+	l.add(objs, errs)
+	return objs != nil || len(errs) == 0
+}
+
 // buildKustomization builds a Kustomize directory as `kustomize build` does (load
-// restrictions to the root, no plugins) and maps each object back to the file it
-// came from. To learn that, the build asks kustomize for origin annotations; when
-// the kustomization did not ask for them itself, they are removed again before the
-// objects reach the rules.
+// restrictions to the root, no plugins, no network: see kustFS) and maps each object
+// back to the file it came from. To learn that, the build asks kustomize for origin
+// annotations; when the kustomization did not ask for them itself, they are removed
+// again before the objects reach the rules. It returns the real paths of the files
+// the build read.
 //
 // Each object's File is its original resource file (a base's deployment.yaml, not
 // the overlay) with the line of its document there, found by kind and name; SourceAt
@@ -34,20 +54,34 @@ const originAnnotation = "config.kubernetes.io/origin"
 // the nearest part of it written in the base. Objects made by generators point at
 // the generator in the kustomization that configured them, and objects whose origin
 // kustomize cannot tell (remote bases) at the kustomization file that was built.
-func buildKustomization(dir string) ([]*Object, []error) {
+func buildKustomization(dir string, rules treeRules, opt Options) ([]*Object, []error, map[string]bool) {
 	name := filepath.ToSlash(dir)
 	kfile := kustomizationFile(dir)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, []error{&Error{File: kfile, Err: err}}
+		return nil, []error{&Error{File: kfile, Err: err}}, nil
 	}
-	fsys := &originFS{FileSystem: filesys.MakeFsOnDisk(), roots: []string{abs}}
+	fsys := &kustFS{FileSystem: filesys.MakeFsOnDisk(), rules: rules, roots: []string{abs},
+		allowRemote: opt.AllowRemote, enableHelm: opt.EnableHelm, read: map[string]bool{}}
 	if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
 		fsys.roots = append(fsys.roots, real)
 	}
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, abs)
+	kopt := krusty.MakeDefaultOptions()
+	if opt.EnableHelm {
+		kopt.PluginConfig.HelmConfig = types.HelmConfig{Enabled: true, Command: "helm"}
+	}
+	m, err := runKustomize(krusty.MakeKustomizer(kopt), fsys, abs, opt.AllowRemote)
+	fsys.mu.Lock()
+	read := maps.Clone(fsys.read)
+	refused, added := fsys.refused, fsys.added
+	fsys.mu.Unlock()
 	if err != nil {
-		return nil, []error{&Error{File: kfile, Err: fmt.Errorf("kustomize build: %v", err)}}
+		if refused != nil {
+			err = refused // said plainly, not inside kustomize's chain of wrappings
+		} else if types.IsErrOnlyBuiltinPluginsAllowed(err) {
+			err = fmt.Errorf("%v: Moat runs no exec or container KRM functions and no plugins", err)
+		}
+		return nil, []error{&Error{File: kfile, Err: fmt.Errorf("kustomize build: %v", err)}}, read
 	}
 	loc := &locator{dir: dir, files: map[string][]fileDoc{}}
 	origin := "kustomize:" + name
@@ -55,7 +89,7 @@ func buildKustomization(dir string) ([]*Object, []error) {
 	var errs []error
 	for _, r := range m.Resources() {
 		from, _ := r.GetOrigin()
-		if fsys.added {
+		if added {
 			if err := r.SetOrigin(nil); err != nil {
 				errs = append(errs, &Error{File: kfile, Err: fmt.Errorf("kustomize: %v", err)})
 				continue
@@ -75,7 +109,35 @@ func buildKustomization(dir string) ([]*Object, []error) {
 		loc.place(o, from)
 		objs = append(objs, o)
 	}
-	return objs, errs
+	if objs == nil {
+		objs = []*Object{} // built, if to nothing
+	}
+	return objs, errs, read
+}
+
+// runKustomize runs a build; one that may read the network is bounded by
+// remoteTimeout.
+func runKustomize(k *krusty.Kustomizer, fsys filesys.FileSystem, dir string, remote bool) (resmap.ResMap, error) {
+	if !remote {
+		return k.Run(fsys, dir)
+	}
+	type result struct {
+		m   resmap.ResMap
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		m, err := k.Run(fsys, dir)
+		done <- result{m, err}
+	}()
+	t := time.NewTimer(remoteTimeout)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.m, r.err
+	case <-t.C:
+		return nil, fmt.Errorf("took longer than %s reading remote resources and was abandoned", remoteTimeout)
+	}
 }
 
 // kustomizationFile names the kustomization file of dir, for errors and sources.
@@ -86,44 +148,6 @@ func kustomizationFile(dir string) string {
 		}
 	}
 	return path.Join(filepath.ToSlash(dir), kustomizationFiles[0])
-}
-
-// originFS is the disk, except that the kustomization file of the root being built
-// reads with originAnnotations added to its buildMetadata.
-type originFS struct {
-	filesys.FileSystem
-	roots []string
-	added bool // whether the annotations were asked for by us, not by the kustomization
-}
-
-func (f *originFS) ReadFile(p string) ([]byte, error) {
-	data, err := f.FileSystem.ReadFile(p)
-	if err != nil || !f.isRootKustomization(p) {
-		return data, err
-	}
-	out, added := withOriginAnnotations(data)
-	if added {
-		f.added = true
-	}
-	return out, nil
-}
-
-func (f *originFS) isRootKustomization(p string) bool {
-	dir, base := filepath.Split(filepath.Clean(p))
-	isKust := false
-	for _, n := range kustomizationFiles {
-		isKust = isKust || base == n
-	}
-	if !isKust {
-		return false
-	}
-	dir = filepath.Clean(dir)
-	for _, r := range f.roots {
-		if dir == r {
-			return true
-		}
-	}
-	return false
 }
 
 // withOriginAnnotations adds originAnnotations to a kustomization's buildMetadata.
@@ -177,7 +201,7 @@ type fileDoc struct {
 
 func (l *locator) place(o *Object, from *resource.Origin) {
 	switch {
-	case from == nil || from.Repo != "":
+	case from == nil || from.Repo != "" || isRemoteRef(from.Path):
 		// kustomize cannot tell, or the file is in a remote repository: the
 		// kustomization that was built is the source.
 	case from.ConfiguredIn != "":
@@ -232,7 +256,7 @@ func (l *locator) find(file string, o *Object) *fileDoc {
 
 // readDocs splits a resource file into documents with their kind, name and place.
 func readDocs(file string) []fileDoc {
-	f, err := os.Open(file)
+	f, err := openRegular(file)
 	if err != nil {
 		return nil
 	}
@@ -251,7 +275,7 @@ func readDocs(file string) []fileDoc {
 		if sigsyaml.Unmarshal(d.data, &head) != nil {
 			return nil
 		}
-		docs = append(docs, fileDoc{kind: head.Kind, name: head.Metadata.Name, line: d.line, text: textInFile(file, d.off, d.data)})
+		docs = append(docs, fileDoc{kind: head.Kind, name: head.Metadata.Name, line: d.line, text: indexText(d.data)})
 		return nil
 	})
 	return docs
@@ -263,7 +287,7 @@ func generatorLine(file, generatorKind string) int {
 	if generatorKind == "" {
 		return 0
 	}
-	data, err := os.ReadFile(file)
+	data, err := readRegular(file)
 	if err != nil {
 		return 0
 	}
@@ -276,55 +300,102 @@ func generatorLine(file, generatorKind string) int {
 	return 0
 }
 
-// kustomizationRoots drops the kustomizations that another one in the list uses (a
-// resources, bases or components entry that resolves to its directory), and the
-// components, which cannot be built on their own: a directory walk then builds
-// overlays, not their bases a second time.
-func kustomizationRoots(dirs []string) []string {
-	key := func(p string) string {
-		if a, err := filepath.Abs(p); err == nil {
-			p = a
-		}
-		if r, err := filepath.EvalSymlinks(p); err == nil {
-			p = r
-		}
-		return filepath.Clean(p)
-	}
+// kustGraph is the kustomizations of a walk and which uses which (a resources,
+// bases or components entry that resolves to another's directory).
+type kustGraph struct {
+	// roots are the kustomizations to build: those no other one uses, except
+	// components, which cannot be built on their own. A walk then builds overlays,
+	// not their bases a second time.
+	roots     []string
+	users     map[string][]string // key of a kustomization → keys of those that use it
+	component map[string]bool
+}
+
+// kustKey is the canonical form of a directory, to compare references.
+func kustKey(p string) string { return realPath(p) }
+
+func kustomizationGraph(dirs []string) *kustGraph {
+	g := &kustGraph{users: map[string][]string{}, component: map[string]bool{}}
 	inList := map[string]bool{}
 	for _, d := range dirs {
-		inList[key(d)] = true
+		inList[kustKey(d)] = true
 	}
-	used := map[string]bool{}
 	for _, d := range dirs {
 		k, ok := readKustomization(d)
 		if !ok {
 			continue
 		}
+		kd := kustKey(d)
 		if k.Kind == types.ComponentKind {
-			used[key(d)] = true
+			g.component[kd] = true
 		}
-		for _, ref := range append(append(k.Resources, k.Bases...), k.Components...) {
-			if strings.Contains(ref, "://") || strings.HasPrefix(ref, "git@") || strings.HasPrefix(ref, "github.com/") {
-				continue // remote
+		for _, ref := range slices.Concat(k.Resources, k.Bases, k.Components) {
+			if isRemoteRef(ref) {
+				continue
 			}
-			if r := key(filepath.Join(d, ref)); inList[r] && r != key(d) {
-				used[r] = true
+			if r := kustKey(filepath.Join(d, ref)); inList[r] && r != kd {
+				g.users[r] = append(g.users[r], kd)
 			}
 		}
 	}
-	var roots []string
 	for _, d := range dirs {
-		if !used[key(d)] {
-			roots = append(roots, d)
+		if kd := kustKey(d); len(g.users[kd]) == 0 && !g.component[kd] {
+			g.roots = append(g.roots, d)
 		}
 	}
-	return roots
+	return g
+}
+
+// unusedComponent reports a Component no kustomization of the walk uses.
+func (g *kustGraph) unusedComponent(dir string) bool {
+	k := kustKey(dir)
+	return g.component[k] && len(g.users[k]) == 0
+}
+
+// reachesFailed reports whether dir, or a kustomization that uses it directly or
+// through others, failed to build: then what its files hold is not known.
+func (g *kustGraph) reachesFailed(dir string, failed map[string]bool) bool {
+	bad := map[string]bool{}
+	for d := range failed {
+		bad[kustKey(d)] = true
+	}
+	seen := map[string]bool{}
+	var walk func(k string) bool
+	walk = func(k string) bool {
+		if bad[k] {
+			return true
+		}
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return slices.ContainsFunc(g.users[k], walk)
+	}
+	return walk(kustKey(dir))
+}
+
+// helmChartHome is the directory where the kustomization in dir keeps the charts
+// its helmCharts inflate, or "" when it has none: those charts are its, not charts
+// of their own to render.
+func helmChartHome(dir string) string {
+	k, ok := readKustomization(dir)
+	if !ok || len(k.HelmCharts) == 0 && len(k.HelmChartInflationGenerator) == 0 {
+		return ""
+	}
+	home := "charts"
+	if k.HelmGlobals != nil && k.HelmGlobals.ChartHome != "" {
+		home = k.HelmGlobals.ChartHome
+	}
+	if filepath.IsAbs(home) {
+		return filepath.Clean(home)
+	}
+	return filepath.Join(dir, home)
 }
 
 // readKustomization reads the fields of a kustomization that refer to other directories.
 func readKustomization(dir string) (*types.Kustomization, bool) {
 	for _, n := range kustomizationFiles {
-		data, err := os.ReadFile(filepath.Join(dir, n))
+		data, err := readRegular(filepath.Join(dir, n))
 		if err != nil {
 			continue
 		}

@@ -120,7 +120,7 @@ func TestKustomizationRoots(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := kustomizationRoots(tt.dirs); !slices.Equal(got, tt.want) {
+			if got := kustomizationGraph(tt.dirs).roots; !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})

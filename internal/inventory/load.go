@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Options steer how paths are turned into objects.
@@ -20,6 +22,28 @@ type Options struct {
 	Namespace string
 	// Stdin is read for the path "-".
 	Stdin io.Reader
+
+	// FollowSymlinks follows symbolic links whose target is outside the scanned tree
+	// (the directory named on the command line; for a chart, the chart). Without it
+	// such a link is skipped with a warning in a directory walk, and is an error in a
+	// chart or an overlay. Links into /proc, /sys or /dev, and files that are not
+	// regular (FIFOs, devices, sockets), are never read from a tree either way.
+	FollowSymlinks bool
+	// AllowRemote lets a scan read the network: Kustomize resources, bases and
+	// components named by URL (http(s), git, ssh, github.com/..., and file:// git
+	// URLs, which clone a repository from outside the tree), helmCharts with a repo
+	// that are not vendored, and http(s) $refs of a chart's values.schema.json.
+	// Without it each is an error that names the URL. With it every fetch is bounded
+	// in time (RemoteTimeout for a kustomization, 15 s per schema).
+	AllowRemote bool
+	// EnableHelm lets kustomizations inflate their helmCharts by running the helm
+	// binary found on PATH, as `kustomize build --enable-helm` does. Without it a
+	// kustomization with helmCharts is an error that says so.
+	EnableHelm bool
+	// RenderTimeout bounds the rendering of one Helm chart; 0 means
+	// DefaultRenderTimeout. Rendering is also bounded in memory (1 GiB) and in output
+	// (64 MiB); a chart past any bound is an error naming its Chart.yaml.
+	RenderTimeout time.Duration
 }
 
 // manifestExt are the file endings read as manifests in a directory walk.
@@ -29,7 +53,7 @@ var manifestExt = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 // Helm chart directory or a Kustomize directory. Kinds are detected, not flagged.
 // Problems are collected in the inventory's Errors; the rest is still read.
 func Load(paths []string, opt Options) *Inventory {
-	l := &loader{inv: NewInventory(nil), opt: opt}
+	l := &loader{inv: NewInventory(nil), opt: opt, kustRead: map[string]bool{}}
 	for _, p := range paths {
 		l.path(p)
 	}
@@ -41,10 +65,12 @@ type loader struct {
 	inv *Inventory
 	opt Options
 
-	// The values of --helm-values and --set, read once for every chart.
+	// The errors of --helm-values and --set, found once for every chart.
 	helmOnce sync.Once
-	helmVals map[string]any
 	helmErrs []error
+
+	// kustRead holds the real path of every file a kustomize build read.
+	kustRead map[string]bool
 }
 
 func (l *loader) add(objs []*Object, errs []error) {
@@ -52,31 +78,47 @@ func (l *loader) add(objs []*Object, errs []error) {
 	l.inv.Errors = append(l.inv.Errors, errs...)
 }
 
+func (l *loader) warn(format string, args ...any) {
+	l.inv.Warnings = append(l.inv.Warnings, fmt.Sprintf(format, args...))
+}
+
+func (l *loader) fail(p string, err error) {
+	l.add(nil, []error{&Error{File: filepath.ToSlash(p), Err: unwrapPathError(err)}})
+}
+
+// path reads one PATH of the command line. A file named there is read as named: a
+// symbolic link is followed, and a FIFO — `moat scan <(helm template ...)` — is read
+// like standard input, up to MaxStreamBytes. Opening a FIFO waits for its writer, as
+// cat does. Devices and sockets are refused.
 func (l *loader) path(p string) {
 	if p == "-" {
 		in := l.opt.Stdin
 		if in == nil {
 			in = os.Stdin
 		}
-		l.add(Decode(in, "<stdin>"))
+		l.add(decodeBounded(in, "<stdin>"))
 		return
 	}
 	st, err := os.Stat(p)
 	if err != nil {
-		l.add(nil, []error{&Error{File: filepath.ToSlash(p), Err: unwrapPathError(err)}})
+		l.fail(p, err)
 		return
 	}
-	if !st.IsDir() {
-		l.add(DecodeFile(p))
-		return
-	}
-	switch {
-	case IsChart(p):
-		l.chart(p)
-	case IsKustomization(p):
-		l.add(buildKustomization(p))
-	default:
+	switch m := st.Mode(); {
+	case m.IsDir():
 		l.dir(p)
+	case m.IsRegular():
+		l.add(DecodeFile(p))
+	case m&fs.ModeNamedPipe != 0:
+		f, err := os.Open(p)
+		if err != nil {
+			l.fail(p, err)
+			return
+		}
+		defer f.Close()
+		l.add(decodeBounded(f, filepath.ToSlash(p)))
+	default:
+		l.fail(p, fmt.Errorf("not read: %s, not a regular file or a FIFO", fileKind(m)))
 	}
 }
 
@@ -88,49 +130,211 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// dir walks a directory. A chart directory is rendered and not descended into, and
-// so is a Kustomize directory. Kustomize directories are built only when no other
-// kustomization in the walk uses them as a base or component: an overlay is what
-// gets applied, its bases are part of it. Hidden directories are skipped.
+// owner is a chart or kustomization directory met in a walk, with the manifest
+// files that lie under it and under no deeper chart or kustomization.
+type owner struct {
+	dir   string
+	chart bool
+	files []string
+	// skip says its files are not scanned even when it does not use them: it failed
+	// (the error says what was not scanned), or it is a Component nothing uses.
+	skip bool
+	// patterns are the names and globs a chart's templates read with .Files.
+	patterns []string
+}
+
+// dir walks a directory. Charts are rendered and kustomizations built where they
+// are found; kustomizations only when no other kustomization in the walk uses them
+// as a resource, base or component: an overlay is what gets applied, its bases are
+// part of it. Hidden directories are skipped, and so is what files.go says is
+// never read.
+//
+// A chart or a kustomization does not hide the files beside it: a manifest under a
+// chart that is not one of its templates, CRDs or dependencies (nor read by its
+// templates through .Files), or under a kustomization that no build in the scan
+// read, is scanned as a plain manifest when it holds Kubernetes objects, and a
+// warning names it. A bare Chart.yaml or a `resources: []` kustomization at the top
+// of a tree of manifests once made a scan of it report 0 objects.
 func (l *loader) dir(root string) {
-	var files, charts, kusts []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	rules := treeRules{root: realPath(root), followSymlinks: l.opt.FollowSymlinks}
+	walkRoot := root
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		walkRoot = root + string(filepath.Separator) // walk the directory the link names
+	}
+	var plain []string
+	var owners []*owner
+	byDir := map[string]*owner{}
+	chartHomes := map[string]bool{} // charts kustomizations inflate with helmCharts
+	nearest := func(p string) *owner {
+		for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+			if o := byDir[d]; o != nil {
+				return o
+			}
+			if d == root || d == filepath.Dir(d) {
+				return nil
+			}
+		}
+	}
+	err := filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			l.add(nil, []error{&Error{File: filepath.ToSlash(p), Err: unwrapPathError(err)}})
+			l.fail(p, err)
 			return nil
+		}
+		if p == walkRoot {
+			p = root
 		}
 		if d.IsDir() {
 			if p != root && strings.HasPrefix(d.Name(), ".") {
 				return fs.SkipDir
 			}
-			if IsChart(p) {
-				charts = append(charts, p)
+			if chartHomes[p] {
 				return fs.SkipDir
 			}
-			if IsKustomization(p) {
-				kusts = append(kusts, p)
-				return fs.SkipDir
+			if parent := byDir[filepath.Dir(p)]; parent != nil && parent.chart && p != root {
+				switch d.Name() {
+				case "templates", "crds", "charts":
+					return fs.SkipDir // the chart's own: rendered with it
+				}
+			}
+			switch {
+			case IsChart(p):
+				o := &owner{dir: p, chart: true}
+				owners, byDir[p] = append(owners, o), o
+			case IsKustomization(p):
+				o := &owner{dir: p}
+				owners, byDir[p] = append(owners, o), o
+				if home := helmChartHome(p); home != "" {
+					chartHomes[home] = true
+				}
 			}
 			return nil
 		}
-		if manifestExt[strings.ToLower(filepath.Ext(p))] {
-			files = append(files, p)
+		if !manifestExt[strings.ToLower(filepath.Ext(p))] || !l.readable(p, d, rules) {
+			return nil
+		}
+		if o := nearest(p); o != nil {
+			o.files = append(o.files, p)
+		} else {
+			plain = append(plain, p)
 		}
 		return nil
 	})
 	if err != nil {
-		l.add(nil, []error{&Error{File: filepath.ToSlash(root), Err: err}})
+		l.fail(root, err)
 	}
-	sort.Strings(files)
-	for _, f := range files {
+	sort.Strings(plain)
+	for _, f := range plain {
 		l.add(DecodeFile(f))
 	}
-	for _, c := range charts {
-		l.chart(c)
+	var kusts []string
+	for _, o := range owners {
+		if o.chart {
+			ok, patterns := l.chart(o.dir)
+			o.skip, o.patterns = !ok, patterns
+		} else {
+			kusts = append(kusts, o.dir)
+		}
 	}
-	for _, k := range kustomizationRoots(kusts) {
-		l.add(buildKustomization(k))
+	g := kustomizationGraph(kusts)
+	failed := map[string]bool{}
+	for _, k := range g.roots {
+		if !l.kustomize(k, rules) {
+			failed[k] = true
+		}
 	}
+	for _, o := range owners {
+		if o.chart {
+			continue
+		}
+		if g.unusedComponent(o.dir) {
+			l.warn("%s: a Kustomize Component, built only as part of an overlay, and no kustomization in the scan uses it; not scanned", filepath.ToSlash(o.dir))
+			o.skip = true
+			continue
+		}
+		o.skip = g.reachesFailed(o.dir, failed)
+	}
+	for _, o := range owners {
+		l.unused(o)
+	}
+}
+
+// readable reports whether a manifest file met in a walk is read, and warns about
+// each one that is not.
+func (l *loader) readable(p string, d fs.DirEntry, rules treeRules) bool {
+	name := filepath.ToSlash(p)
+	m := d.Type()
+	if m&fs.ModeSymlink != 0 {
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			l.fail(p, err)
+			return false
+		}
+		if why := rules.linkProblem(p, real); why != "" {
+			l.warn("skipped %s: %s", name, why)
+			return false
+		}
+		st, err := os.Stat(real)
+		if err != nil {
+			l.fail(p, err)
+			return false
+		}
+		if !st.Mode().IsRegular() {
+			l.warn("skipped %s: a symbolic link to %s, %s, not a regular file", name, real, fileKind(st.Mode()))
+			return false
+		}
+		return true
+	}
+	if !m.IsRegular() {
+		l.warn("skipped %s: %s, not a regular file", name, fileKind(m))
+		return false
+	}
+	return true
+}
+
+// chartMetaFiles are the files of a chart that are its description, not objects.
+var chartMetaFiles = map[string]bool{
+	"Chart.yaml": true, "Chart.lock": true, "values.yaml": true, "values.yml": true,
+	"values.schema.json": true, "requirements.yaml": true, "requirements.lock": true,
+}
+
+// unused scans, as plain manifests, the files under a chart or kustomization that
+// it did not use and that hold Kubernetes objects, and warns once for all of them.
+func (l *loader) unused(o *owner) {
+	if o.skip {
+		return
+	}
+	var names []string
+	for _, f := range o.files {
+		rel, err := filepath.Rel(o.dir, f)
+		if err != nil {
+			rel = f
+		}
+		rel = filepath.ToSlash(rel)
+		if o.chart && (chartMetaFiles[rel] || matchesFilePattern(rel, o.patterns)) {
+			continue
+		}
+		if !o.chart && l.kustRead[realPath(f)] {
+			continue
+		}
+		objs, errs := DecodeFile(f)
+		if len(objs) == 0 {
+			continue // values files, test suites, configuration: not objects
+		}
+		l.add(objs, errs)
+		names = append(names, rel)
+	}
+	if len(names) == 0 {
+		return
+	}
+	what, files := "the Helm chart does not render", "files hold"
+	if !o.chart {
+		what = "no kustomization in the scan uses"
+	}
+	if len(names) == 1 {
+		files = "file holds"
+	}
+	l.warn("%s: %d %s Kubernetes objects that %s; scanned as plain manifests: %s",
+		filepath.ToSlash(o.dir), len(names), files, what, strings.Join(names, ", "))
 }
 
 // IsChart reports a Helm chart directory.
@@ -149,7 +353,8 @@ func IsKustomization(dir string) bool {
 	return false
 }
 
+// exists reports a regular file (a FIFO named Chart.yaml makes no chart).
 func exists(p string) bool {
 	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
+	return err == nil && st.Mode().IsRegular()
 }

@@ -25,8 +25,8 @@ type Object struct {
 	// Source is nil for objects read from a cluster.
 	Source *finding.Source
 
-	// text finds the document again for SourceAt; itemPath is the object's place
-	// inside a List document ("items[3]"), whose items share one text.
+	// text is the line index of the object's document, for SourceAt; itemPath is the
+	// object's place inside a List document ("items[3]"), whose items share one text.
 	text     *docText
 	itemPath string
 }
@@ -85,9 +85,9 @@ func (o *Object) Ref() finding.Resource {
 // deepest part of the path that is written in the document, or the document's first
 // line when none is. It returns nil for objects with no source.
 //
-// The first call on an object reads its document again (from the file for manifests,
-// from memory for standard input and rendered charts and overlays) and keeps a compact
-// line index of it; later calls only walk that index. SourceAt is safe for concurrent use.
+// SourceAt only walks the line index the object's document was given when it was
+// decoded: it reads no file, so the line is always one of the text the object was
+// decoded from, whatever happened to the file since. It is safe for concurrent use.
 func (o *Object) SourceAt(path string) *finding.Source {
 	if o.Source == nil {
 		return nil
@@ -100,13 +100,10 @@ func (o *Object) SourceAt(path string) *finding.Source {
 }
 
 func (o *Object) lineOf(path string) int {
-	if o.text == nil {
+	if o.text == nil || o.text.idx == nil {
 		return 0
 	}
-	idx := o.text.index()
-	if idx == nil {
-		return 0
-	}
+	idx := o.text.idx
 	full := path
 	if o.itemPath != "" {
 		full = strings.TrimSuffix(o.itemPath+"."+path, ".")

@@ -1,89 +1,116 @@
 package inventory
 
 import (
-	"hash/crc32"
-	"io"
-	"os"
+	"encoding/binary"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	yaml3 "go.yaml.in/yaml/v3"
 )
 
-// docText is where the text of one document can be found again when SourceAt needs
-// the line of a field. A manifest file is not held in memory: the object keeps the
-// file's path and the document's byte range, and the range is read again on the
-// first SourceAt. Standard input and rendered charts and overlays have no file to
-// read again, so they keep the document's bytes until the index is built.
+// docText is what an object keeps of its document for SourceAt: the document's line
+// index, built from the bytes that were decoded, while they were decoded. Nothing is
+// read again later, so a line always describes the text the object was decoded from,
+// even when its file has changed or gone since, and SourceAt does no I/O. The index
+// is immutable once built; the items of a List share one.
 type docText struct {
-	raw  []byte // the document, when there is no file to read again
-	path string // else the file, and the document's byte range in it
-	off  int64
-	size int
-	sum  uint32 // CRC-32 of the range, to notice a file that changed since it was read
-
-	once sync.Once
-	idx  *lineIndex
+	idx *lineIndex // nil when the document could not be indexed
 }
 
-// textInMemory keeps the bytes of a document.
-func textInMemory(data []byte) *docText { return &docText{raw: data} }
+// indexText builds the text of a document that was decoded apart from its index.
+func indexText(data []byte) *docText { return &docText{idx: indexDocument(data)} }
 
-// textInFile refers to a document by its byte range in a file.
-func textInFile(path string, off int64, data []byte) *docText {
-	return &docText{path: path, off: off, size: len(data), sum: crc32.ChecksumIEEE(data)}
-}
-
-// index returns the document's line index, building it on the first call, or nil
-// when the document cannot be read again or parsed.
-func (d *docText) index() *lineIndex {
-	d.once.Do(func() {
-		data := d.raw
-		d.raw = nil // the index replaces the text
-		if data == nil && d.path != "" {
-			data = d.reread()
-		}
-		if len(data) == 0 {
-			return
-		}
-		if idx, ok := fastIndex(data); ok {
-			d.idx = idx
-			return
-		}
-		var root yaml3.Node
-		if yaml3.Unmarshal(data, &root) != nil {
-			return
-		}
-		d.idx = buildIndex(&root)
-	})
-	return d.idx
-}
-
-// reread reads the document's range from its file, or returns nil when the file is
-// gone or no longer holds the same bytes there.
-func (d *docText) reread() []byte {
-	f, err := os.Open(d.path)
-	if err != nil {
+// indexDocument builds the line index of one document, or returns nil when the
+// document cannot be parsed.
+func indexDocument(data []byte) *lineIndex {
+	if len(data) == 0 {
 		return nil
 	}
-	defer f.Close()
-	buf := make([]byte, d.size)
-	if _, err := f.ReadAt(buf, d.off); err != nil && err != io.EOF {
-		return nil
+	if idx, ok := fastIndex(data); ok {
+		return idx
 	}
-	if crc32.ChecksumIEEE(buf) != d.sum {
-		return nil
-	}
-	return buf
+	return slowIndex(data)
 }
 
-// lineIndex is the shape of a YAML document with the line of every node and every
-// mapping key, and nothing else: no scalar values, no comments. It is several times
-// smaller than a yaml.Node tree and is all SourceAt needs.
+// slowIndex builds the line index with the general parser, for documents the fast
+// path does not read.
+func slowIndex(data []byte) *lineIndex {
+	var root yaml3.Node
+	if yaml3.Unmarshal(data, &root) != nil {
+		return nil
+	}
+	return buildIndex(&root)
+}
+
+// lineIndex is the shape of a YAML document with the line of every mapping key and
+// sequence item, and nothing else: no scalar values, no comments. It is all SourceAt
+// needs, and all an object keeps of its document: 16 bytes a node, and the bytes of
+// the mapping keys that are not among the commonKeys.
 type lineIndex struct {
+	nodes []lineEntry // nodes[0] is the document's root; the children of a node are contiguous
+	keys  string      // the other mapping keys, each preceded by its length as a uvarint
+}
+
+// lineEntry is one node of a lineIndex: its line (the line of its key, for a mapping
+// entry), its key, and where its children are.
+type lineEntry struct {
+	line  int32
+	key   uint32 // mapping entries: commonKey|i for commonKeyList[i], else the key's offset in keys
+	first int32  // index of the first child in nodes
+	shape uint32 // number of children << 2 | kind
+}
+
+// The kinds of a lineEntry.
+const (
+	kindNone     = iota // a value that cannot be followed (an alias without its anchor)
+	kindScalar          // or an empty collection
+	kindSequence        //
+	kindMapping         //
+)
+
+// commonKey marks a lineEntry key that is a number in commonKeyList.
+const commonKey = 1 << 31
+
+func (e *lineEntry) kind() uint32 { return e.shape & 3 }
+
+// kids returns the children of node n.
+func (ix *lineIndex) kids(n int32) []lineEntry {
+	e := &ix.nodes[n]
+	return ix.nodes[e.first : e.first+int32(e.shape>>2)]
+}
+
+// key returns the key of a mapping entry.
+func (ix *lineIndex) key(e *lineEntry) string {
+	if e.key&commonKey != 0 {
+		return commonKeyList[e.key&^commonKey]
+	}
+	k := ix.keys[e.key:]
+	var l uint64
+	var n int
+	for n = 0; n < len(k); n++ { // binary.Uvarint, on a string
+		l |= uint64(k[n]&0x7f) << (7 * n)
+		if k[n] < 0x80 {
+			n++
+			break
+		}
+	}
+	if uint64(len(k)-n) < l {
+		return ""
+	}
+	return k[n : n+int(l)]
+}
+
+// indexTables is a line index while it is built: the nodes in the order they are met,
+// and the children of each node as edges. compact turns it into the lineIndex an
+// object keeps.
+type indexTables struct {
 	nodes []lineNode // nodes[0] is the document's root
 	edges []lineEdge // the children of each node, contiguous
+
+	// compact's work space, kept with pooled tables
+	placed []int32
+	queue  []placing
 }
 
 type lineNode struct {
@@ -101,18 +128,104 @@ type lineEdge struct {
 	node    int32
 }
 
+type placing struct{ node, entry int32 }
+
+// compact lays the tables out as a lineIndex, breadth first so that the children of
+// each node are contiguous. A node that aliases make the child of several (the
+// tables are then a graph) has its children placed once and shared.
+func (t *indexTables) compact() *lineIndex {
+	if len(t.nodes) == 0 {
+		return nil
+	}
+	keyBytes := 0
+	for _, e := range t.edges {
+		if _, ok := commonKeys[e.key]; !ok {
+			keyBytes += uvarintLen(len(e.key)) + len(e.key)
+		}
+	}
+	var keys strings.Builder
+	keys.Grow(keyBytes)
+	ix := &lineIndex{nodes: make([]lineEntry, 1, 1+len(t.edges))}
+	ix.nodes[0] = lineEntry{line: t.nodes[0].line, shape: kindOf(t.nodes[0].kind)}
+	t.placed = slices.Grow(t.placed[:0], len(t.nodes))[:len(t.nodes)]
+	for i := range t.placed {
+		t.placed[i] = -1
+	}
+	t.queue = append(t.queue[:0], placing{0, 0})
+	var lb [binary.MaxVarintLen64]byte
+	for q := 0; q < len(t.queue); q++ {
+		p := t.queue[q]
+		n := t.nodes[p.node]
+		if n.n == 0 {
+			continue
+		}
+		first := t.placed[p.node]
+		if first < 0 {
+			first = int32(len(ix.nodes))
+			t.placed[p.node] = first
+			for _, e := range t.edges[n.first : n.first+n.n] {
+				en := lineEntry{line: e.keyLine}
+				if n.kind == yaml3.MappingNode {
+					if id, ok := commonKeys[e.key]; ok {
+						en.key = commonKey | id
+					} else {
+						en.key = uint32(keys.Len())
+						keys.Write(lb[:binary.PutUvarint(lb[:], uint64(len(e.key)))])
+						keys.WriteString(e.key)
+					}
+				}
+				if e.node >= 0 {
+					c := t.nodes[e.node]
+					if en.line <= 0 {
+						en.line = c.line
+					}
+					en.shape = kindOf(c.kind)
+					t.queue = append(t.queue, placing{e.node, int32(len(ix.nodes))})
+				}
+				ix.nodes = append(ix.nodes, en)
+			}
+		}
+		ix.nodes[p.entry].first = first
+		ix.nodes[p.entry].shape |= uint32(n.n) << 2
+	}
+	ix.keys = keys.String()
+	if cap(ix.nodes) > len(ix.nodes)+len(ix.nodes)/8 {
+		ix.nodes = slices.Clip(ix.nodes) // aliases shared some children
+	}
+	return ix
+}
+
+func kindOf(k yaml3.Kind) uint32 {
+	switch k {
+	case yaml3.MappingNode:
+		return kindMapping
+	case yaml3.SequenceNode:
+		return kindSequence
+	}
+	return kindScalar
+}
+
+func uvarintLen(n int) int {
+	l := 1
+	for ; n >= 0x80; n >>= 7 {
+		l++
+	}
+	return l
+}
+
+// buildIndex builds the line index of a document parsed by go.yaml.in/yaml/v3.
 func buildIndex(doc *yaml3.Node) *lineIndex {
-	b := &indexBuilder{idx: &lineIndex{}, seen: map[*yaml3.Node]int32{}}
+	b := &indexBuilder{t: &indexTables{}, seen: map[*yaml3.Node]int32{}}
 	root := resolve(doc)
 	if root == nil {
 		return nil
 	}
 	b.add(root)
-	return b.idx
+	return b.t.compact()
 }
 
 type indexBuilder struct {
-	idx  *lineIndex
+	t    *indexTables
 	seen map[*yaml3.Node]int32 // aliases point to the node of their anchor, not a copy
 }
 
@@ -138,9 +251,10 @@ func (b *indexBuilder) add(n *yaml3.Node) int32 {
 	if i, ok := b.seen[n]; ok {
 		return i
 	}
-	i := int32(len(b.idx.nodes))
+	t := b.t
+	i := int32(len(t.nodes))
 	b.seen[n] = i
-	b.idx.nodes = append(b.idx.nodes, lineNode{line: int32(n.Line), kind: n.Kind})
+	t.nodes = append(t.nodes, lineNode{line: int32(n.Line), kind: n.Kind})
 	var count int
 	switch n.Kind {
 	case yaml3.MappingNode:
@@ -152,9 +266,9 @@ func (b *indexBuilder) add(n *yaml3.Node) int32 {
 		return i
 	}
 	// Reserve this node's children first so they stay contiguous, then fill them in.
-	first := len(b.idx.edges)
-	b.idx.edges = append(b.idx.edges, make([]lineEdge, count)...)
-	b.idx.nodes[i].first, b.idx.nodes[i].n = int32(first), int32(count)
+	first := len(t.edges)
+	t.edges = append(t.edges, make([]lineEdge, count)...)
+	t.nodes[i].first, t.nodes[i].n = int32(first), int32(count)
 	for c := 0; c < count; c++ {
 		var e lineEdge
 		val := n.Content[c]
@@ -171,10 +285,10 @@ func (b *indexBuilder) add(n *yaml3.Node) int32 {
 			e.node = b.add(v)
 		} else if val.Kind == yaml3.AliasNode {
 			// an alias we cannot follow: keep its own line
-			e.node = int32(len(b.idx.nodes))
-			b.idx.nodes = append(b.idx.nodes, lineNode{line: int32(val.Line), kind: yaml3.ScalarNode})
+			e.node = int32(len(t.nodes))
+			t.nodes = append(t.nodes, lineNode{line: int32(val.Line), kind: yaml3.ScalarNode})
 		}
-		b.idx.edges[first+c] = e
+		t.edges[first+c] = e
 	}
 	return i
 }
@@ -190,42 +304,40 @@ func (ix *lineIndex) lookup(segs []string) int {
 	n := int32(0)
 	line := ix.nodes[0].line
 	for _, seg := range segs {
-		e := ix.child(n, seg)
-		if e == nil || e.node < 0 {
+		c := ix.child(n, seg)
+		if c < 0 || ix.nodes[c].kind() == kindNone {
 			break
 		}
-		n, line = e.node, ix.nodes[e.node].line
-		if e.keyLine > 0 {
-			line = e.keyLine
-		}
+		n, line = c, ix.nodes[c].line
 	}
 	return int(line)
 }
 
-func (ix *lineIndex) child(n int32, seg string) *lineEdge {
-	node := ix.nodes[n]
-	kids := ix.edges[node.first : node.first+node.n]
+// child returns the node a segment names under node n, or -1.
+func (ix *lineIndex) child(n int32, seg string) int32 {
+	node := &ix.nodes[n]
+	kids := ix.kids(n)
 	if strings.HasPrefix(seg, "[") {
 		inner := strings.TrimSuffix(seg[1:], "]")
 		i, err := strconv.Atoi(inner)
-		if err != nil && node.kind == yaml3.MappingNode {
+		if err != nil && node.kind() == kindMapping {
 			seg = inner // "[app.properties]": a map key that holds dots
 		} else {
-			if err != nil || node.kind != yaml3.SequenceNode || i < 0 || i >= len(kids) {
-				return nil
+			if err != nil || node.kind() != kindSequence || i < 0 || i >= len(kids) {
+				return -1
 			}
-			return &kids[i]
+			return node.first + int32(i)
 		}
 	}
-	if node.kind != yaml3.MappingNode {
-		return nil
+	if node.kind() != kindMapping {
+		return -1
 	}
 	for k := range kids {
-		if kids[k].key == seg {
-			return &kids[k]
+		if ix.key(&kids[k]) == seg {
+			return node.first + int32(k)
 		}
 	}
-	return nil
+	return -1
 }
 
 // lookupLoose resolves a path that names fields but no sequence indexes, as JSON
@@ -244,38 +356,38 @@ func (ix *lineIndex) loose(n int32, segs []string, budget *int) int {
 	if *budget--; *budget < 0 {
 		return 0
 	}
-	node := ix.nodes[n]
-	kids := ix.edges[node.first : node.first+node.n]
+	node := &ix.nodes[n]
+	kids := ix.kids(n)
 	seg := segs[0]
 	if strings.HasPrefix(seg, "[") {
 		inner := strings.TrimSuffix(seg[1:], "]")
 		if i, err := strconv.Atoi(inner); err == nil {
-			if node.kind != yaml3.SequenceNode || i < 0 || i >= len(kids) || kids[i].node < 0 {
+			if node.kind() != kindSequence || i < 0 || i >= len(kids) || kids[i].kind() == kindNone {
 				return 0
 			}
 			if len(segs) == 1 {
-				return int(ix.nodes[kids[i].node].line)
+				return int(kids[i].line)
 			}
-			return ix.loose(kids[i].node, segs[1:], budget)
+			return ix.loose(node.first+int32(i), segs[1:], budget)
 		}
 		seg = inner
 	}
-	switch node.kind {
-	case yaml3.MappingNode:
-		for _, e := range kids {
-			if e.key == seg && e.node >= 0 {
+	switch node.kind() {
+	case kindMapping:
+		for k := range kids {
+			if kids[k].kind() != kindNone && ix.key(&kids[k]) == seg {
 				if len(segs) == 1 {
-					return int(e.keyLine)
+					return int(kids[k].line)
 				}
-				return ix.loose(e.node, segs[1:], budget)
+				return ix.loose(node.first+int32(k), segs[1:], budget)
 			}
 		}
-	case yaml3.SequenceNode:
-		for _, e := range kids {
-			if e.node < 0 {
+	case kindSequence:
+		for k := range kids {
+			if kids[k].kind() == kindNone {
 				continue
 			}
-			if l := ix.loose(e.node, segs, budget); l > 0 {
+			if l := ix.loose(node.first+int32(k), segs, budget); l > 0 {
 				return l
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,11 +27,31 @@ import (
 // then goes through sigs.k8s.io/yaml. FuzzYAMLToJSON checks that whenever fastYAML
 // accepts a document its JSON means the same as sigs.k8s.io/yaml's.
 func toJSON(data []byte) ([]byte, *typeMeta, error) {
-	if js, tm, ok := fastYAML(data); ok {
-		return js, tm, nil
+	js, tm, _, err := convert(data, false)
+	return js, tm, err
+}
+
+// toJSONIndexed is toJSON that also returns the document's line index for SourceAt,
+// or nil when the document cannot be indexed. The fast path builds the index in the
+// same walk as the JSON; a document that needs the general parser is parsed once
+// more for its index.
+func toJSONIndexed(data []byte) ([]byte, *typeMeta, *lineIndex, error) {
+	return convert(data, true)
+}
+
+func convert(data []byte, index bool) ([]byte, *typeMeta, *lineIndex, error) {
+	if js, tm, idx, ok := fastConvert(data, index); ok {
+		return js, tm, idx, nil
 	}
 	js, err := sigsyaml.YAMLToJSON(data)
-	return bytes.TrimSpace(js), nil, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var idx *lineIndex
+	if index {
+		idx = slowIndex(data)
+	}
+	return bytes.TrimSpace(js), nil, idx, nil
 }
 
 var jsonPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
@@ -49,36 +68,39 @@ func putJSON(js []byte) {
 
 // fastYAML converts the common block subset of YAML to JSON, or reports false.
 func fastYAML(data []byte) (js []byte, tm *typeMeta, ok bool) {
-	c := newConv(data, false)
-	defer c.release()
-	if !c.run() {
-		putJSON(c.out)
-		return nil, nil, false
-	}
-	if c.notMeta {
-		return c.out, nil, true
-	}
-	return c.out, c.tm, true
+	js, tm, _, ok = fastConvert(data, false)
+	return js, tm, ok
 }
 
 // fastIndex builds the line index of a document the fast path reads, or reports
-// false. It is the same walk as fastYAML, which makes SourceAt's first call on an
-// object about as cheap as decoding it.
+// false.
 func fastIndex(data []byte) (*lineIndex, bool) {
-	c := newConv(data, true)
+	js, _, idx, ok := fastConvert(data, true)
+	putJSON(js)
+	return idx, ok && idx != nil
+}
+
+// fastConvert is fastYAML, and with index also the document's line index (nil for
+// a document without nodes).
+func fastConvert(data []byte, index bool) (js []byte, tm *typeMeta, idx *lineIndex, ok bool) {
+	c := newConv(data, index)
 	defer c.release()
-	ok := c.run()
-	putJSON(c.out)
-	if !ok || len(c.idx.nodes) == 0 {
-		return nil, false
+	if !c.run() {
+		putJSON(c.out)
+		return nil, nil, nil, false
 	}
-	// Keep exactly what the index needs: it lives as long as its object.
-	return &lineIndex{nodes: slices.Clone(c.idx.nodes), edges: slices.Clone(c.idx.edges)}, true
+	if index {
+		idx = c.idx.compact()
+	}
+	if c.notMeta {
+		return c.out, nil, idx, true
+	}
+	return c.out, c.tm, idx, true
 }
 
 // convPool keeps converters, whose line, key and index tables are reused from one
 // document to the next.
-var convPool = sync.Pool{New: func() any { return &fastConv{scratch: &lineIndex{}} }}
+var convPool = sync.Pool{New: func() any { return &fastConv{scratch: &indexTables{}} }}
 
 func newConv(data []byte, index bool) *fastConv {
 	bp := jsonPool.Get().(*[]byte)
@@ -147,10 +169,10 @@ type fastConv struct {
 	// When idx is set, the converter also builds the document's line index: each
 	// value it writes becomes a node (last is the latest), and the children of the
 	// collections being written wait on stack until their collection ends.
-	idx     *lineIndex
+	idx     *indexTables
 	stack   []lineEdge
 	last    int32
-	scratch *lineIndex // the pooled tables idx uses when indexing
+	scratch *indexTables // the pooled tables idx uses when indexing
 }
 
 // node adds an index node for a value starting on line (1-based in the document).
@@ -192,8 +214,8 @@ func (c *fastConv) children(n int32, mark int) {
 func unquoteKey(js []byte) string {
 	body := js[1 : len(js)-1]
 	if bytes.IndexByte(body, '\\') < 0 {
-		if s, ok := commonKeys[string(body)]; ok {
-			return s
+		if id, ok := commonKeys[string(body)]; ok {
+			return commonKeyList[id]
 		}
 		return string(body)
 	}
@@ -202,9 +224,18 @@ func unquoteKey(js []byte) string {
 	return s
 }
 
-var commonKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range strings.Fields(`apiVersion kind metadata name namespace labels annotations spec
+// commonKeys are the keys manifests write most, and their numbers in commonKeyList.
+// Decoding shares their strings, and a line index refers to them by number rather
+// than keep their bytes.
+var commonKeys = func() map[string]uint32 {
+	m := map[string]uint32{}
+	for i, k := range commonKeyList {
+		m[k] = uint32(i)
+	}
+	return m
+}()
+
+var commonKeyList = strings.Fields(`apiVersion kind metadata name namespace labels annotations spec
 		template containers initContainers image imagePullPolicy args command env value valueFrom
 		secretKeyRef configMapKeyRef key ports containerPort protocol port targetPort resources limits
 		requests cpu memory securityContext runAsNonRoot runAsUser runAsGroup privileged
@@ -212,11 +243,19 @@ var commonKeys = func() map[string]string {
 		volumeMounts mountPath volumes emptyDir hostPath path configMap secret secretName selector
 		matchLabels replicas serviceAccountName livenessProbe readinessProbe httpGet periodSeconds
 		data rules apiGroups verbs subjects roleRef items hostNetwork hostPID hostIPC nodeSelector
-		tolerations affinity strategy status jobTemplate schedule restartPolicy`) {
-		m[k] = k
-	}
-	return m
-}()
+		tolerations affinity strategy status jobTemplate schedule restartPolicy
+		creationTimestamp resourceVersion uid generation ownerReferences finalizers
+		app app.kubernetes.io/name app.kubernetes.io/instance app.kubernetes.io/version
+		app.kubernetes.io/component app.kubernetes.io/part-of app.kubernetes.io/managed-by
+		kubernetes.io/metadata.name automountServiceAccountToken fieldRef fieldPath envFrom
+		configMapRef secretRef readOnly subPath defaultMode persistentVolumeClaim claimName
+		sizeLimit fsGroup supplementalGroups revisionHistoryLimit rollingUpdate maxSurge
+		maxUnavailable serviceName volumeClaimTemplates accessModes storageClassName storage
+		initialDelaySeconds timeoutSeconds failureThreshold successThreshold tcpSocket exec
+		terminationGracePeriodSeconds dnsPolicy nodeName priorityClassName podSelector
+		policyTypes ingress egress from to namespaceSelector ipBlock cidr apiGroup
+		resourceNames clusterIP loadBalancer ingressClassName tls hosts host http paths
+		pathType backend service number concurrencyPolicy backoffLimit`)
 
 type span struct{ a, b int }
 

@@ -188,17 +188,18 @@ func indexPaths(ix *lineIndex, n int32, prefix []string, depth int) [][]string {
 		return out
 	}
 	node := ix.nodes[n]
-	for i, e := range ix.edges[node.first : node.first+node.n] {
-		if e.node < 0 {
+	for i := range ix.kids(n) {
+		c := node.first + int32(i)
+		if ix.nodes[c].kind() == kindNone {
 			continue
 		}
-		seg := e.key
-		if node.kind == yaml3.SequenceNode {
+		seg := ix.key(&ix.nodes[c])
+		if node.kind() == kindSequence {
 			seg = "[" + strconv.Itoa(i) + "]"
 		} else if strings.ContainsAny(seg, ".[]") || seg == "" {
 			seg = "[" + seg + "]"
 		}
-		out = append(out, indexPaths(ix, e.node, append(prefix, seg), depth+1)...)
+		out = append(out, indexPaths(ix, c, append(prefix, seg), depth+1)...)
 	}
 	return out
 }

@@ -36,6 +36,11 @@ NSA/CISA Kubernetes Hardening Guide, Pod security enforcement; MITRE ATT&CK T161
 			Kinds:       []string{"Namespace"},
 		},
 		Object: checkPodSecurityLabelsMissing,
+		CEL: &rule.CEL{
+			Resources:  []rule.APIResources{{Version: "v1", Resources: []string{"namespaces"}}},
+			Expression: "'pod-security.kubernetes.io/enforce' in object.metadata.?labels.orValue({})",
+			Message:    "'namespace \"' + object.metadata.?name.orValue('') + '\" has no pod-security.kubernetes.io/enforce label: pods get the cluster\\'s default Pod Security level, privileged unless configured'",
+		},
 	})
 }
 

@@ -33,6 +33,11 @@ MITRE ATT&CK T1611 (Escape to Host).`,
 			Kinds:       []string{"Namespace"},
 		},
 		Object: checkPodSecurityPrivileged,
+		CEL: &rule.CEL{
+			Resources:  []rule.APIResources{{Version: "v1", Resources: []string{"namespaces"}}},
+			Expression: "object.metadata.?name.orValue('') == 'kube-system' || object.metadata.?labels[?'pod-security.kubernetes.io/enforce'].orValue('') != 'privileged'",
+			Message:    "'namespace \"' + object.metadata.?name.orValue('') + '\" enforces Pod Security level privileged: any pod is admitted, privileged containers and host access included'",
+		},
 	})
 }
 

@@ -5,8 +5,11 @@
 package pss
 
 import (
+	"strings"
+
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -27,5 +30,12 @@ func init() {
 			Frameworks:  finding.Frameworks{CIS: "5.2.9", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{containers: true, container: "securityContext.capabilities.add"},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, c.?securityContext.?capabilities.?add.orValue([]).all(x, x in " + baselineCapabilitiesCEL + "))",
+			Message:    celexpr.ContainersWhere("!c.?securityContext.?capabilities.?add.orValue([]).all(x, x in "+baselineCapabilitiesCEL+")") + " + ' must not add capabilities beyond the default set " + strings.ReplaceAll(baselineCapabilitiesCEL, "'", "") + "'",
+		},
 	})
 }
+
+// baselineCapabilitiesCEL are the capabilities the baseline level lets a container add.
+const baselineCapabilitiesCEL = "['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']"

@@ -30,5 +30,11 @@ func init() {
 			containers: true, container: "securityContext.appArmorProfile",
 			pod: []string{"spec.securityContext.appArmorProfile", annotations},
 		},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.spec.?securityContext.?appArmorProfile.?type.orValue('RuntimeDefault') in ['RuntimeDefault', 'Localhost'] && " +
+				"variables.containers.all(c, c.?securityContext.?appArmorProfile.?type.orValue('RuntimeDefault') in ['RuntimeDefault', 'Localhost']) && " +
+				"variables.meta.?annotations.orValue({}).all(k, !k.startsWith('container.apparmor.security.beta.kubernetes.io/') || variables.meta.annotations[k] == '' || variables.meta.annotations[k] == 'runtime/default' || variables.meta.annotations[k].startsWith('localhost/'))",
+			Message: "'pod or containers must not set the AppArmor profile type to anything but RuntimeDefault or Localhost'",
+		},
 	})
 }

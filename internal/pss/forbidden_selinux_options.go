@@ -5,6 +5,8 @@
 package pss
 
 import (
+	"fmt"
+
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
 )
@@ -29,5 +31,14 @@ func init() {
 			containers: true, container: "securityContext.seLinuxOptions",
 			pod: []string{"spec.securityContext.seLinuxOptions"},
 		},
+		cel: &rule.CEL{Pod: true,
+			Expression: selinuxOKCEL("variables.spec.?securityContext.?seLinuxOptions.orValue({})") + " && variables.containers.all(c, " + selinuxOKCEL("c.?securityContext.?seLinuxOptions.orValue({})") + ")",
+			Message:    "'pod or containers set forbidden securityContext.seLinuxOptions: type must be one of container_t, container_init_t, container_kvm_t, container_engine_t; user and role may not be set'",
+		},
 	})
+}
+
+// selinuxOKCEL: the seLinuxOptions opts set an allowed type, and no user or role.
+func selinuxOKCEL(opts string) string {
+	return fmt.Sprintf("(%[1]s.?type.orValue('') in ['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t'] && %[1]s.?user.orValue('') == '' && %[1]s.?role.orValue('') == '')", opts)
 }

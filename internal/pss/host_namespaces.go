@@ -26,5 +26,9 @@ func init() {
 			Frameworks:  finding.Frameworks{CIS: "5.2.3, 5.2.4, 5.2.5", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{pod: []string{"spec.hostNetwork", "spec.hostPID", "spec.hostIPC"}},
+		cel: &rule.CEL{Pod: true,
+			Expression: "!variables.spec.?hostNetwork.orValue(false) && !variables.spec.?hostPID.orValue(false) && !variables.spec.?hostIPC.orValue(false)",
+			Message:    "'pod must not set ' + ['hostNetwork', 'hostPID', 'hostIPC'].filter(f, variables.spec[?f].orValue(false) == true).map(f, f + '=true').join(', ')",
+		},
 	})
 }

@@ -25,5 +25,9 @@ func init() {
 			Frameworks:  finding.Frameworks{CIS: "5.2.12", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{volumes: true, volume: "hostPath"},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.spec.?volumes.orValue([]).all(v, !has(v.hostPath))",
+			Message:    "'volumes ' + variables.spec.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, '\"' + v.name + '\"').join(', ') + ' must not use hostPath'",
+		},
 	})
 }

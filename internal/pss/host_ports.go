@@ -6,6 +6,7 @@ package pss
 import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -24,5 +25,9 @@ func init() {
 			Frameworks:  finding.Frameworks{CIS: "5.2.13", NSA: "pod-security"},
 		},
 		where: where{containers: true, container: "ports"},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, c.?ports.orValue([]).all(p, p.?hostPort.orValue(0) == 0))",
+			Message:    celexpr.ContainersWhere("!c.?ports.orValue([]).all(p, p.?hostPort.orValue(0) == 0)") + " + ' must not set ports[].hostPort'",
+		},
 	})
 }

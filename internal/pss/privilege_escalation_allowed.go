@@ -7,6 +7,7 @@ package pss
 import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -26,5 +27,9 @@ func init() {
 			Frameworks:  finding.Frameworks{CIS: "5.2.6", NSA: "pod-security", MITRE: "T1548.001"},
 		},
 		where: where{containers: true, container: "securityContext.allowPrivilegeEscalation"},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.windows || variables.containers.all(c, c.?securityContext.?allowPrivilegeEscalation.orValue(true) == false)",
+			Message:    celexpr.ContainersWhere("c.?securityContext.?allowPrivilegeEscalation.orValue(true) != false") + " + ' must set securityContext.allowPrivilegeEscalation=false'",
+		},
 	})
 }

@@ -7,6 +7,7 @@ package pss
 import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -25,5 +26,9 @@ func init() {
 			Frameworks:  finding.Frameworks{CIS: "5.2.2", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{containers: true, container: "securityContext.privileged"},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, !c.?securityContext.?privileged.orValue(false))",
+			Message:    celexpr.ContainersWhere("c.?securityContext.?privileged.orValue(false)") + " + ' must not set securityContext.privileged=true'",
+		},
 	})
 }

@@ -5,8 +5,12 @@
 package pss
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -26,5 +30,20 @@ func init() {
 			Frameworks:  finding.Frameworks{NSA: "pod-security"},
 		},
 		where: where{containers: true},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, " + noHostsCEL + ")",
+			Message:    celexpr.ContainersWhere("!("+noHostsCEL+")") + " + ' must not set a host in probes or lifecycle handlers'",
+		},
 	})
 }
+
+// noHostsCEL: no probe or lifecycle handler of container c names a host.
+var noHostsCEL = func() string {
+	var terms []string
+	for _, h := range []string{"livenessProbe", "readinessProbe", "startupProbe", "lifecycle.?postStart", "lifecycle.?preStop"} {
+		for _, a := range []string{"httpGet", "tcpSocket"} {
+			terms = append(terms, fmt.Sprintf("c.?%s.?%s.?host.orValue('') == ''", h, a))
+		}
+	}
+	return strings.Join(terms, " && ")
+}()

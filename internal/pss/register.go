@@ -19,6 +19,8 @@ type pssRule struct {
 	check policy.CheckID
 	meta  rule.Meta
 	where where
+	// cel is the check in CEL, following the library's check at its latest version.
+	cel *rule.CEL
 }
 
 // registered lists the rules of this package in registration order, and checkOf the
@@ -41,6 +43,7 @@ func register(d pssRule) {
 	w := d.where
 	r := &rule.Rule{
 		Meta: m,
+		CEL:  d.cel,
 		Object: func(c *rule.Context, o *inventory.Object) []rule.Result {
 			pod, ok := podspec.Of(o)
 			if !ok {

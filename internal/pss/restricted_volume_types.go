@@ -26,5 +26,12 @@ func init() {
 			Frameworks:  finding.Frameworks{NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{volumes: true},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.spec.?volumes.orValue([]).all(v, " + allowedVolumeCEL + ")",
+			Message:    "'volumes ' + variables.spec.?volumes.orValue([]).filter(v, !(" + allowedVolumeCEL + ")).map(v, '\"' + v.name + '\"').join(', ') + ' use restricted volume types (allowed: configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret)'",
+		},
 	})
 }
+
+// allowedVolumeCEL: volume v is of a type the restricted level allows.
+const allowedVolumeCEL = "has(v.configMap) || has(v.csi) || has(v.downwardAPI) || has(v.emptyDir) || has(v.ephemeral) || has(v.image) || has(v.persistentVolumeClaim) || has(v.projected) || has(v.secret)"

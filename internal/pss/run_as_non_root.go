@@ -7,6 +7,7 @@ package pss
 import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -29,6 +30,11 @@ func init() {
 		where: where{
 			containers: true, container: "securityContext.runAsNonRoot",
 			pod: []string{"spec.securityContext.runAsNonRoot"},
+		},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.userNamespace || (variables.spec.?securityContext.?runAsNonRoot.orValue(true) == true && " +
+				"variables.containers.all(c, c.?securityContext.?runAsNonRoot.orValue(variables.spec.?securityContext.?runAsNonRoot.orValue(false)) == true))",
+			Message: "'pod or containers ' + " + celexpr.ContainerNames("c.?securityContext.?runAsNonRoot.orValue(variables.spec.?securityContext.?runAsNonRoot.orValue(false)) != true") + " + ' must set securityContext.runAsNonRoot=true, and none may set it to false'",
 		},
 	})
 }

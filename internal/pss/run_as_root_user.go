@@ -28,5 +28,9 @@ func init() {
 			containers: true, container: "securityContext.runAsUser",
 			pod: []string{"spec.securityContext.runAsUser"},
 		},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.userNamespace || (variables.spec.?securityContext.?runAsUser.orValue(1) != 0 && variables.containers.all(c, c.?securityContext.?runAsUser.orValue(1) != 0))",
+			Message:    "'pod or containers must not set runAsUser=0'",
+		},
 	})
 }

@@ -8,6 +8,7 @@ package pss
 import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -31,5 +32,17 @@ func init() {
 			containers: true, container: "securityContext.seccompProfile",
 			pod: []string{"spec.securityContext.seccompProfile"},
 		},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.windows || " + seccompExplicitlyBadCEL + " || variables.containers.all(c, " + seccompSetCEL + ")",
+			Message:    "'pod or containers ' + " + celexpr.ContainerNames("!("+seccompSetCEL+")") + " + ' must set securityContext.seccompProfile.type to RuntimeDefault or Localhost'",
+		},
 	})
 }
+
+// seccompSetCEL: container c has a seccomp profile of its own (an Unconfined one is
+// pod/seccomp-profile-unconfined's), or the pod sets a confining one.
+const seccompSetCEL = "c.?securityContext.?seccompProfile.hasValue() || variables.spec.?securityContext.?seccompProfile.?type.orValue('') in ['RuntimeDefault', 'Localhost']"
+
+// seccompExplicitlyBadCEL: the pod or a container sets a profile that does not confine.
+// The library then reports that alone, in pod/seccomp-profile-unconfined's words.
+const seccompExplicitlyBadCEL = "!(variables.spec.?securityContext.?seccompProfile.?type.orValue('RuntimeDefault') in ['RuntimeDefault', 'Localhost']) || variables.containers.exists(c, !(c.?securityContext.?seccompProfile.?type.orValue('RuntimeDefault') in ['RuntimeDefault', 'Localhost']))"

@@ -29,5 +29,10 @@ func init() {
 			containers: true, container: "securityContext.seccompProfile",
 			pod: []string{"spec.securityContext.seccompProfile", annotations},
 		},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.spec.?securityContext.?seccompProfile.?type.orValue('RuntimeDefault') in ['RuntimeDefault', 'Localhost'] && " +
+				"variables.containers.all(c, c.?securityContext.?seccompProfile.?type.orValue('RuntimeDefault') in ['RuntimeDefault', 'Localhost'])",
+			Message: "'pod or containers must not set securityContext.seccompProfile.type to Unconfined'",
+		},
 	})
 }

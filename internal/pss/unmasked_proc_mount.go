@@ -7,6 +7,7 @@ package pss
 import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -26,5 +27,9 @@ func init() {
 			Frameworks:  finding.Frameworks{NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{containers: true, container: "securityContext.procMount"},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.userNamespace || variables.containers.all(c, c.?securityContext.?procMount.orValue('Default') == 'Default')",
+			Message:    celexpr.ContainersWhere("c.?securityContext.?procMount.orValue('Default') != 'Default'") + " + ' must not set securityContext.procMount to Unmasked outside a user namespace'",
+		},
 	})
 }

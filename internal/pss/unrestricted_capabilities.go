@@ -6,6 +6,7 @@ package pss
 import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -26,5 +27,12 @@ func init() {
 			Frameworks:  finding.Frameworks{CIS: "5.2.8, 5.2.10", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{containers: true, container: "securityContext.capabilities"},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.windows || variables.containers.all(c, " + restrictedCapsCEL + ")",
+			Message:    celexpr.ContainersWhere("!("+restrictedCapsCEL+")") + " + ' must set securityContext.capabilities.drop=[\"ALL\"] and may add only NET_BIND_SERVICE'",
+		},
 	})
 }
+
+// restrictedCapsCEL: container c drops ALL and adds at most NET_BIND_SERVICE.
+const restrictedCapsCEL = "'ALL' in c.?securityContext.?capabilities.?drop.orValue([]) && c.?securityContext.?capabilities.?add.orValue([]).all(x, x == 'NET_BIND_SERVICE')"

@@ -26,5 +26,12 @@ func init() {
 			Frameworks:  finding.Frameworks{NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{pod: []string{"spec.securityContext.sysctls"}},
+		cel: &rule.CEL{Pod: true,
+			Expression: "variables.spec.?securityContext.?sysctls.orValue([]).all(s, s.name in " + safeSysctlsCEL + ")",
+			Message:    "'forbidden sysctls ' + variables.spec.?securityContext.?sysctls.orValue([]).filter(s, !(s.name in " + safeSysctlsCEL + ")).map(s, s.name).join(', ')",
+		},
 	})
 }
+
+// safeSysctlsCEL are the sysctls the baseline level allows.
+const safeSysctlsCEL = "['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem', 'net.ipv4.tcp_slow_start_after_idle', 'net.ipv4.tcp_notsent_lowat']"

@@ -28,5 +28,9 @@ func init() {
 			containers: true, container: "securityContext.windowsOptions.hostProcess",
 			pod: []string{"spec.securityContext.windowsOptions.hostProcess"},
 		},
+		cel: &rule.CEL{Pod: true,
+			Expression: "!variables.spec.?securityContext.?windowsOptions.?hostProcess.orValue(false) && variables.containers.all(c, !c.?securityContext.?windowsOptions.?hostProcess.orValue(false))",
+			Message:    "'pod or containers must not set securityContext.windowsOptions.hostProcess=true'",
+		},
 	})
 }

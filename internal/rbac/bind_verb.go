@@ -34,5 +34,6 @@ are not reported.`,
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: roleCheck(BindVerb),
+		CEL:    roleCEL(BindVerb),
 	})
 }

@@ -42,6 +42,12 @@ system:service-account-issuer-discovery are not reported.`,
 			Kinds:       []string{"ClusterRoleBinding", "RoleBinding"},
 		},
 		Object: checkBindingToAllAuthenticated,
+		CEL: &rule.CEL{
+			Resources: bindingResources(),
+			Expression: "(object.?roleRef.?kind.orValue('') == 'ClusterRole' && object.?roleRef.?name.orValue('') in ['system:basic-user', 'system:discovery', 'system:public-info-viewer', 'system:service-account-issuer-discovery']) || " +
+				"!object.?subjects.orValue([]).exists(s, s.?kind.orValue('') == 'Group' && s.?name.orValue('') == 'system:authenticated')",
+			Message: "'binds ' + object.?roleRef.?kind.orValue('') + ' ' + object.?roleRef.?name.orValue('') + ' to Group system:authenticated: every authenticated user and every service account token in the cluster gets its permissions'",
+		},
 	})
 }
 

@@ -45,6 +45,12 @@ not reported; bindings of system:discovery and system:basic-user are, since Kube
 			Kinds:       []string{"ClusterRoleBinding", "RoleBinding"},
 		},
 		Object: checkBindingToUnauthenticated,
+		CEL: &rule.CEL{
+			Resources: bindingResources(),
+			Expression: "(object.?roleRef.?kind.orValue('') == 'ClusterRole' && object.?roleRef.?name.orValue('') in ['system:public-info-viewer', 'system:service-account-issuer-discovery']) || " +
+				"!object.?subjects.orValue([]).exists(s, s.?kind.orValue('') != 'ServiceAccount' && s.?name.orValue('') in ['system:anonymous', 'system:unauthenticated'])",
+			Message: "'binds ' + object.?roleRef.?kind.orValue('') + ' ' + object.?roleRef.?name.orValue('') + ' to system:anonymous or system:unauthenticated: anyone who can reach the API server gets its permissions without credentials'",
+		},
 	})
 }
 

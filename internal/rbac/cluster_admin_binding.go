@@ -32,6 +32,11 @@ policy binds to cluster-admin and which bypasses authorization anyway, are not r
 			Kinds:       []string{"ClusterRoleBinding", "RoleBinding"},
 		},
 		Object: checkClusterAdminBinding,
+		CEL: &rule.CEL{
+			Resources:  bindingResources(),
+			Expression: "!(object.?roleRef.?kind.orValue('') == 'ClusterRole' && object.?roleRef.?name.orValue('') == 'cluster-admin') || object.?subjects.orValue([]).all(s, s.?kind.orValue('') == 'Group' && s.?name.orValue('') == 'system:masters')",
+			Message:    "'grants cluster-admin to ' + object.?subjects.orValue([]).filter(s, !(s.?kind.orValue('') == 'Group' && s.?name.orValue('') == 'system:masters')).map(s, s.?kind.orValue('') + ' ' + s.?name.orValue('')).join(', ')",
+		},
 	})
 }
 

@@ -32,5 +32,6 @@ are not reported.`,
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: roleCheck(CreatePersistentVolumes),
+		CEL:    roleCEL(CreatePersistentVolumes),
 	})
 }

@@ -32,6 +32,12 @@ Bindings of the kube-apiserver bootstrap policy are not reported.`,
 			Kinds:       []string{"ClusterRoleBinding", "RoleBinding"},
 		},
 		Object: checkDefaultServiceAccountBound,
+		CEL: &rule.CEL{
+			Resources: bindingResources(),
+			Expression: "(" + bootstrapRoleCEL + ") || !object.?subjects.orValue([]).exists(s, s.?kind.orValue('') == 'ServiceAccount' && s.?name.orValue('') == 'default' && " +
+				"!(s.?namespace.orValue('') == '' && object.kind == 'ClusterRoleBinding'))",
+			Message: "'binds ' + object.?roleRef.?kind.orValue('') + ' ' + object.?roleRef.?name.orValue('') + ' to a \"default\" service account: every pod of that namespace without its own serviceAccountName gets it'",
+		},
 	})
 }
 

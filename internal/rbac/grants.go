@@ -9,6 +9,7 @@ import (
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rbac/authz"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 // Ask is one request a risky permission consists of, without who asks: verbs on a
@@ -176,3 +177,63 @@ func describeSubjects(b *authz.Binding) string {
 }
 
 type rbacPolicySubject = rbacv1.Subject
+
+// roleCEL is roleCheck(p) in CEL: generated from the very Primitive the Go check uses,
+// so that the two cannot drift. A rule of a Role or ClusterRole fails when it grants an
+// ask of the primitive, as authz.RuleAllows matches verbs, API groups, resources (with
+// "*/sub") and resourceNames. Roles of the bootstrap policy pass, and so do rules with
+// resources ["*"] (rbac/wildcard-resources reports those) and, in a Role, cluster-scoped asks.
+func roleCEL(p Primitive) *rule.CEL {
+	grants := grantsCEL(p)
+	return &rule.CEL{
+		Resources:  roleResources(),
+		Expression: "(" + bootstrapRoleCEL + ") || object.?rules.orValue([]).all(r, r.?resources.orValue([]).exists(x, x == '*') || !(" + grants + "))",
+		Message: "object.kind + ' ' + object.metadata.?name.orValue('') + ' has a rule that allows " +
+			celexpr.Escape(describeAsks(p)) + ": " + celexpr.Escape(p.Consequence) + "'",
+	}
+}
+
+// grantsCEL: policy rule r allows one of the primitive's asks.
+func grantsCEL(p Primitive) string {
+	names := ""
+	if !p.Named {
+		// A rule limited by resourceNames is a narrow grant, unless it names "".
+		names = " && (r.?resourceNames.orValue([]).size() == 0 || '' in r.resourceNames)"
+	}
+	var terms []string
+	for _, a := range p.Asks {
+		res := "x == '" + a.Resource + "'"
+		if _, sub, ok := strings.Cut(a.Resource, "/"); ok {
+			res += " || x == '*/" + sub + "'"
+		}
+		t := fmt.Sprintf("(r.?verbs.orValue([]).exists(v, v == '*' || v in %s) && r.?apiGroups.orValue([]).exists(g, g == '*' || g == '%s') && r.?resources.orValue([]).exists(x, %s)%s)",
+			celexpr.List(a.Verbs), a.Group, res, names)
+		if a.ClusterScoped() {
+			t = "(object.kind == 'ClusterRole' && " + t + ")"
+		}
+		terms = append(terms, t)
+	}
+	return strings.Join(terms, " || ")
+}
+
+// describeAsks names the asks of p for a message: "create on pods/exec; get on nodes/proxy".
+func describeAsks(p Primitive) string {
+	var out []string
+	for _, a := range p.Asks {
+		what := a.Resource
+		if a.Group != "" {
+			what += "." + a.Group
+		}
+		out = append(out, strings.Join(a.Verbs, ", ")+" on "+what)
+	}
+	return strings.Join(out, "; ")
+}
+
+// roleResources and bindingResources are what the RBAC rules' policies match.
+func roleResources() []rule.APIResources {
+	return []rule.APIResources{{Group: "rbac.authorization.k8s.io", Version: "v1", Resources: []string{"roles", "clusterroles"}}}
+}
+
+func bindingResources() []rule.APIResources {
+	return []rule.APIResources{{Group: "rbac.authorization.k8s.io", Version: "v1", Resources: []string{"rolebindings", "clusterrolebindings"}}}
+}

@@ -198,3 +198,8 @@ func redefinition(o *inventory.Object) string {
 	}
 	return ""
 }
+
+// bootstrapRoleCEL: the object is a role or binding of the API server's bootstrap policy
+// (IsBootstrap).
+const bootstrapRoleCEL = "object.metadata.?labels[?'kubernetes.io/bootstrapping'].orValue('') == 'rbac-defaults' && " +
+	"(object.metadata.?name.orValue('') in ['cluster-admin', 'admin', 'edit', 'view'] || object.metadata.?name.orValue('').startsWith('system:'))"

@@ -36,5 +36,6 @@ are not reported.`,
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: roleCheck(ModifyAdmission),
+		CEL:    roleCEL(ModifyAdmission),
 	})
 }

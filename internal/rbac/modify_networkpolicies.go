@@ -33,5 +33,6 @@ are not reported.`,
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: roleCheck(ModifyNetworkPolicies),
+		CEL:    roleCEL(ModifyNetworkPolicies),
 	})
 }

@@ -36,5 +36,6 @@ are not reported.`,
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: roleCheck(NodesProxy),
+		CEL:    roleCEL(NodesProxy),
 	})
 }

@@ -35,5 +35,6 @@ are not reported.`,
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: roleCheck(ReadSecrets),
+		CEL:    roleCEL(ReadSecrets),
 	})
 }

@@ -32,6 +32,11 @@ kubernetes.io/bootstrapping=rbac-defaults, are not reported.`,
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: checkWildcardResources,
+		CEL: &rule.CEL{
+			Resources:  roleResources(),
+			Expression: "(" + bootstrapRoleCEL + ") || object.?rules.orValue([]).all(r, !r.?resources.orValue([]).exists(x, x == '*'))",
+			Message:    "object.kind + ' ' + object.metadata.?name.orValue('') + ' has a rule that grants every resource (resources [\"*\"])'",
+		},
 	})
 }
 

@@ -35,6 +35,11 @@ kubernetes.io/bootstrapping=rbac-defaults, are not reported.`,
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: checkWildcardVerbs,
+		CEL: &rule.CEL{
+			Resources:  roleResources(),
+			Expression: "(" + bootstrapRoleCEL + ") || object.?rules.orValue([]).all(r, !r.?verbs.orValue([]).exists(v, v == '*'))",
+			Message:    "object.kind + ' ' + object.metadata.?name.orValue('') + ' has a rule that grants every verb (verbs [\"*\"])'",
+		},
 	})
 }
 

@@ -19,15 +19,13 @@ type JSONDocument struct {
 	Warnings []string          `json:"warnings,omitempty"`
 }
 
-func init() {
-	register("json", RendererFunc(func(w io.Writer, r *Report) error {
-		doc := JSONDocument{Version: JSONVersion, Summary: r.Summary, Findings: r.Findings, Errors: r.Errors, Warnings: r.Warnings}
-		if doc.Findings == nil {
-			doc.Findings = []finding.Finding{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(doc)
-	}))
+func renderJSON(w io.Writer, r *Report) error {
+	doc := JSONDocument{Version: JSONVersion, Summary: r.Summary, Findings: r.Findings, Errors: r.Errors, Warnings: r.Warnings}
+	if doc.Findings == nil {
+		doc.Findings = []finding.Finding{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
 }

@@ -10,16 +10,13 @@ import (
 )
 
 func TestJSONGolden(t *testing.T) {
-	r, err := For("json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newRenderer(t, Findings, "json", Options{})
 	golden(t, "report.json", render(t, r, fixture()))
 }
 
 // The JSON output keeps the version 1 contract of DESIGN.md.
 func TestJSONContract(t *testing.T) {
-	r, _ := For("json")
+	r := newRenderer(t, Findings, "json", Options{})
 	out := render(t, r, fixture())
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(out, &doc); err != nil {

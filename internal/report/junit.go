@@ -93,8 +93,6 @@ type junitSkipped struct {
 	Message string `xml:"message,attr"`
 }
 
-func init() { register("junit", RendererFunc(renderJUnit)) }
-
 func renderJUnit(w io.Writer, r *Report) error {
 	ix := indexRules(r)
 	byRule := map[string][]finding.Finding{}

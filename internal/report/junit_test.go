@@ -9,7 +9,7 @@ import (
 )
 
 func TestJUnitGolden(t *testing.T) {
-	golden(t, "report.junit.xml", render(t, RendererFunc(renderJUnit), fixture()))
+	golden(t, "report.junit.xml", render(t, RendererFunc[*Report](renderJUnit), fixture()))
 }
 
 // junitDoc reads JUnit XML back, independently of the renderer's types.
@@ -49,7 +49,7 @@ type junitDoc struct {
 func TestJUnitCounts(t *testing.T) {
 	rep := fixture()
 	var doc junitDoc
-	if err := xml.Unmarshal(render(t, RendererFunc(renderJUnit), rep), &doc); err != nil {
+	if err := xml.Unmarshal(render(t, RendererFunc[*Report](renderJUnit), rep), &doc); err != nil {
 		t.Fatalf("output is not JUnit XML: %v", err)
 	}
 	// Expected testcases, worked out from the findings: one per (rule, resource).
@@ -138,7 +138,7 @@ func TestJUnitFailureLists(t *testing.T) {
 	finding.Sort(rep.Findings)
 
 	var doc junitDoc
-	if err := xml.Unmarshal(render(t, RendererFunc(renderJUnit), rep), &doc); err != nil {
+	if err := xml.Unmarshal(render(t, RendererFunc[*Report](renderJUnit), rep), &doc); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range doc.Suites {
@@ -174,7 +174,7 @@ func TestJUnitHostileText(t *testing.T) {
 		rep.Findings[i].Message = "value \x1b[31m\x00 ends with ]]> and <b>&amp;</b>"
 	}
 	var doc junitDoc
-	if err := xml.Unmarshal(render(t, RendererFunc(renderJUnit), rep), &doc); err != nil {
+	if err := xml.Unmarshal(render(t, RendererFunc[*Report](renderJUnit), rep), &doc); err != nil {
 		t.Fatalf("output is not well-formed XML: %v", err)
 	}
 	found := false

@@ -2,9 +2,12 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 
@@ -97,8 +100,6 @@ type policyObjectRef struct {
 	Name       string `json:"name"`
 }
 
-func init() { register("policyreport", RendererFunc(renderPolicyReport)) }
-
 func renderPolicyReport(w io.Writer, r *Report) error {
 	var ts *policyTimestamp
 	if !r.Time.IsZero() {
@@ -146,7 +147,7 @@ func renderPolicyReport(w io.Writer, r *Report) error {
 		if rep.Results == nil {
 			rep.Results = []policyResult{}
 		}
-		b, err := yaml.Marshal(rep)
+		b, err := marshalYAML(rep)
 		if err != nil {
 			return err
 		}
@@ -200,4 +201,39 @@ func policyFinding(f finding.Finding, ts *policyTimestamp) policyResult {
 		}
 	}
 	return res
+}
+
+// marshalYAML is yaml.Marshal (JSON, then YAML), except that a string may hold the
+// characters the YAML reader refuses: sigs.k8s.io/yaml reads the JSON back with a YAML
+// parser, which fails on a raw DEL, C1 control (but NEL), U+FFFE or U+FFFF ("control
+// characters are not allowed") and reads them escaped; the YAML writer escapes them again.
+// Without this one crafted name in a manifest made the whole report fail.
+func marshalYAML(v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling into JSON: %w", err)
+	}
+	return yaml.JSONToYAML(escapeForYAMLReader(j))
+}
+
+// escapeForYAMLReader writes the characters the YAML reader refuses as JSON \u escapes.
+// Outside strings JSON is ASCII, so every one of them is inside a string.
+func escapeForYAMLReader(j []byte) []byte {
+	refused := func(r rune) bool {
+		return r == 0x7f || (r >= 0x80 && r <= 0x9f && r != 0x85) || r == 0xfffe || r == 0xffff
+	}
+	if !bytes.ContainsFunc(j, refused) {
+		return j
+	}
+	out := make([]byte, 0, len(j)+16)
+	for i := 0; i < len(j); {
+		r, n := utf8.DecodeRune(j[i:])
+		if refused(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, j[i:i+n]...)
+		}
+		i += n
+	}
+	return out
 }

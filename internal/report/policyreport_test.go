@@ -13,7 +13,7 @@ import (
 )
 
 func TestPolicyReportGolden(t *testing.T) {
-	golden(t, "report.policyreport.yaml", render(t, RendererFunc(renderPolicyReport), fixture()))
+	golden(t, "report.policyreport.yaml", render(t, RendererFunc[*Report](renderPolicyReport), fixture()))
 }
 
 // upstreamReport mirrors the wgpolicyk8s.io/v1alpha2 types of kubernetes-sigs/
@@ -80,7 +80,7 @@ func parsePolicyReports(t *testing.T, out []byte) []upstreamReport {
 
 func TestPolicyReportParsesBack(t *testing.T) {
 	rep := fixture()
-	reps := parsePolicyReports(t, render(t, RendererFunc(renderPolicyReport), rep))
+	reps := parsePolicyReports(t, render(t, RendererFunc[*Report](renderPolicyReport), rep))
 
 	// Work out what each report must hold from the findings.
 	type counts struct{ fail, skip, error int }
@@ -166,7 +166,7 @@ func TestPolicyReportParsesBack(t *testing.T) {
 
 // The properties of a result carry where the finding is and what asks for it.
 func TestPolicyReportProperties(t *testing.T) {
-	reps := parsePolicyReports(t, render(t, RendererFunc(renderPolicyReport), fixture()))
+	reps := parsePolicyReports(t, render(t, RendererFunc[*Report](renderPolicyReport), fixture()))
 	for _, r := range reps {
 		if r.Metadata.Name != PolicyReportName("shop") {
 			continue

@@ -2,18 +2,14 @@ package report
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/moat-dev/moat/internal/finding"
+	goldenfile "github.com/moat-dev/moat/internal/golden"
 	"github.com/moat-dev/moat/internal/rule"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // scanTime is the fixed time of the fixture scan.
 var scanTime = time.Date(2026, 11, 23, 9, 30, 15, 250_000_000, time.UTC)
@@ -147,58 +143,36 @@ func fixture() *Report {
 }
 
 // render renders the fixture in a format.
-func render(t *testing.T, r Renderer, rep *Report) []byte {
+func render[T any](t *testing.T, r Renderer[T], v T) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := r.Render(&buf, rep); err != nil {
+	if err := r.Render(&buf, v); err != nil {
 		t.Fatalf("render: %v", err)
 	}
 	return buf.Bytes()
 }
 
-// golden compares got with testdata/golden/NAME, or writes it under -update.
+// golden compares got with testdata/golden/NAME (MOAT_UPDATE_GOLDEN=1 rewrites it).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/report -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test ./internal/report -update and review the diff)\n--- got ---\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
-func TestFormats(t *testing.T) {
-	want := []string{"json", "junit", "policyreport", "sarif", "table"}
-	if got := Formats(); !slices.Equal(got, want) {
-		t.Fatalf("Formats() = %v, want %v", got, want)
+// newRenderer is a renderer of a format every test expects to exist.
+func newRenderer[T any](t *testing.T, f *Formats[T], format string, opt Options) Renderer[T] {
+	t.Helper()
+	r, err := f.New(format, opt)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := For("xml"); err == nil {
-		t.Error(`For("xml") gave no error`)
-	}
+	return r
 }
 
 // Every format renders the same report to the same bytes, and an empty report renders.
 func TestDeterministicAndEmpty(t *testing.T) {
-	for _, name := range Formats() {
+	for _, name := range Findings.Names() {
 		t.Run(name, func(t *testing.T) {
-			r, err := For(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if name == "table" {
-				r = &Table{}
-			}
+			r := newRenderer(t, Findings, name, Options{})
 			a, b := render(t, r, fixture()), render(t, r, fixture())
 			if !bytes.Equal(a, b) {
 				t.Errorf("two renderings of one report differ")

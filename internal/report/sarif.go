@@ -179,8 +179,6 @@ type sarifResultProperty struct {
 	Frameworks map[string]string `json:"frameworks,omitempty"`
 }
 
-func init() { register("sarif", RendererFunc(renderSARIF)) }
-
 func renderSARIF(w io.Writer, r *Report) error {
 	ix := indexRules(r)
 	run := sarifRun{

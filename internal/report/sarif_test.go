@@ -63,16 +63,16 @@ func validateSARIF(t *testing.T, sch *jsonschema.Schema, out []byte) {
 }
 
 func TestSARIFGolden(t *testing.T) {
-	golden(t, "report.sarif", render(t, RendererFunc(renderSARIF), fixture()))
+	golden(t, "report.sarif", render(t, RendererFunc[*Report](renderSARIF), fixture()))
 }
 
 func TestSARIFConformsToSchema(t *testing.T) {
 	sch := sarifSchema(t)
-	validateSARIF(t, sch, render(t, RendererFunc(renderSARIF), fixture()))
-	validateSARIF(t, sch, render(t, RendererFunc(renderSARIF), &Report{Summary: finding.Summarize(0, nil, 0)}))
+	validateSARIF(t, sch, render(t, RendererFunc[*Report](renderSARIF), fixture()))
+	validateSARIF(t, sch, render(t, RendererFunc[*Report](renderSARIF), &Report{Summary: finding.Summarize(0, nil, 0)}))
 
 	// The schema is strict enough to catch a mistake.
-	bad := bytes.Replace(render(t, RendererFunc(renderSARIF), fixture()), []byte(`"level": "error"`), []byte(`"level": "critical"`), 1)
+	bad := bytes.Replace(render(t, RendererFunc[*Report](renderSARIF), fixture()), []byte(`"level": "error"`), []byte(`"level": "critical"`), 1)
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(bad))
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ type sarifDoc struct {
 func TestSARIFContent(t *testing.T) {
 	rep := fixture()
 	var doc sarifDoc
-	if err := json.Unmarshal(render(t, RendererFunc(renderSARIF), rep), &doc); err != nil {
+	if err := json.Unmarshal(render(t, RendererFunc[*Report](renderSARIF), rep), &doc); err != nil {
 		t.Fatal(err)
 	}
 	if len(doc.Runs) != 1 {
@@ -282,7 +282,7 @@ func TestSARIFArtifactLocation(t *testing.T) {
 func TestSARIFRuleOnlyInFinding(t *testing.T) {
 	rep := fixture()
 	rep.Rules = rep.Rules[:1]
-	out := render(t, RendererFunc(renderSARIF), rep)
+	out := render(t, RendererFunc[*Report](renderSARIF), rep)
 	validateSARIF(t, sarifSchema(t), out)
 	var doc sarifDoc
 	if err := json.Unmarshal(out, &doc); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/moat-dev/moat/internal/finding"
@@ -28,14 +29,18 @@ const DefaultWidth = 100
 // most severe resource first and resources whose findings are all suppressed last, the
 // file named once in the group's heading; each finding gives severity, rule ID and line,
 // then its message wrapped to the width. A summary line closes the table.
+//
+// Text from the input (resource and file names, messages, reasons, input errors) is
+// escaped (see Escape): only the line breaks of a message are kept, and every line after
+// a message's first is indented, so no input can write a line of its own.
+//
+// Findings.New("table", opt) makes one; the fields are the Options it was made with.
 type Table struct {
 	// Color turns on ANSI colours; the command sets it only for a terminal without NO_COLOR.
 	Color bool
 	// Width is the column messages wrap at; 0 means DefaultWidth.
 	Width int
 }
-
-func init() { register("table", &Table{}) }
 
 // messageIndent is where a finding's message starts: under the rule ID.
 const messageIndent = 12
@@ -155,12 +160,13 @@ func groupFindings(fs []finding.Finding) []*tableGroup {
 func (t *Table) writeGroup(b *strings.Builder, g *tableGroup, width int) {
 	// The heading is the resource, then its file and origin (helm:CHART, kustomize:DIR) on
 	// the same line while they fit, each on a line of its own when they do not.
-	b.WriteString(t.paint(ansiBold, g.res.String()))
-	col := utf8.RuneCountInString(g.res.String())
+	res := Escape(g.res.String())
+	b.WriteString(t.paint(ansiBold, res))
+	col := utf8.RuneCountInString(res)
 	if s := g.source; s != nil && s.File != "" {
-		parts := []string{s.File}
+		parts := []string{Escape(s.File)}
 		if s.Origin != "" {
-			parts = append(parts, "("+s.Origin+")")
+			parts = append(parts, "("+Escape(s.Origin)+")")
 		}
 		for i, p := range parts {
 			sep := "  "
@@ -190,7 +196,7 @@ func (t *Table) writeFinding(b *strings.Builder, f finding.Finding, width int) {
 	if f.Suppressed != nil {
 		style = ansiDim
 	}
-	line := "  " + t.paint(style, sev) + "  " + f.RuleID
+	line := "  " + t.paint(style, sev) + "  " + Escape(f.RuleID)
 	if f.Source != nil && f.Source.Line > 0 {
 		line += "  " + t.paint(ansiDim, fmt.Sprintf("line %d", f.Source.Line))
 	}
@@ -275,6 +281,11 @@ func (t *Table) writeSummary(b *strings.Builder, s finding.Summary, width int) {
 	b.WriteByte('\n')
 }
 
+// wrapSpace reports the characters wrap breaks words at: the spaces and tabs that
+// strings.Fields splits at, but none that Escape shows (carriage return, form feed,
+// vertical tab, NEL, the line and paragraph separators).
+func wrapSpace(r rune) bool { return r == '\t' || (unicode.IsSpace(r) && !unsafeRune(r)) }
+
 func plural(n int, noun string) string {
 	if n == 1 {
 		return fmt.Sprintf("%d %s", n, noun)
@@ -283,14 +294,15 @@ func plural(n int, noun string) string {
 }
 
 // wrap breaks text into lines of at most width runes at spaces; a word longer than a
-// line is cut. Line breaks in the text are kept.
+// line is cut. Line breaks in the text are kept; other control and format characters are
+// escaped (see Escape), tabs and Unicode spaces separate words as spaces do.
 func wrap(text string, width int) []string {
 	width = max(width, 20)
 	var lines []string
 	for _, para := range strings.Split(text, "\n") {
 		var cur []rune
-		for _, word := range strings.Fields(para) {
-			wr := []rune(word)
+		for _, word := range strings.FieldsFunc(para, wrapSpace) {
+			wr := []rune(Escape(word))
 			if len(cur) > 0 && len(cur)+1+len(wr) > width {
 				lines = append(lines, string(cur))
 				cur = nil

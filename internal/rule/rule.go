@@ -4,6 +4,7 @@
 package rule
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -60,6 +61,10 @@ type Context struct {
 	// Inventory is every object of the scan. At admission it holds the one object under review.
 	Inventory *inventory.Inventory
 
+	// ctx bounds the evaluation: the engine stops at its end, and checks that loop over
+	// many items (containers, rules of a role, pairs of workloads) ask Err as they go.
+	ctx context.Context
+
 	mu     sync.Mutex
 	shared map[any]*sharedValue
 }
@@ -67,6 +72,23 @@ type Context struct {
 type sharedValue struct {
 	once sync.Once
 	v    any
+}
+
+// NewContext is the context of one evaluation of inv (at admission, of one object).
+func NewContext(ctx context.Context, opt Options, inv *inventory.Inventory) *Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return &Context{Options: opt, Inventory: inv, ctx: ctx}
+}
+
+// Err is non-nil once the evaluation's deadline has passed or it was cancelled: a
+// check that loops over many items returns what it has found so far.
+func (c *Context) Err() error {
+	if c.ctx == nil {
+		return nil
+	}
+	return c.ctx.Err()
 }
 
 // Shared returns what build makes for key, building it once per Context however many
@@ -98,6 +120,9 @@ type Rule struct {
 	// Inventory checks relations between objects (a namespace with no NetworkPolicy).
 	// It runs once per scan; each Result must name its Object.
 	Inventory func(c *Context) []Result
+	// CEL is the Object check in CEL, for export as a ValidatingAdmissionPolicy, or
+	// why it cannot be written so; nil when neither is written yet.
+	CEL *CEL
 }
 
 var (

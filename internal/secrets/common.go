@@ -30,8 +30,8 @@ func keyPath(prefix, key string) string {
 	return prefix + "[" + key + "]"
 }
 
-// what names a match for a message without giving it away:
-// `a GitHub personal access token "ghp_…" (40 chars)`.
+// what names a match for a message without giving any of it away:
+// `a GitHub personal access token (redacted)`.
 func what(m Match) string {
 	if m.Kind == NamedCredential {
 		return "a literal credential " + m.Hint()

@@ -41,6 +41,8 @@ only the first characters and the length of the value.`,
 			Kinds:       []string{"*"},
 		},
 		Object: checkCredentialInAnnotation,
+		CEL: &rule.CEL{Unexportable: "finds credentials inside annotation values parsed as JSON and key/value documents (kubectl's " +
+			"last-applied-configuration included); the API server's CEL has no JSON or document parser"},
 	})
 }
 

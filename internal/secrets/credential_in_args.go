@@ -35,6 +35,7 @@ length of the value.`,
 			Kinds:       podspec.Kinds,
 		},
 		Object: checkCredentialInArgs,
+		CEL:    &rule.CEL{Unexportable: entropyReason},
 	})
 }
 

@@ -40,6 +40,7 @@ length of the value.`,
 			Kinds:       []string{"ConfigMap"},
 		},
 		Object: checkCredentialInConfigMap,
+		CEL:    &rule.CEL{Unexportable: entropyReason},
 	})
 }
 

@@ -36,6 +36,7 @@ characters and the length of the value.`,
 			Kinds:       podspec.Kinds,
 		},
 		Object: checkCredentialInEnv,
+		CEL:    &rule.CEL{Unexportable: entropyReason},
 	})
 }
 
@@ -63,3 +64,9 @@ func checkCredentialInEnv(_ *rule.Context, o *inventory.Object) []rule.Result {
 	}
 	return out
 }
+
+// entropyReason is why the rules built on Detect's entropy test (this one,
+// secret/credential-in-args and secret/credential-in-configmap) are not exported as
+// admission policies.
+const entropyReason = "a value counts as a credential when its Shannon entropy (a base-2 logarithm over character frequencies) " +
+	"passes a threshold; the API server's CEL has no logarithm, so a policy cannot reach the same verdict"

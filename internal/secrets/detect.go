@@ -59,7 +59,7 @@ func (m Match) Describe() string {
 	return article(what) + " " + what
 }
 
-// Hint is the redacted form of the value that messages may print.
+// Hint is what messages may print of the value: "(redacted)", never a part of it.
 func (m Match) Hint() string { return Redact(m.Value) }
 
 func article(s string) string {
@@ -79,21 +79,12 @@ func article(s string) string {
 	return "a"
 }
 
-// Redact shows as much of a secret as a person needs to find it again and no more: up
-// to its first four characters (fewer for short values: a quarter of them) and its
-// length, e.g. `"AKIA…" (20 chars)`.
-func Redact(s string) string {
-	n := utf8.RuneCountInString(s)
-	show := n / 4
-	if show > 4 {
-		show = 4
-	}
-	prefix := ""
-	if show > 0 {
-		prefix = string([]rune(s)[:show])
-	}
-	return fmt.Sprintf("%q (%d chars)", prefix+"…", n)
-}
+// Redact is what a message may show of a secret: nothing. Neither its first characters
+// nor its length: a prefix narrows a guess, and a length says which guesses to try (a
+// 23-character password is not an 8-character one). The kind of credential, named by
+// Match.Describe (a GitHub personal access token, an AWS access key ID), is what tells a
+// person which value to look for; the field path tells them where.
+func Redact(string) string { return "(redacted)" }
 
 // pattern is a credential format recognised anywhere in a text.
 type pattern struct {

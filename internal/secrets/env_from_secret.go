@@ -12,6 +12,7 @@ import (
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -32,6 +33,10 @@ Secrets; MITRE ATT&CK T1552.007 (Unsecured Credentials: Container API).`,
 			Kinds:       podspec.Kinds,
 		},
 		Object: checkEnvFromSecret,
+		CEL: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, !(" + secretEnvCEL + "))",
+			Message:    celexpr.ContainersWhere(secretEnvCEL) + " + ' read a Secret into the environment (env[].valueFrom.secretKeyRef or envFrom[].secretRef); mount it as a file instead'",
+		},
 	})
 }
 
@@ -68,3 +73,6 @@ func checkEnvFromSecret(_ *rule.Context, o *inventory.Object) []rule.Result {
 	}
 	return out
 }
+
+// secretEnvCEL: container c reads a Secret into its environment.
+const secretEnvCEL = "c.?env.orValue([]).exists(e, e.?valueFrom.?secretKeyRef.hasValue()) || c.?envFrom.orValue([]).exists(f, f.?secretRef.hasValue())"

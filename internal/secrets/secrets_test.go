@@ -141,9 +141,12 @@ func TestHighEntropyFindsRandomTokens(t *testing.T) {
 // found by the detector itself).
 var fakeRE = regexp.MustCompile(`[^\s"'=:,;<>{}()\[\]@/]*(?i:fake)[^\s"'=:,;<>{}()\[\]@/]*`)
 
+// lengthRE finds a length in a message: `(23 chars)`.
+var lengthRE = regexp.MustCompile(`\(\d+ chars?\)`)
+
 // TestMessagesNeverPrintSecrets runs every rule of this package over every fixture and
-// checks that no message shows more of a credential than its redacted hint: no
-// credential of the fixture appears in a message beyond its first four characters.
+// checks that no message shows any of a credential: not its first four characters (the
+// redaction used to show them, `"Supe…" (23 chars)`), and not its length.
 func TestMessagesNeverPrintSecrets(t *testing.T) {
 	var rules []*rule.Rule
 	for _, r := range rule.All() {
@@ -172,9 +175,12 @@ func TestMessagesNeverPrintSecrets(t *testing.T) {
 			secrets = append(secrets, fakeRE.FindAllString(v, -1)...)
 		}
 		for _, fd := range engine.Run(inv, rules, ruletest.Options) {
+			if lengthRE.MatchString(fd.Message) || strings.Contains(fd.Message, "…") {
+				t.Errorf("%s: %s message shows part or length of a secret: %s", f, fd.RuleID, fd.Message)
+			}
 			for _, s := range secrets {
-				if len(s) >= 8 && strings.Contains(fd.Message, s[4:]) {
-					t.Errorf("%s: %s message shows the secret %q: %s", f, fd.RuleID, s, fd.Message)
+				if len(s) >= 8 && strings.Contains(fd.Message, s[:4]) {
+					t.Errorf("%s: %s message shows the first characters of the secret %q: %s", f, fd.RuleID, s, fd.Message)
 				}
 			}
 		}

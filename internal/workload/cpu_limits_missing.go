@@ -32,5 +32,6 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(rc.check),
+		CEL:    &rule.CEL{Unexportable: limitRangeReason},
 	})
 }

@@ -31,5 +31,6 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(rc.check),
+		CEL:    &rule.CEL{Unexportable: limitRangeReason},
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 type capabilityRisk struct {
@@ -67,6 +68,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forContainers(allContainers, dangerousCapability),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, !(" + dangerousCapAddedCEL + "))",
+			Message:    celexpr.ContainersWhere(dangerousCapAddedCEL) + " + ' add a dangerous capability (" + strings.ReplaceAll(dangerousCapsCEL, "'", "") + ")'",
+		},
 	})
 }
 
@@ -98,3 +103,18 @@ func dangerousCapability(_ podspec.Pod, ct podspec.Container) []rule.Result {
 	}
 	return out
 }
+
+// capNameCEL normalizes a capability as the rule does: trimmed, upper-cased (the two
+// non-ASCII letters whose upper case is ASCII included), without a CAP_ prefix.
+func capNameCEL(x string) string {
+	u := fmt.Sprintf("%s.trim().replace('\u0131', 'I').replace('\u017f', 'S').upperAscii()", x)
+	return fmt.Sprintf("(%[1]s.startsWith('CAP_') ? %[1]s.substring(4) : %[1]s)", u)
+}
+
+// dangerousCapsCEL are the capabilities this rule reports, as a CEL list.
+const dangerousCapsCEL = "['ALL', 'SYS_ADMIN', 'SYS_MODULE', 'SYS_PTRACE', 'NET_ADMIN', 'DAC_READ_SEARCH', 'SYS_RAWIO', 'BPF', 'SYS_BOOT', 'MAC_ADMIN', 'MAC_OVERRIDE', 'NET_RAW', 'DAC_OVERRIDE', 'PERFMON', 'MKNOD', 'SYS_TIME', 'SYSLOG']"
+
+// dangerousCapAddedCEL: container c adds a dangerous capability it does not also drop
+// (ALL counts even when dropped).
+var dangerousCapAddedCEL = "c.?securityContext.?capabilities.?add.orValue([]).exists(a, " + capNameCEL("a") + " in " + dangerousCapsCEL +
+	" && (" + capNameCEL("a") + " == 'ALL' || !c.securityContext.capabilities.?drop.orValue([]).exists(d, " + capNameCEL("d") + " == " + capNameCEL("a") + ")))"

@@ -30,6 +30,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(defaultServiceAccount),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "(variables.spec.?serviceAccountName.orValue('') != '' ? variables.spec.serviceAccountName : variables.spec.?serviceAccount.orValue('') != '' ? variables.spec.serviceAccount : 'default') != 'default'",
+			Message:    "'pod runs as the namespace\\'s \"default\" service account'",
+		},
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -31,6 +32,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forContainers(allContainers, latestTag),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, !(" + imageLatestCEL("c.?image.orValue('')") + "))",
+			Message:    celexpr.ContainersWhere(imageLatestCEL("c.?image.orValue('')")) + " + ' use the latest tag, written or implied'",
+		},
 	})
 }
 

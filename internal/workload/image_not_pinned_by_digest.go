@@ -10,6 +10,7 @@ import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -29,6 +30,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forContainers(allContainers, notPinnedByDigest),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, !(" + imageMutableCEL("c.?image.orValue('')") + "))",
+			Message:    celexpr.ContainersWhere(imageMutableCEL("c.?image.orValue('')")) + " + ' use images not pinned by a digest'",
+		},
 	})
 }
 

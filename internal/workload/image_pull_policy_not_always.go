@@ -18,6 +18,7 @@ import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -38,6 +39,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forContainers(allContainers, pullPolicyNotAlways),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, !(" + pullNotAlwaysCEL + "))",
+			Message:    celexpr.ContainersWhere(pullNotAlwaysCEL) + " + ' may run a stale copy of a mutable image: imagePullPolicy is not Always'",
+		},
 	})
 }
 
@@ -65,3 +70,9 @@ func pullPolicyNotAlways(_ podspec.Pod, ct podspec.Container) []rule.Result {
 		Path:    path,
 	}}
 }
+
+// pullNotAlwaysCEL: container c's mutable image is not always pulled: imagePullPolicy is
+// set to something other than Always, or unset with a tag other than latest (the API
+// then defaults it to IfNotPresent).
+var pullNotAlwaysCEL = "(" + imageMutableCEL("c.?image.orValue('')") + " && c.?imagePullPolicy.orValue('') != 'Always' && " +
+	"(c.?imagePullPolicy.orValue('') != '' || !" + imageLatestCEL("c.?image.orValue('')") + "))"

@@ -126,3 +126,31 @@ func containerImage(image string) (imageRef, bool) {
 	r, err := parseImageRef(image)
 	return r, err == nil
 }
+
+// The grammar of parseImageRef, in RE2 (CEL's matches).
+const (
+	imageHostCEL     = `[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?`
+	imageRegistryCEL = `(?:\[[0-9a-fA-F:.%]+\]|` + imageHostCEL + `(?:\.` + imageHostCEL + `)*)(?::[0-9]+)?`
+	imageCompCEL     = `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
+	imageRefCEL      = `^(?:` + imageRegistryCEL + `/)?` + imageCompCEL + `(?:/` + imageCompCEL + `)*(?::[\w][\w.-]{0,127})?(?:@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+)?$`
+)
+
+// imageValidCEL: the reference x parses. Besides the grammar: a first component with a
+// dot is a registry and must be a host name, and sha256 and sha512 digests have their
+// length in lower-case hex.
+func imageValidCEL(x string) string {
+	return fmt.Sprintf("(%[1]s.matches(r'%[2]s') && "+
+		"(!%[1]s.split('@')[0].contains('/') || !%[1]s.split('@')[0].split('/')[0].contains('.') || %[1]s.split('@')[0].split('/')[0].matches(r'^%[3]s$')) && "+
+		"(!%[1]s.contains('@sha256:') || %[1]s.matches(r'@sha256:[a-f0-9]{64}$')) && (!%[1]s.contains('@sha512:') || %[1]s.matches(r'@sha512:[a-f0-9]{128}$')))",
+		x, imageRefCEL, imageRegistryCEL)
+}
+
+// imageMutableCEL: x is a valid reference with no digest.
+func imageMutableCEL(x string) string {
+	return fmt.Sprintf("(%s && !%s.contains('@'))", imageValidCEL(x), x)
+}
+
+// imageLatestCEL: x is mutable and its tag is latest or absent.
+func imageLatestCEL(x string) string {
+	return fmt.Sprintf("(%[2]s && (!%[1]s.matches(r':[\\w.-]+$') || %[1]s.endsWith(':latest')))", x, imageMutableCEL(x))
+}

@@ -30,5 +30,9 @@ func init() {
 		},
 		Object: forPods(probeCheck("livenessProbe", func(c *corev1.Container) *corev1.Probe { return c.LivenessProbe },
 			"so the kubelet restarts it only when its process exits")),
+		CEL: &rule.CEL{Pod: true,
+			Expression: probePresentCEL("livenessProbe"),
+			Message:    "'containers ' + " + probeMissingNamesCEL("livenessProbe") + " + ' have no livenessProbe'",
+		},
 	})
 }

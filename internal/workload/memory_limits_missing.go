@@ -33,5 +33,6 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(rc.check),
+		CEL:    &rule.CEL{Unexportable: limitRangeReason},
 	})
 }

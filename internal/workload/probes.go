@@ -39,3 +39,14 @@ func probeCheck(field string, get func(*corev1.Container) *corev1.Probe, why str
 		return out
 	}
 }
+
+// probePresentCEL: Jobs, CronJobs and pods that do not restart their containers pass;
+// otherwise every regular container has the probe.
+func probePresentCEL(field string) string {
+	return "object.kind in ['Job', 'CronJob'] || !(variables.spec.?restartPolicy.orValue('') in ['', 'Always']) || variables.spec.?containers.orValue([]).all(c, has(c." + field + "))"
+}
+
+// probeMissingNamesCEL: the quoted names of the regular containers without the probe.
+func probeMissingNamesCEL(field string) string {
+	return "variables.spec.?containers.orValue([]).filter(c, !has(c." + field + ")).map(c, '\"' + c.name + '\"').join(', ')"
+}

@@ -31,5 +31,9 @@ func init() {
 		},
 		Object: forPods(probeCheck("readinessProbe", func(c *corev1.Container) *corev1.Probe { return c.ReadinessProbe },
 			"so it receives traffic and counts as available before it can serve")),
+		CEL: &rule.CEL{Pod: true,
+			Expression: probePresentCEL("readinessProbe"),
+			Message:    "'containers ' + " + probeMissingNamesCEL("readinessProbe") + " + ' have no readinessProbe'",
+		},
 	})
 }

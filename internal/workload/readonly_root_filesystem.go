@@ -12,6 +12,7 @@ import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -30,6 +31,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forContainers(allContainers, readOnlyRootFilesystem),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "variables.windows || variables.containers.all(c, c.?securityContext.?readOnlyRootFilesystem.orValue(false) == true)",
+			Message:    celexpr.ContainersWhere("c.?securityContext.?readOnlyRootFilesystem.orValue(false) != true") + " + ' must set securityContext.readOnlyRootFilesystem: true'",
+		},
 	})
 }
 

@@ -171,3 +171,6 @@ func (rc resourceCheck) limitRangeDefault(inv *inventory.Inventory, ns string) b
 	}
 	return false
 }
+
+// limitRangeReason is why the four resource rules are not exported as admission policies.
+const limitRangeReason = "a LimitRange default in the namespace satisfies the rule, and a policy cannot read LimitRanges"

@@ -33,6 +33,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(rootGroup),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "variables.windows || !(" + rootGroupCEL + ")",
+			Message:    "'pod or containers run with group 0, the root group (runAsGroup, fsGroup or supplementalGroups)'",
+		},
 	})
 }
 
@@ -82,3 +86,9 @@ func rootGroup(_ *rule.Context, o *inventory.Object, p podspec.Pod) []rule.Resul
 	}
 	return out
 }
+
+// rootGroupCEL: the pod runs a container with group 0, as pod/root-group reports.
+const rootGroupCEL = "(variables.spec.?securityContext.?runAsGroup.orValue(1) == 0 && variables.containers.exists(c, !c.?securityContext.?runAsGroup.hasValue())) || " +
+	"variables.spec.?securityContext.?fsGroup.orValue(1) == 0 || " +
+	"variables.spec.?securityContext.?supplementalGroups.orValue([]).exists(g, g == 0) || " +
+	"variables.containers.exists(c, c.?securityContext.?runAsGroup.orValue(1) == 0)"

@@ -32,6 +32,11 @@ func init() {
 			Kinds:      []string{"ServiceAccount"},
 		},
 		Object: saTokenAutomount,
+		CEL: &rule.CEL{
+			Resources:  []rule.APIResources{{Version: "v1", Resources: []string{"serviceaccounts"}}},
+			Expression: "object.?automountServiceAccountToken.orValue(true) == false",
+			Message:    "'service account \"' + object.metadata.?name.orValue('') + '\" does not set automountServiceAccountToken: false, so pods that use it get its token unless they opt out'",
+		},
 	})
 }
 

@@ -11,11 +11,13 @@ package workload
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -38,6 +40,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(sensitiveHostPath),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "variables.spec.?volumes.orValue([]).all(v, !has(v.hostPath) || !(" + sensitiveHostPathCEL("v.hostPath.?path.orValue('')") + "))",
+			Message:    "'hostPath volumes ' + variables.spec.?volumes.orValue([]).filter(v, has(v.hostPath) && (" + sensitiveHostPathCEL("v.hostPath.?path.orValue('')") + ")).map(v, '\"' + v.name + '\" (' + v.hostPath.?path.orValue('') + ')').join(', ') + ' mount sensitive host locations (runtime sockets, the root filesystem, /etc, /var/lib/kubelet, /proc, /sys, /dev and the like)'",
+		},
 	})
 }
 
@@ -76,4 +82,47 @@ func sensitiveHostPath(_ *rule.Context, _ *inventory.Object, p podspec.Pod) []ru
 		out = append(out, r)
 	}
 	return out
+}
+
+// The sensitive host locations of sensitiveHostPaths: exact ones, and trees
+// whose every descendant is sensitive too; /var/run spells every /run location again.
+var (
+	sensitiveHostExact = []string{"/", "/run/docker.sock", "/run/dockershim.sock", "/run/cri-dockerd.sock", "/run/containerd/containerd.sock",
+		"/run/crio/crio.sock", "/run/podman/podman.sock", "/run/k3s/containerd/containerd.sock"}
+	sensitiveHostTrees = []string{"/run/containerd", "/run/crio", "/run/podman", "/run/docker", "/run/k3s/containerd",
+		"/etc/kubernetes", "/var/lib/kubelet", "/var/lib/etcd", "/var/lib/docker", "/var/lib/containerd", "/var/lib/containers",
+		"/var/log", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/home"}
+)
+
+// withVarRun is ps and, after them, every /run location of ps spelt under /var/run.
+func withVarRun(ps []string) []string {
+	out := append([]string(nil), ps...)
+	for _, p := range ps {
+		if strings.HasPrefix(p, "/run/") {
+			out = append(out, "/var"+p)
+		}
+	}
+	return out
+}
+
+// cleanPathCEL is path.Clean of the hostPath x taken from "/", as cleanHostPath
+// does: the elements other than "" and "." are kept unless a later ".." pops them, that
+// is unless some stretch after one holds more ".." than other elements.
+func cleanPathCEL(x string) string {
+	elems := fmt.Sprintf("(%[1]s.startsWith('/') ? %[1]s : '/' + %[1]s).split('/').filter(e, e != '' && e != '.')", x)
+	kept := fmt.Sprintf("%[1]s[i] != '..' && !lists.range(%[1]s.size()).exists(j, j > i && %[1]s.slice(i + 1, j + 1).filter(e, e == '..').size() > %[1]s.slice(i + 1, j + 1).filter(e, e != '..').size())", elems)
+	return fmt.Sprintf("('/' + lists.range(%[1]s.size()).filter(i, %[2]s).map(i, %[1]s[i]).join('/'))", elems, kept)
+}
+
+// sensitiveHostPathCEL: classifyHostPath finds the hostPath x sensitive. A known
+// Windows runtime pipe is; another pipe is not; a path is when, cleaned, it is a
+// location, lies below a sensitive tree or holds a location, unless it is benign.
+func sensitiveHostPathCEL(x string) string {
+	pipe := x + ".replace('/', '\\\\').replace('\\u212a', 'k').lowerAscii()"
+	c := cleanPathCEL(x)
+	all := celexpr.List(append(withVarRun(sensitiveHostExact), withVarRun(sensitiveHostTrees)...))
+	return fmt.Sprintf("(%[1]s.startsWith('\\\\\\\\.\\\\pipe\\\\') ? %[1]s in %[2]s : "+
+		"!(%[3]s in ['/etc/localtime', '/etc/timezone']) && (%[3]s in %[4]s || %[5]s.exists(d, %[3]s.startsWith(d + '/')) || %[4]s.exists(l, l.startsWith(%[3]s + '/'))))",
+		pipe, celexpr.List([]string{`\\.\pipe\docker_engine`, `\\.\pipe\containerd-containerd`, `\\.\pipe\cri-dockerd`, `\\.\pipe\dockershim`}),
+		c, all, celexpr.List(withVarRun(sensitiveHostTrees)))
 }

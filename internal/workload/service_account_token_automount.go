@@ -34,6 +34,7 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(tokenAutomount),
+		CEL:    &rule.CEL{Unexportable: "the verdict depends on the ServiceAccount object the pod runs as, which a policy cannot read"},
 	})
 }
 

@@ -33,6 +33,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(shareProcessNamespace),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "!variables.spec.?shareProcessNamespace.orValue(false)",
+			Message:    "'pod sets shareProcessNamespace: true, so its containers see and signal each other\\'s processes'",
+		},
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -33,6 +34,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forContainers(allContainers, sshPort),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, !(" + sshPortCEL + "))",
+			Message:    celexpr.ContainersWhere(sshPortCEL) + " + ' expose the SSH port (22/TCP or a port named ssh)'",
+		},
 	})
 }
 
@@ -56,3 +61,6 @@ func sshPort(_ podspec.Pod, ct podspec.Container) []rule.Result {
 	}
 	return out
 }
+
+// sshPortCEL: container c exposes 22/TCP or a port named ssh (case-folded).
+const sshPortCEL = "c.?ports.orValue([]).exists(p, (p.?containerPort.orValue(0) == 22 && p.?protocol.orValue('TCP') in ['', 'TCP']) || p.?name.orValue('').replace('\u017f', 's').lowerAscii() == 'ssh')"

@@ -14,6 +14,7 @@ import (
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
 func init() {
@@ -33,6 +34,10 @@ func init() {
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(writableHostPath),
+		CEL: &rule.CEL{Pod: true,
+			Expression: "variables.containers.all(c, !(" + writableHostMountCEL + "))",
+			Message:    celexpr.ContainersWhere(writableHostMountCEL) + " + ' mount a hostPath volume without readOnly: true'",
+		},
 	})
 }
 
@@ -62,3 +67,6 @@ func writableHostPath(_ *rule.Context, _ *inventory.Object, p podspec.Pod) []rul
 	}
 	return out
 }
+
+// writableHostMountCEL: container c mounts a hostPath volume without readOnly.
+const writableHostMountCEL = "c.?volumeMounts.orValue([]).exists(m, !m.?readOnly.orValue(false) && variables.spec.?volumes.orValue([]).exists(v, v.name == m.name && has(v.hostPath)))"

@@ -2,22 +2,18 @@ package manifests
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	_ "github.com/moat-dev/moat/internal/catalog"
-	"github.com/moat-dev/moat/internal/engine"
 	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/golden"
 	"github.com/moat-dev/moat/internal/inventory"
-	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/scan"
 )
-
-var update = flag.Bool("update", false, "rewrite deploy/admission/manifests.yaml")
 
 const deployed = "../../../deploy/admission/manifests.yaml"
 
@@ -43,8 +39,11 @@ func TestManifestsScanClean(t *testing.T) {
 	}
 	inv := inventory.NewInventory(objs)
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
-	fs := (&exceptions.Config{}).Apply(engine.Run(inv, rule.All(), rule.Options{PSSVersion: "latest", Now: now}), inv, now)
-	for _, f := range fs {
+	res := scan.NewEvaluator(scan.Options{Config: &exceptions.Config{}, Now: func() time.Time { return now }}).Evaluate(context.Background(), inv)
+	if len(res.Errors) > 0 {
+		t.Errorf("errors: %q", res.Errors)
+	}
+	for _, f := range res.Findings {
 		if f.Suppressed == nil && f.Severity >= finding.Info {
 			t.Errorf("%s %s: [%s] %s (%s)", f.Source, f.Resource, f.RuleID, f.Message, f.Path)
 		}
@@ -57,21 +56,7 @@ func TestDeployedCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(deployed), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(deployed, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(deployed)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/admission/manifests -update)", err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Errorf("%s differs from the generated manifests: run go test ./internal/admission/manifests -update", deployed)
-	}
+	golden.Check(t, deployed, data)
 }
 
 func TestOptions(t *testing.T) {

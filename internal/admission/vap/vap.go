@@ -3,9 +3,11 @@
 // cluster can enforce the rules with no webhook at all.
 //
 // A rule is exported when its check can be written in CEL over the one object under
-// review; each has its hand-written expression here, checked by tests against the
-// rule's own fixtures and compiled with the API server's CEL environment. The other
-// rules are listed with the reason they cannot be exported (Unexportable).
+// review: the rule carries the expression itself (rule.Rule.CEL, in the rule's own
+// file), and this package only collects, wraps and exports it. Tests here check each
+// expression against the rule's own fixtures and compile it with the API server's CEL
+// environment. The other rules are listed with the reason they cannot be exported
+// (Unexportable).
 package vap
 
 import (
@@ -21,24 +23,11 @@ import (
 	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/rule/celexpr"
 )
 
-// Translation is one rule in CEL.
-type Translation struct {
-	// Pod is true for rules over a pod spec: the policy matches Pods and every pod
-	// controller and gets the variables spec, meta, containers, userNamespace and
-	// windows (PodVariables).
-	Pod bool
-	// Resources are the resources matched when Pod is false.
-	Resources []admissionregistrationv1.NamedRuleWithOperations
-	// Expression is true when the object passes.
-	Expression string
-	// Message is a CEL string expression saying what is wrong (messageExpression).
-	Message string
-}
-
-// PodVariables give every pod rule the pod spec and metadata wherever the kind keeps
-// them, and the lists and facts the Pod Security checks share.
+// PodVariables give every pod rule (rule.CEL.Pod) the pod spec and metadata wherever
+// the kind keeps them, and the lists and facts the Pod Security checks share.
 var PodVariables = []admissionregistrationv1.Variable{
 	{Name: "spec", Expression: "object.kind == 'Pod' ? object.spec : object.kind == 'PodTemplate' ? object.template.spec : object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec"},
 	{Name: "meta", Expression: "object.kind == 'Pod' ? object.metadata : object.kind == 'PodTemplate' ? object.template.?metadata.orValue({}) : object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.?metadata.orValue({}) : object.spec.template.?metadata.orValue({})"},
@@ -100,12 +89,11 @@ func Export(rules []*rule.Rule, opt Options) ([]Policy, []Skipped) {
 		if !selected(r, opt) {
 			continue
 		}
-		t, ok := Translations[r.ID]
-		if !ok {
+		if r.CEL == nil || r.CEL.Expression == "" {
 			skipped = append(skipped, Skipped{r.ID, Unexportable(r)})
 			continue
 		}
-		out = append(out, build(r, t, s))
+		out = append(out, build(r, r.CEL, s))
 	}
 	return out, skipped
 }
@@ -130,7 +118,7 @@ func selected(r *rule.Rule, opt Options) bool {
 // Name is the policy and binding name of a rule: "moat-pod-privileged-container".
 func Name(ruleID string) string { return "moat-" + strings.ReplaceAll(ruleID, "/", "-") }
 
-func build(r *rule.Rule, t Translation, s *admission.Settings) Policy {
+func build(r *rule.Rule, t *rule.CEL, s *admission.Settings) Policy {
 	name := Name(r.ID)
 	fail := admissionregistrationv1.Fail
 	labels := map[string]string{"app.kubernetes.io/name": "moat", "moat.dev/rule": strings.ReplaceAll(r.ID, "/", ".")}
@@ -138,7 +126,10 @@ func build(r *rule.Rule, t Translation, s *admission.Settings) Policy {
 	if r.Frameworks.PSS != "" {
 		annotations["moat.dev/pss"] = r.Frameworks.PSS
 	}
-	res := t.Resources
+	var res []admissionregistrationv1.NamedRuleWithOperations
+	for _, x := range t.Resources {
+		res = append(res, resources(x.Group, x.Version, x.Resources...))
+	}
 	var vars []admissionregistrationv1.Variable
 	if t.Pod {
 		res = PodResources()
@@ -146,13 +137,17 @@ func build(r *rule.Rule, t Translation, s *admission.Settings) Policy {
 	}
 	var conds []admissionregistrationv1.MatchCondition
 	if users := literals(s.ExemptUsers); len(users) > 0 {
-		conds = append(conds, admissionregistrationv1.MatchCondition{Name: "user-not-exempt", Expression: "!(request.userInfo.username in " + celList(users) + ")"})
+		conds = append(conds, admissionregistrationv1.MatchCondition{Name: "user-not-exempt", Expression: "!(request.userInfo.username in " + celexpr.List(users) + ")"})
 	}
 	if groups := literals(s.ExemptGroups); len(groups) > 0 {
-		conds = append(conds, admissionregistrationv1.MatchCondition{Name: "group-not-exempt", Expression: "!request.userInfo.groups.exists(g, g in " + celList(groups) + ")"})
+		conds = append(conds, admissionregistrationv1.MatchCondition{Name: "group-not-exempt", Expression: "!request.userInfo.groups.exists(g, g in " + celexpr.List(groups) + ")"})
 	}
-	// The ignore annotation of moat scan, for rules it names exactly or with a domain glob.
-	conds = append(conds, admissionregistrationv1.MatchCondition{Name: "not-ignored-by-annotation", Expression: ignoredCondition(r.ID)})
+	// The ignore annotation of moat scan, for rules it names exactly or with a domain
+	// glob — honoured only for the requesters the admission settings name: otherwise
+	// whoever may create the object could exempt it.
+	if who := ignoreAllowed(s); who != "" {
+		conds = append(conds, admissionregistrationv1.MatchCondition{Name: "not-ignored-by-annotation", Expression: "!(" + who + " && " + ignores(r.ID) + ")"})
+	}
 	p := &admissionregistrationv1.ValidatingAdmissionPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingAdmissionPolicy"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: annotations},
@@ -163,7 +158,7 @@ func build(r *rule.Rule, t Translation, s *admission.Settings) Policy {
 			Variables:        vars,
 			Validations: []admissionregistrationv1.Validation{{
 				Expression:        t.Expression,
-				MessageExpression: fmt.Sprintf("'[%s] ' + (%s) + '. Fix: %s'", r.ID, t.Message, celEscape(r.Remediation)),
+				MessageExpression: fmt.Sprintf("'[%s] ' + (%s) + '. Fix: %s'", r.ID, t.Message, celexpr.Escape(r.Remediation)),
 				Reason:            ptr(metav1.StatusReasonForbidden),
 			}},
 		},
@@ -188,13 +183,79 @@ func build(r *rule.Rule, t Translation, s *admission.Settings) Policy {
 	return Policy{Rule: r, Policy: p, Binding: b}
 }
 
-// ignoredCondition is false when the object carries moat.dev/ignore naming the rule
-// (exactly, as "domain/*" or "*") with a non-empty moat.dev/ignore-reason: the inline
-// annotation that moat scan and the webhook honour. Other globs are the webhook's alone.
-func ignoredCondition(id string) string {
+// ignores is true when the object carries moat.dev/ignore naming the rule (exactly, as
+// "domain/*" or "*") with a non-empty moat.dev/ignore-reason: the inline annotation that
+// moat scan and the webhook honour. Other globs are the webhook's alone.
+func ignores(id string) string {
 	domain, _, _ := strings.Cut(id, "/")
-	return fmt.Sprintf("!(object.metadata.?annotations[?'%s'].orValue('').split(',').exists(e, e.trim() in ['%s', '%s/*', '*']) && object.metadata.?annotations[?'%s'].orValue('').trim() != '')",
+	return fmt.Sprintf("(object.metadata.?annotations[?'%s'].orValue('').split(',').exists(e, e.trim() in ['%s', '%s/*', '*']) && object.metadata.?annotations[?'%s'].orValue('').trim() != '')",
 		exceptions.IgnoreAnnotation, id, domain, exceptions.IgnoreReasonAnnotation)
+}
+
+// ignoreAllowed is the CEL condition that the requester may use moat.dev/ignore — the
+// literal namespaces, users and groups of the settings' ignoreAnnotations — or "" when
+// nobody may (the default).
+func ignoreAllowed(s *admission.Settings) string {
+	var or []string
+	if nss := literals(s.IgnoreNamespaces); len(nss) > 0 {
+		or = append(or, "request.namespace in "+celexpr.List(nss))
+	}
+	if users := literals(s.IgnoreUsers); len(users) > 0 {
+		or = append(or, "request.userInfo.username in "+celexpr.List(users))
+	}
+	if groups := literals(s.IgnoreGroups); len(groups) > 0 {
+		or = append(or, "request.userInfo.groups.exists(g, g in "+celexpr.List(groups)+")")
+	}
+	if len(or) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(or, " || ") + ")"
+}
+
+// IgnoreNoticeName is the policy that tells, for every object carrying moat.dev/ignore,
+// whether the annotation was honoured or refused.
+const IgnoreNoticeName = "moat-ignore-annotation"
+
+// ignoreNotice is a policy with no rule of its own: every object that carries
+// moat.dev/ignore fails its one validation, bound with the actions Warn and Audit, so
+// the client gets a warning, the audit log an annotation, and the API server's
+// apiserver_validating_admission_policy_check_total{policy="moat-ignore-annotation"}
+// counts it — as the webhook does for the same object.
+func ignoreNotice(s *admission.Settings, ps []Policy) Policy {
+	fail := admissionregistrationv1.Fail
+	labels := map[string]string{"app.kubernetes.io/name": "moat"}
+	honoured := "false"
+	if who := ignoreAllowed(s); who != "" {
+		honoured = who
+	}
+	has := fmt.Sprintf("has(object.metadata.annotations) && '%s' in object.metadata.annotations", exceptions.IgnoreAnnotation)
+	p := &admissionregistrationv1.ValidatingAdmissionPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingAdmissionPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: IgnoreNoticeName, Labels: labels},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy:    &fail,
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: matchedByAny(ps)},
+			Validations: []admissionregistrationv1.Validation{{
+				Expression: "!(" + has + ")",
+				MessageExpression: fmt.Sprintf("%s ? 'moat: the object\\'s %s annotation is honoured (the admission settings allow it for this requester)' : "+
+					"'moat: the object\\'s %s annotation is not honoured at admission: an object may not exempt itself unless the admission settings allow it (ignoreAnnotations)'",
+					honoured, exceptions.IgnoreAnnotation, exceptions.IgnoreAnnotation),
+			}},
+			AuditAnnotations: []admissionregistrationv1.AuditAnnotation{{
+				Key:             "ignore-annotation",
+				ValueExpression: fmt.Sprintf("%s ? (%s ? 'honoured' : 'refused') : null", has, honoured),
+			}},
+		},
+	}
+	b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingAdmissionPolicyBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: IgnoreNoticeName, Labels: labels},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        IgnoreNoticeName,
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Warn, admissionregistrationv1.Audit},
+		},
+	}
+	return Policy{Policy: p, Binding: b}
 }
 
 // literals are the patterns without glob characters: a label selector or CEL list
@@ -210,35 +271,44 @@ func literals(ps []exceptions.Pattern) []string {
 	return out
 }
 
-func celList(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = "'" + celEscape(s) + "'"
-	}
-	return "[" + strings.Join(q, ", ") + "]"
-}
-
-func celEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", " ").Replace(s)
-}
-
 func ptr[T any](v T) *T { return &v }
 
-// Objects lists the policies and bindings in order, for printing.
-func Objects(ps []Policy) []runtime.Object {
-	var out []runtime.Object
+// matchedByAny is every resource rule of the policies, each once: the objects Moat's
+// exported rules judge, and so those whose moat.dev/ignore matters.
+func matchedByAny(ps []Policy) []admissionregistrationv1.NamedRuleWithOperations {
+	var out []admissionregistrationv1.NamedRuleWithOperations
+	seen := map[string]bool{}
 	for _, p := range ps {
+		for _, r := range p.Policy.Spec.MatchConstraints.ResourceRules {
+			k := fmt.Sprint(r)
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// Objects lists the policies and bindings in order, for printing, followed by the
+// policy that reports what became of each object's moat.dev/ignore annotation.
+func Objects(ps []Policy, s *admission.Settings) []runtime.Object {
+	if s == nil {
+		s = admission.DefaultSettings()
+	}
+	var out []runtime.Object
+	for _, p := range append(ps, ignoreNotice(s, ps)) {
 		out = append(out, p.Policy, p.Binding)
 	}
 	return out
 }
 
-// Unexportable says why a rule has no translation.
+// Unexportable says why a rule is not exported: the reason its CEL gives, or one that
+// follows from the kind of check.
 func Unexportable(r *rule.Rule) string {
-	if reason, ok := notExported[r.ID]; ok {
-		return reason
-	}
 	switch {
+	case r.CEL != nil && r.CEL.Unexportable != "":
+		return r.CEL.Unexportable
 	case r.Object == nil && r.Inventory != nil:
 		return "judges relations between objects (the whole inventory); an admission policy sees one object"
 	case r.Object == nil:
@@ -247,28 +317,6 @@ func Unexportable(r *rule.Rule) string {
 	return notWritten
 }
 
-// notExported are object rules whose check CEL cannot express, with the reason.
-var notExported = map[string]string{
-	"pod/service-account-token-automount": "the verdict depends on the ServiceAccount object the pod runs as, which a policy cannot read",
-	"pod/cpu-limits-missing":              "a LimitRange default in the namespace satisfies the rule, and a policy cannot read LimitRanges",
-	"pod/cpu-requests-missing":            "a LimitRange default in the namespace satisfies the rule, and a policy cannot read LimitRanges",
-	"pod/memory-limits-missing":           "a LimitRange default in the namespace satisfies the rule, and a policy cannot read LimitRanges",
-	"pod/memory-requests-missing":         "a LimitRange default in the namespace satisfies the rule, and a policy cannot read LimitRanges",
-	"api/deprecated-version":              "a policy sees the object converted to the version it matches, not the version the client wrote",
-	"api/removed-version":                 "a removed API version is refused by the API server before admission",
-	"secret/committed-secret-data": "judges each data value decoded from base64 (empty, a placeholder, a reference or only PEM certificates pass); " +
-		"the API server's CEL has no base64 decoder, so a policy sees only the encoded text",
-	"secret/credential-in-annotation": "finds credentials inside annotation values parsed as JSON and key/value documents (kubectl's " +
-		"last-applied-configuration included); the API server's CEL has no JSON or document parser",
-	"secret/credential-in-args":      entropyReason,
-	"secret/credential-in-configmap": entropyReason,
-	"secret/credential-in-env":       entropyReason,
-}
-
-// entropyReason is why the rules built on secrets.Detect are not exported.
-const entropyReason = "a value counts as a credential when its Shannon entropy (a base-2 logarithm over character frequencies) " +
-	"passes a threshold; the API server's CEL has no logarithm, so a policy cannot reach the same verdict"
-
-// notWritten is the reason of an object rule with neither a translation nor an entry in
-// notExported; TestEveryRuleExportedOrExplained fails on it.
+// notWritten is the reason of an object rule whose CEL is neither written nor said to be
+// impossible; TestEveryRuleExportedOrExplained fails on it.
 const notWritten = "no CEL translation is written for it yet; the webhook enforces it"

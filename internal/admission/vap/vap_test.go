@@ -1,29 +1,34 @@
 package vap
 
 import (
+	"context"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
 
 	_ "github.com/moat-dev/moat/internal/catalog"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/scan"
 )
 
-func TestTranslationsNameRegisteredRules(t *testing.T) {
-	for id := range Translations {
-		r := rule.Get(id)
-		if r == nil {
-			t.Errorf("translation for %s, which is not a registered rule", id)
-			continue
-		}
-		if r.Object == nil {
-			t.Errorf("translation for %s, which has no object check", id)
+// TestCELOnObjectRules: a policy judges one object, so only a rule with an Object check
+// can carry CEL, and a rule's CEL is either an expression or the reason there is none.
+func TestCELOnObjectRules(t *testing.T) {
+	for _, r := range rule.All() {
+		c := r.CEL
+		switch {
+		case c == nil:
+		case r.Object == nil:
+			t.Errorf("%s: CEL on a rule with no object check", r.ID)
+		case (c.Expression == "") == (c.Unexportable == ""):
+			t.Errorf("%s: CEL needs an expression or a reason it is unexportable, not both", r.ID)
+		case c.Expression != "" && (c.Message == "" || c.Pod == (len(c.Resources) > 0)):
+			t.Errorf("%s: CEL needs a message, and either Pod or Resources", r.ID)
 		}
 	}
 }
@@ -35,7 +40,7 @@ func TestEveryRuleExportedOrExplained(t *testing.T) {
 	}
 	for _, s := range skipped {
 		if s.Reason == "" || s.Reason == notWritten {
-			t.Errorf("%s: skipped without a reason: write its translation, or say in notExported why CEL cannot express it", s.Rule)
+			t.Errorf("%s: skipped without a reason: write its rule.CEL, or say in CEL.Unexportable why CEL cannot express it", s.Rule)
 		}
 	}
 	t.Logf("%d rules exported, %d not", len(ps), len(skipped))
@@ -77,7 +82,6 @@ func TestAgreesWithRuleFixtures(t *testing.T) {
 			files, _ := filepath.Glob(filepath.Join(dir, "*", "*.yaml"))
 			inv := inventory.Load(files, inventory.Options{})
 			v := compile(t, p.Policy)
-			ctx := &rule.Context{Options: rule.Options{PSSVersion: "latest", Now: time.Now()}, Inventory: inv}
 			n := 0
 			for _, o := range inv.Objects {
 				if !matches(p, o.GVK.Kind) {
@@ -88,7 +92,7 @@ func TestAgreesWithRuleFixtures(t *testing.T) {
 					// policy only ever sees objects of the versions it matches.
 					continue
 				}
-				reported := len(p.Rule.Object(ctx, o)) > 0
+				reported := reports(t, p.Rule, o)
 				denied, msgs := verdict(t, v, o)
 				if reported != denied {
 					t.Errorf("%s: rule reports %v, policy denies %v %q", o.Source, reported, denied, msgs)
@@ -193,4 +197,16 @@ func latestVersion(t *testing.T, dir string) string {
 func minor(p string) int {
 	n, _ := strconv.Atoi(strings.TrimPrefix(filepath.Base(p), "v1."))
 	return n
+}
+
+// reports says whether the rule reports the object judged alone, through the same
+// evaluation as the webhook (scan.Evaluator.EvaluateObject): what the exported policy,
+// which also sees one object, must agree with.
+func reports(t *testing.T, r *rule.Rule, o *inventory.Object) bool {
+	t.Helper()
+	fs, errs := scan.NewEvaluator(scan.Options{Rules: []*rule.Rule{r}}).EvaluateObject(context.Background(), o, false)
+	for _, err := range errs {
+		t.Fatalf("%s on %s: %v", r.ID, o.Ref(), err)
+	}
+	return len(fs) > 0
 }

@@ -3,19 +3,11 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,71 +19,8 @@ import (
 	_ "github.com/moat-dev/moat/internal/catalog"
 	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/rule"
+	"github.com/moat-dev/moat/internal/servertls/tlstest"
 )
-
-// testCA issues serving certificates for 127.0.0.1, each with its own serial.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newCA(t testing.TB) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert, key, pool}
-}
-
-// issue writes a serving certificate and key with this serial to dir.
-func (ca *testCA) issue(t testing.TB, dir string, serial int64) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "moat-admission"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	// Written aside and renamed, as a Secret volume update does.
-	writeAtomic(t, certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	writeAtomic(t, keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
-	return certFile, keyFile
-}
-
-func writeAtomic(t testing.TB, path string, data []byte) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
 
 type running struct {
 	srv    *Server
@@ -99,15 +28,15 @@ type running struct {
 	client *http.Client
 	cancel context.CancelFunc
 	done   chan error
-	ca     *testCA
+	ca     *tlstest.CA
 	dir    string
 }
 
 func start(t *testing.T, opt Options, ready bool) *running {
 	t.Helper()
-	ca := newCA(t)
+	ca := tlstest.NewCA(t, "serving CA")
 	dir := t.TempDir()
-	opt.CertFile, opt.KeyFile = ca.issue(t, dir, 100)
+	opt.CertFile, opt.KeyFile = ca.Issue(t, dir, tlstest.Cert{Serial: 100})
 	srv, err := New(opt)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +56,7 @@ func start(t *testing.T, opt Options, ready bool) *running {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	r := &running{srv: srv, url: "https://" + ln.Addr().String(), cancel: cancel, done: done, ca: ca, dir: dir,
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool}}}}
+		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool}}}}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -279,7 +208,9 @@ func TestBadRequests(t *testing.T) {
 
 func TestPanicBecomesResponse(t *testing.T) {
 	r := start(t, Options{}, true)
-	r.srv.decide = func(*admission.Reviewer, *admissionv1.AdmissionRequest) admission.Decision { panic("rule bug") }
+	r.srv.decide = func(context.Context, *admission.Reviewer, *admissionv1.AdmissionRequest) admission.Decision {
+		panic("rule bug")
+	}
 	_, out := r.post(t, reviewBody("u-panic", privilegedPod))
 	if out == nil || out.Response == nil {
 		t.Fatal("no well-formed response after a panic")
@@ -296,9 +227,9 @@ func TestDeadline(t *testing.T) {
 	r := start(t, Options{Timeout: 100 * time.Millisecond}, true)
 	release := make(chan struct{})
 	defer close(release)
-	r.srv.decide = func(rev *admission.Reviewer, req *admissionv1.AdmissionRequest) admission.Decision {
+	r.srv.decide = func(ctx context.Context, rev *admission.Reviewer, req *admissionv1.AdmissionRequest) admission.Decision {
 		<-release
-		return rev.Decide(req)
+		return rev.DecideContext(ctx, req)
 	}
 	t0 := time.Now()
 	_, out := r.post(t, reviewBody("u-slow", compliantPod))
@@ -313,7 +244,7 @@ func TestDeadline(t *testing.T) {
 func TestCertificateReload(t *testing.T) {
 	r := start(t, Options{}, true)
 	serial := func() int64 {
-		conn, err := tls.Dial("tcp", strings.TrimPrefix(r.url, "https://"), &tls.Config{RootCAs: r.ca.pool})
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(r.url, "https://"), &tls.Config{RootCAs: r.ca.Pool})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,12 +256,12 @@ func TestCertificateReload(t *testing.T) {
 	}
 	// Rotation: new files in place, the server keeps running.
 	time.Sleep(10 * time.Millisecond) // a distinct modification time on coarse clocks
-	r.ca.issue(t, r.dir, 101)
+	r.ca.Issue(t, r.dir, tlstest.Cert{Serial: 101})
 	if s := serial(); s != 101 {
 		t.Errorf("after rotation, serial %d, want 101", s)
 	}
 	// A broken rotation keeps the last good certificate.
-	writeAtomic(t, filepath.Join(r.dir, "tls.crt"), []byte("not a certificate"))
+	tlstest.WriteAtomic(t, filepath.Join(r.dir, "tls.crt"), []byte("not a certificate"))
 	if s := serial(); s != 101 {
 		t.Errorf("after a broken rotation, serial %d, want 101", s)
 	}
@@ -339,10 +270,10 @@ func TestCertificateReload(t *testing.T) {
 func TestGracefulShutdown(t *testing.T) {
 	r := start(t, Options{Timeout: 5 * time.Second}, true)
 	entered := make(chan struct{})
-	r.srv.decide = func(rev *admission.Reviewer, req *admissionv1.AdmissionRequest) admission.Decision {
+	r.srv.decide = func(ctx context.Context, rev *admission.Reviewer, req *admissionv1.AdmissionRequest) admission.Decision {
 		close(entered)
 		time.Sleep(300 * time.Millisecond)
-		return rev.Decide(req)
+		return rev.DecideContext(ctx, req)
 	}
 	got := make(chan *admissionv1.AdmissionReview, 1)
 	go func() {

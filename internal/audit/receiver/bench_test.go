@@ -20,14 +20,14 @@ import (
 func stream(b *testing.B) []json.RawMessage {
 	b.Helper()
 	var routine, fixtures []json.RawMessage
-	raw, err := os.ReadFile("../rules/testdata/routine.jsonl")
+	raw, err := os.ReadFile("../detect/testdata/routine.jsonl")
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
 		routine = append(routine, json.RawMessage(line))
 	}
-	files, _ := filepath.Glob("../rules/testdata/events/*.json")
+	files, _ := filepath.Glob("../detect/testdata/events/*.json")
 	for _, f := range files {
 		var fx struct{ Alert, Quiet []json.RawMessage }
 		b2, _ := os.ReadFile(f)
@@ -65,7 +65,7 @@ func BenchmarkReceiverLoopback(b *testing.B) {
 		body, _ := json.Marshal(map[string]any{"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": map[string]any{}, "items": evs[i:end]})
 		batches = append(batches, body)
 	}
-	r := New(detect.NewEngine(set, 0), nil, Options{QueueSize: 20000})
+	r := New(detect.NewEngine(set, 0), nil, Options{QueueSize: 20000, Auth: testAuth})
 	r.Start()
 	srv := httptest.NewServer(r.Handler())
 	defer srv.Close()
@@ -83,7 +83,10 @@ func BenchmarkReceiverLoopback(b *testing.B) {
 			defer wg.Done()
 			for body := range work {
 				for {
-					resp, err := client.Post(srv.URL, "application/json", bytes.NewReader(body))
+					req, _ := http.NewRequest(http.MethodPost, srv.URL+Path, bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", "Bearer "+testToken)
+					resp, err := client.Do(req)
 					if err != nil {
 						b.Error(err)
 						return

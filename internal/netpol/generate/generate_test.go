@@ -2,11 +2,11 @@ package generate
 
 import (
 	"bytes"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/moat-dev/moat/internal/golden"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/netpol/reach"
 )
@@ -101,17 +101,5 @@ func TestWriteYAMLGolden(t *testing.T) {
 	if err := WriteYAML(&buf, p); err != nil {
 		t.Fatal(err)
 	}
-	const golden = "testdata/roundtrip.golden.yaml"
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("generated YAML differs from %s (UPDATE_GOLDEN=1 to rewrite):\n%s", golden, buf.String())
-	}
+	golden.Check(t, "testdata/roundtrip.golden.yaml", buf.Bytes())
 }

@@ -292,6 +292,20 @@ func ParsePortFlag(s string) (Protocol, int32, int32, error) {
 	return p, lo, hi, nil
 }
 
+// ParsePortQuestion reads the --port of an explain question: nil for "" (every port),
+// else the one port or range ParsePortFlag reads.
+func ParsePortQuestion(s string) (*PortSet, error) {
+	if s == "" {
+		return nil, nil
+	}
+	proto, lo, hi, err := ParsePortFlag(s)
+	if err != nil {
+		return nil, err
+	}
+	ps := PortRange(proto, lo, hi)
+	return &ps, nil
+}
+
 func parsePortNumber(s string) (int32, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < MinPort || n > MaxPort {

@@ -1,7 +1,6 @@
 package paths
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
@@ -169,20 +168,5 @@ func TestFind(t *testing.T) {
 				t.Errorf("paths:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
-	}
-}
-
-func TestWriteDot(t *testing.T) {
-	in := world(t,
-		clusterRole("masters", `{apiGroups: [""], resources: [groups], verbs: [impersonate]}`),
-		binding("ClusterRoleBinding", "", "oncall", "ClusterRole", "masters", userDev))
-	var b bytes.Buffer
-	if err := WriteDot(&b, Find(in)); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"digraph escalation {", `[label="User dev", shape=box]`, `shape=octagon`, `[label="impersonate the group system:masters\nrbac/impersonate"]`} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("dot output lacks %s:\n%s", want, b.String())
-		}
 	}
 }

@@ -4,14 +4,13 @@
 //	testdata/pod_privileged-container/fail/*.yaml   each gives at least one finding
 //	testdata/pod_privileged-container/pass/*.yaml   none gives a finding of the rule
 //
-// The findings of each fail fixture are compared with FIXTURE.golden beside it, which
-// `go test -update` rewrites for review in the diff.
+// The findings of each fail fixture are compared with FIXTURE.golden beside it (see
+// package golden: MOAT_UPDATE_GOLDEN=1 rewrites them for review in the diff).
 package ruletest
 
 import (
-	"flag"
+	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,14 +18,10 @@ import (
 
 	"github.com/moat-dev/moat/internal/engine"
 	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/golden"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// Updating reports whether the test run was asked to rewrite golden files (-update).
-func Updating() bool { return *update }
 
 // Now is the fixed clock of rule tests.
 var Now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -56,7 +51,7 @@ func Fixtures(t *testing.T, id string) {
 			if len(got) == 0 {
 				t.Fatalf("%s: no finding of %s", f, id)
 			}
-			Golden(t, strings.TrimSuffix(f, ".yaml")+".golden", Format(got))
+			golden.Check(t, strings.TrimSuffix(f, ".yaml")+".golden", []byte(Format(got)))
 		})
 	}
 	for _, f := range passes {
@@ -75,7 +70,11 @@ func Run(t *testing.T, r *rule.Rule, file string) []finding.Finding {
 	for _, e := range inv.Errors {
 		t.Fatalf("fixture does not load: %v", e)
 	}
-	return engine.Run(inv, []*rule.Rule{r}, Options)
+	fs, errs := engine.Run(context.Background(), inv, []*rule.Rule{r}, Options)
+	for _, e := range errs {
+		t.Errorf("%s: %v", file, e)
+	}
+	return fs
 }
 
 // Format writes findings one per line: "LINE SEVERITY KIND/NS/NAME PATH: MESSAGE".
@@ -93,22 +92,4 @@ func Format(fs []finding.Finding) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
-}
-
-// Golden compares got with a golden file, or rewrites it under -update.
-func Golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- want\n%s--- got\n%s", path, want, got)
-	}
 }

@@ -298,6 +298,22 @@ func TestLeastPrivilegeServiceAccount(t *testing.T) {
 			if rep.Summary.Objects == 0 || rep.Summary.Objects >= full.Summary.Objects {
 				t.Errorf("the partial scan read %d objects, a full one %d", rep.Summary.Objects, full.Summary.Objects)
 			}
+			// The other commands read their input through the same pipeline: a
+			// partial answer exits 2 with the same warnings, never 0.
+			for _, args := range [][]string{
+				{"rbac", "who-can", "get", "secrets", "-n", "shop"},
+				{"netpol", "conns"},
+			} {
+				r := moat(t, append(args, "--cluster", "--kubeconfig", kc)...)
+				if r.code != 2 {
+					t.Errorf("moat %s --cluster: exit %d, want 2 for a partial answer\nstderr:\n%s", strings.Join(args, " "), r.code, r.stderr)
+				}
+				for _, w := range wantWarnings {
+					if !strings.Contains(r.stderr, "warning: "+w) {
+						t.Errorf("moat %s --cluster: stderr lacks the warning %q:\n%s", strings.Join(args, " "), w, r.stderr)
+					}
+				}
+			}
 		})
 	}
 }

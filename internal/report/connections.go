@@ -1,0 +1,140 @@
+package report
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+
+	"github.com/moat-dev/moat/internal/netpol/reach"
+)
+
+// Connections are the formats of `moat netpol conns`: every pair of endpoints that may
+// connect, with the ports. The sequence may be walked twice (the table measures its
+// columns first, dot gathers its nodes first); slices.Values of a slice will do. Every
+// format streams: none holds more than one connection's text at a time.
+var Connections = newFormats(
+	plain("table", renderConnsTable),
+	plain("json", renderConnsJSON),
+	plain("csv", renderConnsCSV),
+	plain("dot", renderConnsDot),
+)
+
+// connPorts is the JSON of a connection's ports: "all" or the list of ports.
+type connPorts reach.PortSet
+
+func (p connPorts) MarshalJSON() ([]byte, error) {
+	ps := reach.PortSet(p)
+	if ps.IsAll() {
+		return json.Marshal("all")
+	}
+	return json.Marshal(ps.Strings())
+}
+
+type connJSON struct {
+	Src   reach.Endpoint `json:"src"`
+	Dst   reach.Endpoint `json:"dst"`
+	Ports connPorts      `json:"ports"`
+}
+
+func renderConnsTable(w io.Writer, conns iter.Seq[reach.Connection]) error {
+	// Columns padded by hand, widths from a first pass: tabwriter holds every cell.
+	ws, wd := len("SRC"), len("DST")
+	for c := range conns {
+		ws, wd = max(ws, len(Escape(c.Src.String()))), max(wd, len(Escape(c.Dst.String())))
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, "%-*s  %-*s  %s\n", ws, "SRC", wd, "DST", "PORTS")
+	for c := range conns {
+		fmt.Fprintf(bw, "%-*s  %-*s  %s\n", ws, Escape(c.Src.String()), wd, Escape(c.Dst.String()), Escape(c.Ports.String()))
+	}
+	return bw.Flush()
+}
+
+// renderConnsJSON writes {"connections": [...]} one connection at a time.
+func renderConnsJSON(w io.Writer, conns iter.Seq[reach.Connection]) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString("{\n  \"connections\": [")
+	first := true
+	for c := range conns {
+		data, err := json.Marshal(connJSON{c.Src, c.Dst, connPorts(c.Ports)})
+		if err != nil {
+			return err
+		}
+		if !first {
+			bw.WriteByte(',')
+		}
+		first = false
+		bw.WriteString("\n    ")
+		bw.Write(data)
+	}
+	if !first {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
+	return bw.Flush()
+}
+
+// renderConnsCSV writes src, dst, ports; a spreadsheet shows what a terminal would, so
+// names are escaped here too.
+func renderConnsCSV(w io.Writer, conns iter.Seq[reach.Connection]) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"src", "dst", "ports"})
+	for c := range conns {
+		ports := "all"
+		if !c.Ports.IsAll() {
+			ports = strings.Join(c.Ports.Strings(), " ")
+		}
+		_ = cw.Write([]string{Escape(c.Src.String()), Escape(c.Dst.String()), Escape(ports)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// renderConnsDot draws one cluster per namespace, outside ranges as boxes, and one edge
+// per connection labelled with its ports. %q quotes as strconv.Quote does, escaping
+// every character Escape does.
+func renderConnsDot(w io.Writer, conns iter.Seq[reach.Connection]) error {
+	b := bufio.NewWriterSize(w, 64<<10)
+	b.WriteString("digraph netpol {\n  rankdir=LR;\n  node [shape=ellipse, fontsize=10];\n  edge [fontsize=9];\n")
+	byNS := map[string][]reach.Endpoint{}
+	var nsOrder []string
+	var outside []reach.Endpoint
+	seen := map[reach.Endpoint]bool{}
+	add := func(e reach.Endpoint) {
+		if seen[e] {
+			return
+		}
+		seen[e] = true
+		if e.IsExternal() {
+			outside = append(outside, e)
+			return
+		}
+		if _, ok := byNS[e.Namespace]; !ok {
+			nsOrder = append(nsOrder, e.Namespace)
+		}
+		byNS[e.Namespace] = append(byNS[e.Namespace], e)
+	}
+	for c := range conns {
+		add(c.Src)
+		add(c.Dst)
+	}
+	for i, ns := range nsOrder {
+		fmt.Fprintf(b, "  subgraph cluster_%d {\n    label=%q;\n", i, ns)
+		for _, e := range byNS[ns] {
+			fmt.Fprintf(b, "    %q [label=%q];\n", e.String(), e.Kind+"/"+e.Name)
+		}
+		b.WriteString("  }\n")
+	}
+	for _, e := range outside {
+		fmt.Fprintf(b, "  %q [shape=box];\n", e.String())
+	}
+	for c := range conns {
+		fmt.Fprintf(b, "  %q -> %q [label=%q];\n", c.Src.String(), c.Dst.String(), c.Ports.String())
+	}
+	b.WriteString("}\n")
+	return b.Flush()
+}

@@ -1,0 +1,116 @@
+package scan
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/moat-dev/moat/internal/engine"
+	"github.com/moat-dev/moat/internal/exceptions"
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/report"
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+// Options configure an Evaluator.
+type Options struct {
+	// Rules are the rules to run; nil means every registered rule.
+	Rules []*rule.Rule
+	// PSSVersion is the Pod Security Standards version, "v1.N" or "latest" (default).
+	PSSVersion string
+	// Config holds the exceptions; nil applies the inline ignore annotations only.
+	Config *exceptions.Config
+	// Now is the clock that expiry dates are compared with (default time.Now); it is
+	// read once per evaluation.
+	Now func() time.Time
+	// ShowSuppressed keeps suppressed findings in the result.
+	ShowSuppressed bool
+	// ToolVersion is Moat's version, for reports that carry it.
+	ToolVersion string
+}
+
+// Evaluator runs rules, exceptions and ordering: the one evaluation of Moat. It is
+// safe for concurrent use.
+type Evaluator struct {
+	opt         Options
+	rules       []*rule.Rule
+	objectRules []*rule.Rule
+}
+
+// NewEvaluator prepares an evaluation.
+func NewEvaluator(opt Options) *Evaluator {
+	if opt.Rules == nil {
+		opt.Rules = rule.All()
+	}
+	if opt.PSSVersion == "" {
+		opt.PSSVersion = "latest"
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	e := &Evaluator{opt: opt, rules: opt.Rules}
+	for _, r := range opt.Rules {
+		if r.Object != nil {
+			e.objectRules = append(e.objectRules, r)
+		}
+	}
+	return e
+}
+
+// Result is what one evaluation found: the report renderers show, from which the exit
+// code follows.
+type Result struct {
+	report.Report
+}
+
+// Evaluate runs every rule over inv — object checks on each object, inventory checks on
+// the whole — then the exceptions, and sorts. A rule that fails on an object, or a
+// deadline that stops the evaluation, is an error of the result (exit code 2); the
+// findings of the other rules are kept.
+func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Result {
+	now := e.opt.Now()
+	fs, ruleErrs := engine.Run(ctx, inv, e.rules, e.ruleOptions(now))
+	// A nil Config still applies the inline ignore annotations.
+	fs = e.opt.Config.Apply(fs, inv, now)
+	finding.Sort(fs)
+	errs := make([]string, 0, len(inv.Errors)+len(ruleErrs))
+	for _, err := range inv.Errors {
+		errs = append(errs, err.Error())
+	}
+	for _, err := range ruleErrs {
+		errs = append(errs, err.Error())
+	}
+	r := &Result{Report: report.Report{
+		Summary:     finding.Summarize(len(inv.Objects), fs, len(errs)),
+		Errors:      errs,
+		Warnings:    append(slices.Clip(inv.Warnings), e.opt.Config.WarningList()...),
+		Partial:     inv.Partial,
+		Rules:       e.rules,
+		ToolVersion: e.opt.ToolVersion,
+		Time:        now,
+	}}
+	r.Findings = fs
+	if !e.opt.ShowSuppressed {
+		// Filtered in place: fs is this evaluation's own slice.
+		r.Findings = slices.DeleteFunc(fs, func(f finding.Finding) bool { return f.Suppressed != nil })
+	}
+	return r
+}
+
+// EvaluateObject judges one object alone, as admission control does: the object checks
+// of the rules, then the exceptions, sorted; suppressed findings are kept and marked.
+// Findings about the config file itself (expired exceptions) are not about the object
+// and are left out. inline says whether the object's own ignore annotations are
+// honoured. The errors are failed rules and a deadline that stopped the evaluation.
+func (e *Evaluator) EvaluateObject(ctx context.Context, o *inventory.Object, inline bool) ([]finding.Finding, []error) {
+	now := e.opt.Now()
+	fs, errs := engine.Check(ctx, o, e.objectRules, e.ruleOptions(now))
+	fs = e.opt.Config.Suppress(fs, inventory.NewInventory([]*inventory.Object{o}), now, inline)
+	finding.Sort(fs)
+	return fs, errs
+}
+
+func (e *Evaluator) ruleOptions(now time.Time) rule.Options {
+	return rule.Options{PSSVersion: e.opt.PSSVersion, Now: now}
+}

@@ -1,0 +1,110 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/moat-dev/moat/internal/cluster"
+	"github.com/moat-dev/moat/internal/inventory"
+)
+
+// Input says what to read: PATHs (files, directories, "-", charts, overlays) or, when
+// Cluster is set, a live cluster.
+type Input struct {
+	Paths []string
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+	// HelmValues are values files for charts (helm -f); HelmSet are key=value pairs.
+	HelmValues []string
+	HelmSet    []string
+	// Namespace is the namespace of objects written without one and of Helm releases;
+	// with a cluster, the one namespace to read (empty: every namespace).
+	Namespace string
+
+	Cluster *ClusterInput
+}
+
+// ClusterInput says how to reach a live cluster and what to read from it.
+type ClusterInput struct {
+	Kubeconfig, Context string
+	// ReadSecrets reads the data of Secrets too (default: metadata only).
+	ReadSecrets bool
+	// Reachability also reads what a NetworkPolicy analysis needs and a scan leaves out:
+	// pods (their IPs), ReplicaSets and Jobs (pod owners), and the admin network
+	// policies when the cluster serves them.
+	Reachability bool
+}
+
+// ErrNoInput is returned when neither PATHs nor a cluster are given.
+var ErrNoInput = errors.New("name at least one PATH (a file, a directory, or - for stdin), or give --cluster")
+
+// Loaded is an input read into an inventory.
+type Loaded struct {
+	*inventory.Inventory
+	// Notes are remarks for the person running the scan that are neither warnings nor
+	// errors (objects left out because their controller is scanned instead).
+	Notes []string
+}
+
+// Load reads the input. Problems of single inputs (an unreadable file, a kind the
+// credentials may not list) are recorded in the inventory's Errors, Warnings and
+// Partial, and the rest is still read; the error is for what stops the whole load (no
+// input at all, a kubeconfig that does not resolve).
+func Load(ctx context.Context, in Input) (*Loaded, error) {
+	if in.Cluster == nil {
+		if len(in.Paths) == 0 {
+			return nil, ErrNoInput
+		}
+		inv := inventory.Load(in.Paths, inventory.Options{
+			HelmValues: in.HelmValues, HelmSet: in.HelmSet, Namespace: in.Namespace, Stdin: in.Stdin,
+		})
+		return &Loaded{Inventory: inv}, nil
+	}
+	if len(in.Paths) > 0 {
+		return nil, errors.New("give PATHs or --cluster, not both")
+	}
+	c := in.Cluster
+	cfg, err := cluster.Config{Kubeconfig: c.Kubeconfig, Context: c.Context}.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	inv, stats, err := cluster.Load(ctx, cfg, cluster.Options{Namespace: in.Namespace, ReadSecrets: c.ReadSecrets})
+	if err != nil {
+		return nil, err
+	}
+	out := &Loaded{Inventory: inv}
+	if note := stats.OwnedNote(); note != "" && !c.Reachability {
+		out.Notes = append(out.Notes, note)
+	}
+	if c.Reachability {
+		// Each extra list holds only kinds whose controllers the first load does not
+		// list, so merging by UID keeps every object once.
+		for _, ks := range cluster.ReachabilityKinds() {
+			extra, _, err := cluster.Load(ctx, cfg, cluster.Options{Namespace: in.Namespace, Kinds: ks})
+			if err != nil {
+				return nil, err
+			}
+			mergeByUID(inv, extra)
+		}
+	}
+	return out, nil
+}
+
+// mergeByUID adds the objects of extra that inv does not hold yet, with its problems.
+func mergeByUID(inv, extra *inventory.Inventory) {
+	have := make(map[string]bool, len(inv.Objects))
+	for _, o := range inv.Objects {
+		if uid := string(o.Meta.GetUID()); uid != "" {
+			have[uid] = true
+		}
+	}
+	for _, o := range extra.Objects {
+		if uid := string(o.Meta.GetUID()); uid == "" || !have[uid] {
+			inv.Add(o)
+		}
+	}
+	inv.Warnings = append(inv.Warnings, extra.Warnings...)
+	inv.Errors = append(inv.Errors, extra.Errors...)
+	inv.Partial = inv.Partial || extra.Partial
+}
