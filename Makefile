@@ -1,7 +1,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: all build test unit e2e e2e-deps cluster lint fmt vet bench fuzz golden
+.PHONY: all build test race unit e2e e2e-deps cluster lint fmt vet bench fuzz golden
 
 all: build
 
@@ -11,7 +11,15 @@ build:
 # test runs every test: unit, golden and end-to-end.
 test: vet
 	$(GO) test -count=1 $(PKGS)
+	$(MAKE) race
 	$(MAKE) e2e
+
+# race runs the tests of the concurrent packages under the race detector: the engine's
+# workers, the shared analyses of netpol and rbac, and the servers.
+RACE_PKGS := ./internal/engine/... ./internal/scan/... ./internal/rule/... ./internal/admission/... \
+	./internal/audit/receiver/... ./internal/netpol/... ./internal/rbac/... ./internal/servertls/...
+race:
+	$(GO) test -count=1 -race $(RACE_PKGS)
 
 # e2e-deps installs etcd (Debian's etcd-server) and builds kube-apiserver and
 # kube-controller-manager from the version test/kube/go.mod pins, cached under .cache/kube.
@@ -37,10 +45,13 @@ vet:
 lint: vet
 	golangci-lint run
 
-# golden rewrites every golden file (internal/golden) from the current code by running
-# all tests with MOAT_UPDATE_GOLDEN=1; review the result with git diff.
+# golden rewrites every golden file from the current code: it runs, with
+# MOAT_UPDATE_GOLDEN=1, the tests of each package whose tests use internal/golden (every
+# golden goes through golden.Check). Review the result with git diff.
 golden:
-	MOAT_UPDATE_GOLDEN=1 $(GO) test -count=1 $(PKGS)
+	MOAT_UPDATE_GOLDEN=1 $(GO) test -count=1 $$($(GO) list -test \
+		-f '{{if .ForTest}}{{.ForTest}}{{range .Deps}} {{.}}{{end}}{{end}}' $(PKGS) | \
+		awk '/ github.com\/moat-dev\/moat\/internal\/golden( |$$)/ {print $$1}' | sort -u)
 
 bench:
 	bash bench/run.sh

@@ -5,6 +5,7 @@
 package examples
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -46,7 +47,8 @@ func load(t *testing.T, dir string) *inventory.Inventory {
 }
 
 func scanOf(inv *inventory.Inventory) []finding.Finding {
-	return scan.Run(inv, scan.Options{Rule: rule.Options{PSSVersion: "latest", Now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}}).Findings
+	now := func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }
+	return scan.NewEvaluator(scan.Options{Now: now}).Evaluate(context.Background(), inv).Findings
 }
 
 // Each component of the layout (plain manifests, the Helm chart, the Kustomize

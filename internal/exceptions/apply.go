@@ -90,6 +90,9 @@ func HasIgnoreAnnotation(o *inventory.Object) bool {
 }
 
 func anyIgnoreAnnotation(inv *inventory.Inventory) bool {
+	if inv == nil {
+		return false
+	}
 	for _, o := range inv.Objects {
 		if HasIgnoreAnnotation(o) {
 			return true

@@ -1,6 +1,7 @@
 package exceptions_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,7 +11,6 @@ import (
 	"github.com/moat-dev/moat/internal/inventory"
 	_ "github.com/moat-dev/moat/internal/netpol"
 	_ "github.com/moat-dev/moat/internal/rbac"
-	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/scan"
 )
 
@@ -28,7 +28,7 @@ func TestScanWithExceptions(t *testing.T) {
 	}
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	run := func(show bool) []string {
-		rep := scan.Run(inv, scan.Options{Rule: rule.Options{PSSVersion: "latest", Now: now}, Config: cfg, ShowSuppressed: show})
+		rep := scan.NewEvaluator(scan.Options{Now: func() time.Time { return now }, Config: cfg, ShowSuppressed: show}).Evaluate(context.Background(), inv)
 		var out []string
 		for _, f := range rep.Findings {
 			if !strings.HasPrefix(f.RuleID, "rbac/") && !strings.HasPrefix(f.RuleID, "netpol/") && !strings.HasPrefix(f.RuleID, "config/") {

@@ -3,9 +3,10 @@
 //
 // A test calls Check with the file and what it produced. Normally Check compares the
 // two and fails with a line diff; with MOAT_UPDATE_GOLDEN=1 in the environment it
-// rewrites the file instead. `make golden` runs every test that way:
+// rewrites the file instead. `make golden` runs, that way, the tests of every package
+// whose tests import this one; for one package:
 //
-//	MOAT_UPDATE_GOLDEN=1 go test -count=1 ./...
+//	MOAT_UPDATE_GOLDEN=1 go test -count=1 ./internal/rbac
 //	git diff
 //
 // There is no -update flag: a flag exists only in the test binaries that define it, so

@@ -527,7 +527,7 @@ func TestAMarkerFileDoesNotHideATree(t *testing.T) {
 		mkdir(t, dir+"/examples")
 		writeFile(t, dir+"/examples/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: example\nspec:\n  containers: [{name: c, image: x}]\n")
 		inv := Load([]string{dir}, Options{})
-		if len(inv.Errors) > 0 || inv.Find("Pod", "", "example") == nil || inv.Find("ConfigMap", "default", "embedded") != nil || inv.Find("ConfigMap", "default", "rendered") == nil {
+		if len(inv.Errors) > 0 || inv.Find("Pod", "default", "example") == nil || inv.Find("ConfigMap", "default", "embedded") != nil || inv.Find("ConfigMap", "default", "rendered") == nil {
 			t.Fatalf("objects %v errors %v", describeAll(inv.Objects), inv.Errors)
 		}
 		if len(inv.Warnings) != 1 || !strings.HasSuffix(inv.Warnings[0], ": 1 file holds Kubernetes objects that the Helm chart does not render; scanned as plain manifests: examples/pod.yaml") {

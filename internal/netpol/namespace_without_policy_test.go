@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moat-dev/moat/internal/engine"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
@@ -64,7 +63,7 @@ spec:
 	for _, o := range objs {
 		o.Source = nil
 	}
-	got := engine.Run(inventory.NewInventory(objs), []*rule.Rule{rule.Get("netpol/namespace-without-policy")}, ruletest.Options)
+	got := ruletest.Evaluate(t, inventory.NewInventory(objs), ruletest.Options, rule.Get("netpol/namespace-without-policy"))
 	if len(got) != 1 || got[0].Source != nil || got[0].Resource.Name != "blog" {
 		t.Fatalf("want one finding on Namespace blog with no source, got:\n%s", ruletest.Format(got))
 	}

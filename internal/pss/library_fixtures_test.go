@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moat-dev/moat/internal/engine"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/podspec"
@@ -120,7 +119,7 @@ func TestAgreesWithLibraryFixtures(t *testing.T) {
 					}
 					got := map[string][]finding.Finding{}
 					reported := map[string]map[string]bool{} // file -> rule IDs with a finding
-					for _, f := range engine.Run(inv, registered, rule.Options{PSSVersion: version, Now: ruletest.Now}) {
+					for _, f := range ruletest.Evaluate(t, inv, rule.Options{PSSVersion: version, Now: ruletest.Now}, registered...) {
 						if reported[f.Source.File] == nil {
 							reported[f.Source.File] = map[string]bool{}
 						}

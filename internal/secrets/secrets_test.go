@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moat-dev/moat/internal/engine"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/rule/ruletest"
@@ -174,7 +173,7 @@ func TestMessagesNeverPrintSecrets(t *testing.T) {
 			}
 			secrets = append(secrets, fakeRE.FindAllString(v, -1)...)
 		}
-		for _, fd := range engine.Run(inv, rules, ruletest.Options) {
+		for _, fd := range ruletest.Evaluate(t, inv, ruletest.Options, rules...) {
 			if lengthRE.MatchString(fd.Message) || strings.Contains(fd.Message, "…") {
 				t.Errorf("%s: %s message shows part or length of a secret: %s", f, fd.RuleID, fd.Message)
 			}

@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/moat-dev/moat/internal/engine"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/rule/ruletest"
@@ -28,14 +27,14 @@ func TestAdmissionSeesOneObject(t *testing.T) {
 			if len(inv.Errors) > 0 {
 				t.Fatal(inv.Errors)
 			}
-			if got := engine.Run(inv, []*rule.Rule{r}, ruletest.Options); len(got) != 0 {
+			if got := ruletest.Evaluate(t, inv, ruletest.Options, r); len(got) != 0 {
 				t.Fatalf("whole-file scan: unexpected findings:\n%s", ruletest.Format(got))
 			}
 			objs := inv.Kind(tc.kind)
 			if len(objs) != 1 {
 				t.Fatalf("want one %s in %s, got %d", tc.kind, file, len(objs))
 			}
-			if got := engine.Check(objs[0], []*rule.Rule{r}, ruletest.Options); len(got) == 0 {
+			if got := ruletest.Check(t, objs[0], r); len(got) == 0 {
 				t.Errorf("admission check of the %s alone: want a finding, got none", tc.kind)
 			}
 		})

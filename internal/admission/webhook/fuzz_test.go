@@ -40,9 +40,15 @@ const fuzzMaxBody = 32 << 10
 // is an HTTP error of the request's making (400, 413) or an AdmissionReview for the
 // request's uid within the response bounds; never a panic, a 500 or a review refused
 // for an internal error.
+//
+// With wrap set, the input is the object of a well-formed review instead of the whole
+// body, so that mutations reach the reviewer rather than the JSON envelope.
 func FuzzServeValidate(f *testing.F) {
 	for _, b := range fuzzSeeds() {
-		f.Add(b)
+		f.Add(b, false)
+	}
+	for _, o := range []string{privilegedPod, compliantPod, manyContainers(20), `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}`, `null`, `{}`} {
+		f.Add([]byte(o), true)
 	}
 	ca := tlstest.NewCA(f, "fuzz CA")
 	certFile, keyFile := ca.Issue(f, f.TempDir(), tlstest.Cert{Serial: 1})
@@ -56,7 +62,10 @@ func FuzzServeValidate(f *testing.F) {
 	}
 	srv.SetReviewer(rev)
 	h := srv.Handler()
-	f.Fuzz(func(t *testing.T, body []byte) {
+	f.Fuzz(func(t *testing.T, body []byte, wrap bool) {
+		if wrap {
+			body = reviewBody("u-fuzz", string(body))
+		}
 		req := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()

@@ -93,3 +93,25 @@ func Format(fs []finding.Finding) string {
 	}
 	return b.String()
 }
+
+// Evaluate runs rules over an inventory, as a scan does before exceptions, and fails
+// the test when a rule fails.
+func Evaluate(t testing.TB, inv *inventory.Inventory, opt rule.Options, rules ...*rule.Rule) []finding.Finding {
+	t.Helper()
+	fs, errs := engine.Run(context.Background(), inv, rules, opt)
+	for _, e := range errs {
+		t.Errorf("%v", e)
+	}
+	return fs
+}
+
+// Check runs the object checks of rules on one object alone, as admission does, and
+// fails the test when a rule fails.
+func Check(t testing.TB, o *inventory.Object, rules ...*rule.Rule) []finding.Finding {
+	t.Helper()
+	fs, errs := engine.Check(context.Background(), o, rules, Options)
+	for _, e := range errs {
+		t.Errorf("%v", e)
+	}
+	return fs
+}

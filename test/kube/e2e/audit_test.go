@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,23 +56,27 @@ type auditAlert struct {
 }
 
 // TestAuditWebhook runs the real kube-apiserver with `moat audit policy` as its audit
-// policy and its audit webhook backend pointed at `moat serve audit` (HTTPS on loopback),
-// performs attacker actions through the API and checks that each raises its alert, while
-// a benign workload raises none.
+// policy and its audit webhook backend pointed at `moat serve audit` (HTTPS on loopback,
+// the API server authenticated by its client certificate), performs attacker actions
+// through the API and checks that each raises its alert, while a benign workload raises
+// none and a forged event from a client without the certificate is refused.
 func TestAuditWebhook(t *testing.T) {
 	dir := t.TempDir()
 
-	// The webhook kubeconfig (with the CA of Moat's serving certificate) must exist before
-	// the API server starts, and the cluster's CA only exists once it has: Moat's
-	// certificate comes from a CA of the test's own.
-	caPEM, certPEM, keyPEM := auditServingCert(t, "127.0.0.1")
-	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	auditWriteFile(t, certFile, certPEM)
-	auditWriteFile(t, keyFile, keyPEM)
+	// The webhook kubeconfig (with the CA of Moat's serving certificate and the API
+	// server's client certificate) must exist before the API server starts, and the
+	// cluster's CA only exists once it has: both certificates come from a CA of the
+	// test's own, which Moat also trusts for client certificates.
+	pki := auditCerts(t, "127.0.0.1")
+	certFile, keyFile, clientCAFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), filepath.Join(dir, "client-ca.crt")
+	auditWriteFile(t, certFile, pki.certPEM)
+	auditWriteFile(t, keyFile, pki.keyPEM)
+	auditWriteFile(t, clientCAFile, pki.caPEM)
 	alertsFile := filepath.Join(dir, "alerts.jsonl")
 
 	srv := exec.Command(tool(t, "moat"), "serve", "audit", "--addr", "127.0.0.1:0",
-		"--tls-cert", certFile, "--tls-key", keyFile, "--alerts-file", alertsFile, "--no-stdout")
+		"--tls-cert", certFile, "--tls-key", keyFile, "--client-ca", clientCAFile, "--client-name", "kube-apiserver",
+		"--alerts-file", alertsFile, "--no-stdout")
 	stderr, err := srv.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -97,11 +104,28 @@ func TestAuditWebhook(t *testing.T) {
 				t.Fatal("moat serve audit ended before listening")
 			}
 			t.Log("moat:", line)
-			if m := regexp.MustCompile(`url=(https://\S+)`).FindStringSubmatch(line); m != nil {
+			if m := regexp.MustCompile(`url=(https://\S+/audit)`).FindStringSubmatch(line); m != nil {
 				url = m[1]
 			}
 		case <-time.After(30 * time.Second):
 			t.Fatal("moat serve audit did not start listening within 30s")
+		}
+	}
+
+	// A forged event from a client without the API server's certificate is refused.
+	forged := []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"kind":"Event","apiVersion":"audit.k8s.io/v1",` +
+		`"level":"Request","auditID":"forged","stage":"ResponseComplete","verb":"create","user":{"username":"bob"},` +
+		`"objectRef":{"resource":"clusterrolebindings","apiGroup":"rbac.authorization.k8s.io","name":"eve-admin"},"responseStatus":{"code":201},` +
+		`"requestObject":{"kind":"ClusterRoleBinding","roleRef":{"kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"User","name":"eve"}]}}]}`)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pki.caPEM)
+	anon := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	if resp, err := anon.Post(url, "application/json", bytes.NewReader(forged)); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("forged event without a client certificate: status %d, want 401", resp.StatusCode)
 		}
 	}
 
@@ -117,16 +141,18 @@ kind: Config
 clusters:
 - name: moat
   cluster:
-    server: %s/audit
+    server: %s
     certificate-authority-data: %s
 users:
 - name: kube-apiserver
-  user: {}
+  user:
+    client-certificate-data: %s
+    client-key-data: %s
 contexts:
 - name: moat
   context: {cluster: moat, user: kube-apiserver}
 current-context: moat
-`, url, auditB64(caPEM)))
+`, url, auditB64(pki.caPEM), auditB64(pki.clientCertPEM), auditB64(pki.clientKeyPEM)))
 
 	// The API server refuses to start with a policy it cannot load: starting is the check
 	// that it accepts Moat's.
@@ -429,7 +455,8 @@ current-context: moat
 		}
 	}
 	t.Log("moat:", stopped)
-	if !strings.Contains(stopped, "dropped=0") || !strings.Contains(stopped, "rejected=0") {
+	// The one refused request is the forged event; every batch of the API server was taken.
+	if !strings.Contains(stopped, "dropped=0") || !strings.Contains(stopped, "rejected=0") || !strings.Contains(stopped, "refused=1 ") {
 		t.Errorf("final counters: %q", stopped)
 	}
 }
@@ -488,8 +515,15 @@ func auditWriteFile(t *testing.T, path string, b []byte) {
 
 func auditB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
-// testServingCert makes a CA and a serving certificate for host signed by it.
-func auditServingCert(t *testing.T, host string) (caPEM, certPEM, keyPEM []byte) {
+// auditPKI is a CA, a serving certificate for Moat signed by it, and a client
+// certificate for the API server (CN kube-apiserver) signed by it.
+type auditPKI struct {
+	caPEM, certPEM, keyPEM, clientCertPEM, clientKeyPEM []byte
+}
+
+// auditCerts makes a CA, a serving certificate for host and a client certificate, both
+// signed by it.
+func auditCerts(t *testing.T, host string) auditPKI {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -504,22 +538,27 @@ func auditServingCert(t *testing.T, host string) (caPEM, certPEM, keyPEM []byte)
 		t.Fatal(err)
 	}
 	ca, _ := x509.ParseCertificate(caDER)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	issue := func(tmpl *x509.Certificate) (certPEM, keyPEM []byte) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyDER, err := x509.MarshalECPrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: host},
+	p := auditPKI{caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})}
+	p.certPEM, p.keyPEM = issue(&x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: host},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IPAddresses: []net.IP{net.ParseIP(host)},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	p.clientCertPEM, p.clientKeyPEM = issue(&x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "kube-apiserver"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	return p
 }
