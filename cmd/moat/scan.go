@@ -23,6 +23,9 @@ type scanFlags struct {
 	pssVersion     string
 	showSuppressed bool
 	cpuProfile     string
+
+	severity        string
+	rules, skipRule []string
 }
 
 func newScanCmd() *cobra.Command {
@@ -43,6 +46,9 @@ func newScanCmd() *cobra.Command {
 	fl.StringVar(&f.config, "config", "", "exceptions file (default .moat.yaml in the current directory, if present)")
 	fl.StringVar(&f.pssVersion, "pss-version", "latest", "Pod Security Standards version: v1.N or latest")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "include suppressed findings in the output")
+	fl.StringVar(&f.severity, "severity", "info", "report only findings at or above this severity (the exit code follows what is reported)")
+	fl.StringArrayVar(&f.rules, "rule", nil, "report only the rules matching this ID or glob, e.g. 'pod/*' (repeatable)")
+	fl.StringArrayVar(&f.skipRule, "skip-rule", nil, "do not run the rules matching this ID or glob (repeatable)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the scan to this file")
 	_ = fl.MarkHidden("cpuprofile")
 	return cmd
@@ -67,6 +73,10 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	if err != nil {
 		return fmt.Errorf("--fail-on: %w", err)
 	}
+	filter, err := f.filter()
+	if err != nil {
+		return err
+	}
 	renderer, err := report.Findings.New(f.output, terminal(cmd))
 	if err != nil {
 		return fmt.Errorf("--output: %w", err)
@@ -81,13 +91,40 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	}
 	printAll(cmd.ErrOrStderr(), "note:", loaded.Notes)
 	res := scan.NewEvaluator(scan.Options{
-		PSSVersion: f.pssVersion, Config: cfg, ShowSuppressed: f.showSuppressed, ToolVersion: version,
+		PSSVersion: f.pssVersion, Config: cfg, ShowSuppressed: f.showSuppressed, ToolVersion: version, Filter: filter,
 	}).Evaluate(cmd.Context(), loaded.Inventory)
 	printAll(cmd.ErrOrStderr(), "error:", res.Errors)
 	if err := renderer.Render(cmd.OutOrStdout(), &res.Report); err != nil {
 		return err
 	}
 	return exit(res.ExitCode(failOn))
+}
+
+// filter reads --severity, --rule and --skip-rule.
+func (f scanFlags) filter() (scan.Filter, error) {
+	var out scan.Filter
+	var err error
+	if out.MinSeverity, err = finding.ParseSeverity(f.severity); err != nil {
+		return out, fmt.Errorf("--severity: %w", err)
+	}
+	if out.Rules, err = globs("--rule", f.rules); err != nil {
+		return out, err
+	}
+	out.Skip, err = globs("--skip-rule", f.skipRule)
+	return out, err
+}
+
+// globs compiles rule-ID globs given on the command line.
+func globs(flag string, ss []string) ([]exceptions.Pattern, error) {
+	var out []exceptions.Pattern
+	for _, s := range ss {
+		p, err := exceptions.CompileGlob(s, false)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // loadConfig reads --config, or .moat.yaml in the current directory when it exists.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/moat-dev/moat/internal/admission"
 	"github.com/moat-dev/moat/internal/admission/vap"
-	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
@@ -55,12 +54,8 @@ audit: Audit), and exempt namespaces, users and groups are carried over (literal
 			default:
 				return fmt.Errorf("--pss-level %q: want baseline or restricted", level)
 			}
-			for _, g := range rules {
-				p, err := exceptions.CompileGlob(g, false)
-				if err != nil {
-					return fmt.Errorf("--rule: %w", err)
-				}
-				opt.Rules = append(opt.Rules, p)
+			if opt.Rules, err = globs("--rule", rules); err != nil {
+				return err
 			}
 			r, err := vap.NewRenderer(output)
 			if err != nil {

@@ -162,9 +162,13 @@ type Summary struct {
 	BySeverity map[Severity]int `json:"bySeverity"`
 	Suppressed int              `json:"suppressed"`
 	Errors     int              `json:"errors"`
+	// RootCauses counts the fields the unsuppressed findings come from (RootCauses): what
+	// a person fixes, where Findings counts the controls that fail.
+	RootCauses int `json:"rootCauses"`
 }
 
-// Summarize counts the unsuppressed findings by severity and the suppressed ones apart.
+// Summarize counts the unsuppressed findings by severity and the suppressed ones apart,
+// and the root causes of the unsuppressed ones.
 func Summarize(objects int, fs []Finding, errors int) Summary {
 	s := Summary{Objects: objects, BySeverity: map[Severity]int{}, Errors: errors}
 	for _, sev := range Severities {
@@ -178,6 +182,17 @@ func Summarize(objects int, fs []Finding, errors int) Summary {
 		s.Findings++
 		s.BySeverity[f.Severity]++
 	}
+	if s.Suppressed == 0 {
+		s.RootCauses = len(RootCauses(fs))
+	} else {
+		open := make([]Finding, 0, s.Findings)
+		for _, f := range fs {
+			if f.Suppressed == nil {
+				open = append(open, f)
+			}
+		}
+		s.RootCauses = len(RootCauses(open))
+	}
 	return s
 }
 
@@ -189,6 +204,7 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		BySeverity json.RawMessage `json:"bySeverity"`
 		Suppressed int             `json:"suppressed"`
 		Errors     int             `json:"errors"`
+		RootCauses int             `json:"rootCauses"`
 	}
 	var b strings.Builder
 	b.WriteByte('{')
@@ -199,5 +215,5 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		fmt.Fprintf(&b, "%q:%d", sev.String(), s.BySeverity[sev])
 	}
 	b.WriteByte('}')
-	return json.Marshal(plain{s.Objects, s.Findings, json.RawMessage(b.String()), s.Suppressed, s.Errors})
+	return json.Marshal(plain{s.Objects, s.Findings, json.RawMessage(b.String()), s.Suppressed, s.Errors, s.RootCauses})
 }

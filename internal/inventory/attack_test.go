@@ -563,3 +563,59 @@ func TestAMarkerFileDoesNotHideATree(t *testing.T) {
 		}
 	})
 }
+
+func TestHelmValuesFromAFIFOReachTheRenderer(t *testing.T) {
+	// `moat scan -f <(sops -d values.yaml) chart/`: the FIFO is read once, by the
+	// scan, and its values cross to the rendering process with their types.
+	dir := t.TempDir()
+	pipe := dir + "/values.yaml"
+	mkfifo(t, pipe)
+	go func() {
+		f, err := os.OpenFile(pipe, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		fmt.Fprint(f, "image:\n  tag: from-fifo\n")
+	}()
+	inv := loadWithin(t, 60*time.Second, []string{"testdata/tree/shop-chart"}, Options{HelmValues: []string{pipe}, HelmSet: []string{"service.port=8443"}})
+	if len(inv.Errors) > 0 {
+		t.Fatalf("errors %v", inv.Errors)
+	}
+	if o := inv.Find("Deployment", "default", "shop-storefront"); o == nil || !strings.Contains(fmt.Sprint(o.Obj), "storefront:from-fifo") {
+		t.Errorf("values from the FIFO not applied: %v", describeAll(inv.Objects))
+	}
+}
+
+func TestKustomizeBasesAboveTheNamedOverlay(t *testing.T) {
+	// `moat scan overlays/prod` builds ../../base as kustomize does, also when the
+	// checkout itself lies behind a link (/var is /private/var on macOS); a base that
+	// is a link out of the tree is refused.
+	real := t.TempDir()
+	mkdir(t, real+"/repo/base")
+	mkdir(t, real+"/repo/overlays/prod")
+	writeFile(t, real+"/repo/base/kustomization.yaml", "resources: [cm.yaml]\n")
+	writeFile(t, real+"/repo/base/cm.yaml", fmt.Sprintf(cm, "base"))
+	writeFile(t, real+"/repo/overlays/prod/kustomization.yaml", "resources: [../../base]\nnamePrefix: prod-\n")
+	outside := t.TempDir()
+	writeFile(t, outside+"/kustomization.yaml", "resources: [cm.yaml]\n")
+	writeFile(t, outside+"/cm.yaml", fmt.Sprintf(cm, "outside"))
+	symlink(t, outside, real+"/repo/linked")
+	mkdir(t, real+"/repo/overlays/linked")
+	writeFile(t, real+"/repo/overlays/linked/kustomization.yaml", "resources: [../../linked]\n")
+	checkout := t.TempDir() + "/checkout"
+	symlink(t, real+"/repo", checkout)
+
+	inv := loadWithin(t, 30*time.Second, []string{checkout + "/overlays/prod"}, Options{})
+	if len(inv.Errors) > 0 || inv.Find("ConfigMap", "default", "prod-base") == nil {
+		t.Errorf("objects %v errors %v", describeAll(inv.Objects), inv.Errors)
+	}
+	inv = loadWithin(t, 30*time.Second, []string{checkout + "/overlays/linked"}, Options{})
+	if errs := errorStrings(inv.Errors); len(errs) != 1 || !strings.Contains(errs[0], "/repo/linked: a symbolic link to "+outside+", outside the scanned tree") {
+		t.Errorf("errors %q", errs)
+	}
+	inv = loadWithin(t, 30*time.Second, []string{checkout + "/overlays/linked"}, Options{FollowSymlinks: true})
+	if len(inv.Errors) > 0 || inv.Find("ConfigMap", "default", "outside") == nil {
+		t.Errorf("with FollowSymlinks: objects %v errors %v", describeAll(inv.Objects), inv.Errors)
+	}
+}

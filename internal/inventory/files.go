@@ -125,7 +125,48 @@ func readRegular(p string) ([]byte, error) {
 // treeRules say what may be read inside one scanned tree.
 type treeRules struct {
 	root           string // the real path of the tree
+	absRoot        string // its absolute path as named
 	followSymlinks bool
+}
+
+func newTreeRules(root string, followSymlinks bool) treeRules {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		abs = filepath.Clean(root)
+	}
+	return treeRules{root: realPath(root), absRoot: abs, followSymlinks: followSymlinks}
+}
+
+// reachedWithoutLinks reports whether the absolute path l resolves to real only
+// through the links above the scanned tree (a checkout under /var, which is
+// /private/var on macOS), and through none of its own: then a path outside the
+// tree, such as a kustomization's ../../base, was reached by its name, and
+// kustomize's own rules decide whether it may be read.
+func (r treeRules) reachedWithoutLinks(l, real string) bool {
+	for _, root := range []string{r.absRoot, r.root} {
+		a := commonAncestor(l, root)
+		ra, err := filepath.EvalSymlinks(a)
+		if err != nil {
+			continue
+		}
+		rel, err := filepath.Rel(a, l)
+		if err == nil && filepath.Join(ra, rel) == real {
+			return true
+		}
+	}
+	return false
+}
+
+// commonAncestor is the deepest directory that holds both clean absolute paths.
+func commonAncestor(a, b string) string {
+	for !within(b, a) {
+		parent := filepath.Dir(a)
+		if parent == a {
+			break
+		}
+		a = parent
+	}
+	return a
 }
 
 // linkProblem says why the symbolic link p, whose target resolves to real, is not

@@ -34,15 +34,18 @@ import (
 // whether the chart rendered, and the files of the chart its templates read through
 // .Files with a literal name or glob.
 func (l *loader) chart(dir string) (ok bool, filePatterns []string) {
-	l.helmOnce.Do(func() { _, l.helmErrs = helmValues(l.opt.HelmValues, l.opt.HelmSet) })
+	l.helmOnce.Do(func() {
+		var vals map[string]any
+		vals, l.helmErrs = helmValues(l.opt.HelmValues, l.opt.HelmSet)
+		l.helmVals = toWire(vals)
+	})
 	if len(l.helmErrs) > 0 {
 		l.add(nil, l.helmErrs)
 		l.helmErrs = nil // said once, not once per chart
 	}
 	res := renderChartBounded(chartRequest{
 		Dir:            dir,
-		ValuesFiles:    l.opt.HelmValues,
-		Set:            l.opt.HelmSet,
+		Values:         l.helmVals,
 		Namespace:      l.opt.Namespace,
 		AllowRemote:    l.opt.AllowRemote,
 		FollowSymlinks: l.opt.FollowSymlinks,
@@ -167,7 +170,10 @@ func renderChart(ctx context.Context, req chartRequest) *chartResult {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: library chart %q renders nothing on its own; it is scanned through the charts that use it", name, chartName))
 		return res
 	}
-	vals, _ := helmValues(req.ValuesFiles, req.Set) // their errors are reported once, by the caller
+	vals, _ := req.Values.value().(map[string]any) // a copy: one chart cannot change what the next one sees
+	if vals == nil {
+		vals = map[string]any{}
+	}
 	// Dependencies listed in Chart.yaml must be vendored under charts/ (helm dependency
 	// build); render what is there and say what is missing.
 	if missing := missingDependencies(ch); len(missing) > 0 {

@@ -68,7 +68,7 @@ func (f *kustFS) check(p string) (string, error) {
 	if err != nil {
 		return l, nil // the file system says what is wrong
 	}
-	if real != l {
+	if real != l && (isSpecial(real) || !f.rules.reachedWithoutLinks(l, real)) {
 		if why := f.rules.linkProblem(l, real); why != "" {
 			return "", f.refuse(fmt.Errorf("%s: %s", displayPath(l), why))
 		}
@@ -84,7 +84,7 @@ func (f *kustFS) ReadFile(p string) ([]byte, error) {
 	data, err := readRegular(p)
 	if err != nil {
 		var nr *errNotRegular
-		if errors.As(err, &nr) {
+		if errors.As(err, &nr) && !nr.mode.IsDir() { // kustomize tries a directory as a file first
 			return nil, f.refuse(fmt.Errorf("%s: %v", displayPath(p), err))
 		}
 		return nil, err

@@ -23,7 +23,7 @@ const MaxExpandedBytes = 2 * MaxDocumentBytes
 // into a node tree, where an alias is a pointer to its anchor's node and nothing is
 // copied; the expanded size is then summed with each anchor's size counted once.
 func checkAliasExpansion(data []byte) error {
-	if bytes.IndexByte(data, '&') < 0 || bytes.IndexByte(data, '*') < 0 {
+	if !mayHaveAliases(data) {
 		return nil
 	}
 	var root yaml3.Node
@@ -40,6 +40,30 @@ func checkAliasExpansion(data []byte) error {
 	}
 	return nil
 }
+
+// mayHaveAliases reports whether data may hold both an anchor and an alias: a '&'
+// and a '*' where a node may start (after a space, a line break or a flow
+// indicator) and followed by a name. A URL's "a=1&b=2" is not one; a cron
+// schedule's "*/5" may be, but is no anchor.
+func mayHaveAliases(data []byte) bool {
+	return hasNodeMark(data, '&') && hasNodeMark(data, '*')
+}
+
+func hasNodeMark(data []byte, mark byte) bool {
+	for i := bytes.IndexByte(data, mark); i >= 0; {
+		if i+1 < len(data) && !isSpaceByte(data[i+1]) && (i == 0 || isSpaceByte(data[i-1]) || bytes.IndexByte([]byte("[{,:-"), data[i-1]) >= 0) {
+			return true
+		}
+		j := bytes.IndexByte(data[i+1:], mark)
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func isSpaceByte(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
 // errAliasCycle is an alias inside the value of its own anchor.
 var errAliasCycle = errors.New("a YAML alias refers to a value that contains it")
@@ -96,7 +120,7 @@ func (s *sizer) size(n *yaml3.Node, depth int) (int64, error) {
 // checkFileAliasExpansion is checkAliasExpansion for readers of whole files
 // (kustomize's resources): each document of data is checked.
 func checkFileAliasExpansion(data []byte) error {
-	if bytes.IndexByte(data, '&') < 0 || bytes.IndexByte(data, '*') < 0 {
+	if !mayHaveAliases(data) {
 		return nil
 	}
 	return splitDocuments(bytes.NewReader(data), func(d document) error {

@@ -34,7 +34,7 @@ type Options struct {
 	// URLs, which clone a repository from outside the tree), helmCharts with a repo
 	// that are not vendored, and http(s) $refs of a chart's values.schema.json.
 	// Without it each is an error that names the URL. With it every fetch is bounded
-	// in time (RemoteTimeout for a kustomization, 15 s per schema).
+	// in time (2 minutes for a kustomization, 15 s per schema).
 	AllowRemote bool
 	// EnableHelm lets kustomizations inflate their helmCharts by running the helm
 	// binary found on PATH, as `kustomize build --enable-helm` does. Without it a
@@ -65,8 +65,9 @@ type loader struct {
 	inv *Inventory
 	opt Options
 
-	// The errors of --helm-values and --set, found once for every chart.
+	// The values of --helm-values and --set, read once for every chart.
 	helmOnce sync.Once
+	helmVals wireValue
 	helmErrs []error
 
 	// kustRead holds the real path of every file a kustomize build read.
@@ -156,7 +157,7 @@ type owner struct {
 // warning names it. A bare Chart.yaml or a `resources: []` kustomization at the top
 // of a tree of manifests once made a scan of it report 0 objects.
 func (l *loader) dir(root string) {
-	rules := treeRules{root: realPath(root), followSymlinks: l.opt.FollowSymlinks}
+	rules := newTreeRules(root, l.opt.FollowSymlinks)
 	walkRoot := root
 	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		walkRoot = root + string(filepath.Separator) // walk the directory the link names

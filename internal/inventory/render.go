@@ -58,9 +58,10 @@ func renderLimits(timeout time.Duration) chartLimits {
 
 // chartRequest is one chart to render, as it crosses to the rendering process.
 type chartRequest struct {
-	Dir            string
-	ValuesFiles    []string
-	Set            []string
+	Dir string
+	// Values are the merged values of --helm-values and --set, read by the scan (a
+	// values file may be a FIFO, `-f <(...)`, that can be read only once).
+	Values         wireValue
 	Namespace      string
 	AllowRemote    bool
 	FollowSymlinks bool
@@ -232,3 +233,72 @@ func (w *capWriter) Write(p []byte) (int, error) {
 }
 
 func (w *capWriter) String() string { return w.b.String() }
+
+// wireValue carries one value of a Helm values tree to the rendering process with
+// its Go type, which JSON would lose: --set gives int64 and values files float64,
+// and templates compare them by type.
+type wireValue struct {
+	T byte // 0 nil, 's' string, 'i' int64, 'f' float64, 'b' bool, 'm' map, 'l' list
+	S string
+	I int64
+	F float64
+	B bool
+	M map[string]wireValue
+	L []wireValue
+}
+
+func toWire(v any) wireValue {
+	switch t := v.(type) {
+	case nil:
+		return wireValue{}
+	case string:
+		return wireValue{T: 's', S: t}
+	case int64:
+		return wireValue{T: 'i', I: t}
+	case int:
+		return wireValue{T: 'i', I: int64(t)}
+	case float64:
+		return wireValue{T: 'f', F: t}
+	case bool:
+		return wireValue{T: 'b', B: t}
+	case map[string]any:
+		m := make(map[string]wireValue, len(t))
+		for k, x := range t {
+			m[k] = toWire(x)
+		}
+		return wireValue{T: 'm', M: m}
+	case []any:
+		l := make([]wireValue, len(t))
+		for i, x := range t {
+			l[i] = toWire(x)
+		}
+		return wireValue{T: 'l', L: l}
+	}
+	return wireValue{T: 's', S: fmt.Sprint(v)}
+}
+
+func (w wireValue) value() any {
+	switch w.T {
+	case 's':
+		return w.S
+	case 'i':
+		return w.I
+	case 'f':
+		return w.F
+	case 'b':
+		return w.B
+	case 'm':
+		m := make(map[string]any, len(w.M))
+		for k, x := range w.M {
+			m[k] = x.value()
+		}
+		return m
+	case 'l':
+		l := make([]any, len(w.L))
+		for i, x := range w.L {
+			l[i] = x.value()
+		}
+		return l
+	}
+	return nil
+}

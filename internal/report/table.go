@@ -102,6 +102,7 @@ func (t *Table) Render(w io.Writer, r *Report) error {
 	for _, g := range groupFindings(r.Findings) {
 		t.writeGroup(&b, g, width)
 	}
+	t.writeRuleSummary(&b, r.Findings)
 	t.writeSummary(&b, r.Summary, width)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -184,8 +185,90 @@ func (t *Table) writeGroup(b *strings.Builder, g *tableGroup, width int) {
 		}
 	}
 	b.WriteByte('\n')
-	for _, f := range g.findings {
-		t.writeFinding(b, f, width)
+	for _, rc := range finding.RootCauses(g.findings) {
+		if len(rc.Findings) == 1 {
+			t.writeFinding(b, rc.Findings[0], width)
+		} else {
+			t.writeRootCause(b, rc, width)
+		}
+	}
+	b.WriteByte('\n')
+}
+
+// writeRootCause writes the findings one field causes as one entry: the highest
+// severity, the field and its line, then each rule with what it says.
+//
+//	  CRITICAL  spec.template.spec.volumes[2]  line 40
+//	            pod/sensitive-host-path (critical): volume "root" mounts the host's /
+//	            pod/host-path-volumes (high): volumes "root" must not use hostPath
+func (t *Table) writeRootCause(b *strings.Builder, rc finding.RootCause, width int) {
+	open := slices.ContainsFunc(rc.Findings, func(f finding.Finding) bool { return f.Suppressed == nil })
+	style := severityColor[rc.Severity]
+	if !open {
+		style = ansiDim
+	}
+	line := "  " + t.paint(style, fmt.Sprintf("%-8s", strings.ToUpper(rc.Severity.String()))) + "  " + Escape(rc.Path)
+	if src := rc.Findings[0].Source; src != nil && src.Line > 0 {
+		line += "  " + t.paint(ansiDim, fmt.Sprintf("line %d", src.Line))
+	}
+	b.WriteString(line + "\n")
+	indent := strings.Repeat(" ", messageIndent)
+	for _, f := range rc.Findings {
+		msgStyle, text := "", fmt.Sprintf("%s (%s): %s", f.RuleID, f.Severity, f.Message)
+		if f.Suppressed != nil {
+			msgStyle, text = ansiDim, text+" (suppressed: "+suppressionText(f.Suppressed)+")"
+		}
+		for i, l := range wrap(text, width-messageIndent) {
+			if i > 0 {
+				l = "  " + l
+			}
+			b.WriteString(indent + t.paint(msgStyle, l) + "\n")
+		}
+	}
+}
+
+// writeRuleSummary writes how many findings each rule made, most severe rules first:
+// which controls fail most, at a glance.
+func (t *Table) writeRuleSummary(b *strings.Builder, fs []finding.Finding) {
+	type row struct {
+		id  string
+		sev finding.Severity
+		n   int
+	}
+	byRule := map[string]*row{}
+	var rows []*row
+	for _, f := range fs {
+		if f.Suppressed != nil {
+			continue
+		}
+		r := byRule[f.RuleID]
+		if r == nil {
+			r = &row{id: f.RuleID, sev: f.Severity}
+			byRule[f.RuleID] = r
+			rows = append(rows, r)
+		}
+		r.n++
+		r.sev = max(r.sev, f.Severity)
+	}
+	if len(rows) == 0 {
+		return
+	}
+	slices.SortFunc(rows, func(a, c *row) int {
+		if a.sev != c.sev {
+			return int(c.sev) - int(a.sev)
+		}
+		if a.n != c.n {
+			return c.n - a.n
+		}
+		return strings.Compare(a.id, c.id)
+	})
+	wid := len("RULE")
+	for _, r := range rows {
+		wid = max(wid, utf8.RuneCountInString(r.id))
+	}
+	fmt.Fprintf(b, "%-*s  %-8s  %s\n", wid, "RULE", "SEVERITY", "FINDINGS")
+	for _, r := range rows {
+		fmt.Fprintf(b, "%-*s  %s  %d\n", wid, Escape(r.id), t.paint(severityColor[r.sev], fmt.Sprintf("%-8s", r.sev)), r.n)
 	}
 	b.WriteByte('\n')
 }
@@ -236,7 +319,11 @@ func (t *Table) writeSummary(b *strings.Builder, s finding.Summary, width int) {
 	if s.Findings == 0 {
 		parts = append(parts, part{"no findings", "", ""})
 	} else {
-		parts = append(parts, part{plural(s.Findings, "finding"), "", ""})
+		text := plural(s.Findings, "finding")
+		if s.RootCauses > 0 && s.RootCauses != s.Findings {
+			text += " in " + plural(s.RootCauses, "root cause")
+		}
+		parts = append(parts, part{text, "", ""})
 		open := " ("
 		for _, sev := range finding.Severities {
 			if n := s.BySeverity[sev]; n > 0 {

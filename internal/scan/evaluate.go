@@ -28,6 +28,34 @@ type Options struct {
 	ShowSuppressed bool
 	// ToolVersion is Moat's version, for reports that carry it.
 	ToolVersion string
+	// Filter keeps only some findings (--severity, --rule, --skip-rule): rules it leaves
+	// out do not run, and what it drops counts nowhere, exit code included.
+	Filter Filter
+}
+
+// Filter selects findings by severity and rule.
+type Filter struct {
+	// MinSeverity drops findings below it; the zero value (info) keeps all.
+	MinSeverity finding.Severity
+	// Rules, when set, keeps only the rules whose IDs match one of these globs; Skip
+	// drops the rules that match one of its globs.
+	Rules, Skip []exceptions.Pattern
+}
+
+// keepsRule says whether the filter keeps a rule's findings.
+func (f Filter) keepsRule(id string) bool {
+	if len(f.Rules) > 0 && !slices.ContainsFunc(f.Rules, func(p exceptions.Pattern) bool { return p.Match(id) }) {
+		return false
+	}
+	return !slices.ContainsFunc(f.Skip, func(p exceptions.Pattern) bool { return p.Match(id) })
+}
+
+func (f Filter) keeps(x finding.Finding) bool {
+	return x.Severity >= f.MinSeverity && f.keepsRule(x.RuleID)
+}
+
+func (f Filter) active() bool {
+	return f.MinSeverity > finding.Info || len(f.Rules) > 0 || len(f.Skip) > 0
 }
 
 // Evaluator runs rules, exceptions and ordering: the one evaluation of Moat. It is
@@ -49,8 +77,12 @@ func NewEvaluator(opt Options) *Evaluator {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	e := &Evaluator{opt: opt, rules: opt.Rules}
+	e := &Evaluator{opt: opt}
 	for _, r := range opt.Rules {
+		if !opt.Filter.keepsRule(r.ID) {
+			continue
+		}
+		e.rules = append(e.rules, r)
 		if r.Object != nil {
 			e.objectRules = append(e.objectRules, r)
 		}
@@ -73,6 +105,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Res
 	fs, ruleErrs := engine.Run(ctx, inv, e.rules, e.ruleOptions(now))
 	// A nil Config still applies the inline ignore annotations.
 	fs = e.opt.Config.Apply(fs, inv, now)
+	if e.opt.Filter.active() {
+		fs = slices.DeleteFunc(fs, func(f finding.Finding) bool { return !e.opt.Filter.keeps(f) })
+	}
 	finding.Sort(fs)
 	errs := make([]string, 0, len(inv.Errors)+len(ruleErrs))
 	for _, err := range inv.Errors {
