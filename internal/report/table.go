@@ -198,9 +198,9 @@ func (t *Table) writeGroup(b *strings.Builder, g *tableGroup, width int) {
 // writeRootCause writes the findings one field causes as one entry: the highest
 // severity, the field and its line, then each rule with what it says.
 //
-//	  CRITICAL  spec.template.spec.volumes[2]  line 40
-//	            pod/sensitive-host-path (critical): volume "root" mounts the host's /
-//	            pod/host-path-volumes (high): volumes "root" must not use hostPath
+//	CRITICAL  spec.template.spec.volumes[2]  line 40
+//	          pod/sensitive-host-path (critical): volume "root" mounts the host's /
+//	          pod/host-path-volumes (high): volumes "root" must not use hostPath
 func (t *Table) writeRootCause(b *strings.Builder, rc finding.RootCause, width int) {
 	open := slices.ContainsFunc(rc.Findings, func(f finding.Finding) bool { return f.Suppressed == nil })
 	style := severityColor[rc.Severity]
