@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,9 @@ type inputFlags struct {
 	helmValues, helmSet []string
 	namespace           string
 	allNamespaces       bool
+
+	followSymlinks, allowRemote, enableHelm bool
+	renderTimeout                           time.Duration
 
 	cluster                 bool
 	kubeconfig, kubeContext string
@@ -39,6 +43,10 @@ func (f *inputFlags) register(cmd *cobra.Command, feat inputFeatures) {
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.helmValues, "helm-values", "f", nil, "values file for Helm charts (repeatable)")
 	fl.StringArrayVar(&f.helmSet, "set", nil, "set Helm values on the command line, key=value (repeatable)")
+	fl.BoolVar(&f.followSymlinks, "follow-symlinks", false, "follow symbolic links that lead outside the scanned paths (never into /proc, /sys or /dev)")
+	fl.BoolVar(&f.allowRemote, "allow-remote", false, "let Kustomize fetch remote bases and resources, and chart schemas remote $refs (off: a static scan opens no connection)")
+	fl.BoolVar(&f.enableHelm, "enable-helm", false, "let Kustomize render helmCharts with the helm binary, as kustomize build --enable-helm")
+	fl.DurationVar(&f.renderTimeout, "render-timeout", 0, "time limit for rendering one Helm chart (default 60s)")
 	if feat.namespace {
 		fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for Helm releases and objects written without one; with --cluster, the one namespace to read")
 	}
@@ -54,7 +62,8 @@ func (f *inputFlags) register(cmd *cobra.Command, feat inputFeatures) {
 // input checks that the command has one input — PATHs or --cluster, with the flags
 // that belong to it — and says what to read.
 func (f *inputFlags) input(cmd *cobra.Command, paths []string) (scan.Input, error) {
-	in := scan.Input{Paths: paths, Stdin: cmd.InOrStdin(), HelmValues: f.helmValues, HelmSet: f.helmSet, Namespace: f.namespace}
+	in := scan.Input{Paths: paths, Stdin: cmd.InOrStdin(), HelmValues: f.helmValues, HelmSet: f.helmSet, Namespace: f.namespace,
+		FollowSymlinks: f.followSymlinks, AllowRemote: f.allowRemote, EnableHelm: f.enableHelm, RenderTimeout: f.renderTimeout}
 	if !f.cluster {
 		for _, name := range []string{"kubeconfig", "context", "all-namespaces", "read-secrets"} {
 			if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {

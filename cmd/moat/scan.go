@@ -93,7 +93,11 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	res := scan.NewEvaluator(scan.Options{
 		PSSVersion: f.pssVersion, Config: cfg, ShowSuppressed: f.showSuppressed, ToolVersion: version, Filter: filter,
 	}).Evaluate(cmd.Context(), loaded.Inventory)
-	printAll(cmd.ErrOrStderr(), "error:", res.Errors)
+	if f.output != "table" {
+		// The table shows the errors itself; other formats are for machines, so a
+		// person still reads them on stderr.
+		printAll(cmd.ErrOrStderr(), "error:", res.Errors)
+	}
 	if err := renderer.Render(cmd.OutOrStdout(), &res.Report); err != nil {
 		return err
 	}

@@ -418,10 +418,9 @@ func TestChartRenderingIsBounded(t *testing.T) {
 		writeFile(t, dir+"/templates/cm.yaml", tpl)
 		return dir
 	}
-	defer func(m int64, r int) { renderMemory, maxRendered = m, r }(renderMemory, maxRendered)
-	renderMemory, maxRendered = 400<<20, 1<<20
-
 	t.Run("memory", func(t *testing.T) {
+		defer func(m int64) { renderMemory = m }(renderMemory)
+		renderMemory = 400 << 20
 		// Before: `fatal error: out of memory` for the whole scan after 4 GB.
 		dir := chart("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: loop\ndata:\n{{- range until 20000000 }}\n  k{{ . }}: \"" + strings.Repeat("a", 100) + "\"\n{{- end }}\n")
 		start := time.Now()
@@ -448,6 +447,8 @@ func TestChartRenderingIsBounded(t *testing.T) {
 		}
 	})
 	t.Run("output", func(t *testing.T) {
+		defer func(r int) { maxRendered = r }(maxRendered)
+		maxRendered = 1 << 20
 		dir := chart("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n{{- range until 20000 }}\n  k{{ . }}: \"" + strings.Repeat("a", 100) + "\"\n{{- end }}\n")
 		inv := loadWithin(t, 60*time.Second, []string{dir}, Options{})
 		want := filepath.ToSlash(dir) + `/Chart.yaml: helm chart "loop": renders more than 1 MiB; not scanned`
@@ -534,7 +535,17 @@ func TestAMarkerFileDoesNotHideATree(t *testing.T) {
 			t.Errorf("warnings %q", inv.Warnings)
 		}
 	})
-	t.Run("an overlay's patches and resources are its own; a stray file is not", func(t *testing.T) {
+	t.Run("a chart named with a trailing slash, or through a link", func(t *testing.T) {
+		link := t.TempDir() + "/link"
+		symlink(t, mustAbs(t, "testdata/tree/shop-chart"), link)
+		for _, p := range []string{"testdata/tree/shop-chart/", link} {
+			inv := Load([]string{p}, Options{})
+			if len(inv.Errors) > 0 || len(inv.Warnings) > 0 || len(inv.Objects) != 4 {
+				t.Errorf("%s: objects %v errors %v warnings %q", p, describeAll(inv.Objects), inv.Errors, inv.Warnings)
+			}
+		}
+	})
+	t.Run("an overlay's patches, bases and components are its own: no warning", func(t *testing.T) {
 		inv := Load([]string{"testdata/tree/deploy"}, Options{})
 		if len(inv.Errors) > 0 || len(inv.Warnings) > 0 || len(inv.Objects) != 3 {
 			t.Errorf("objects %v errors %v warnings %q", describeAll(inv.Objects), inv.Errors, inv.Warnings)
@@ -618,4 +629,13 @@ func TestKustomizeBasesAboveTheNamedOverlay(t *testing.T) {
 	if len(inv.Errors) > 0 || inv.Find("ConfigMap", "default", "outside") == nil {
 		t.Errorf("with FollowSymlinks: objects %v errors %v", describeAll(inv.Objects), inv.Errors)
 	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
 }

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gobwas/glob"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -91,6 +92,9 @@ func helmValues(files, set []string) (map[string]any, []error) {
 type renderedFile struct {
 	File string // its path on disk, or where it would be for a dependency archive
 	Text string
+	// Again is the template's second render where it differs from Text: the
+	// fields that differ are generated at render time (see generated.go).
+	Again string
 }
 
 // wireError is an Error as it crosses from the rendering process.
@@ -133,6 +137,9 @@ func (r *chartResult) decode() ([]*Object, []error) {
 		got, es := Decode(strings.NewReader(f.Text), f.File)
 		for _, o := range got {
 			o.Source.Origin = origin
+		}
+		if f.Again != "" && len(es) == 0 {
+			markGenerated(got, f.Again, f.File)
 		}
 		for _, e := range es {
 			if de, ok := e.(*Error); ok {
@@ -200,11 +207,13 @@ func renderChart(ctx context.Context, req chartRequest) *chartResult {
 	if err != nil {
 		return res.fail(path.Join(name, "values.yaml"), 0, "helm chart %q: %s", chartName, oneLine(err.Error()))
 	}
+	start := time.Now()
 	rendered, err := engine.Engine{}.RenderWithContext(ctx, ch, renderVals)
 	if err != nil {
 		e := renderError(name, chartName, err)
 		return res.fail(e.File, e.Line, "%v", e.Err)
 	}
+	again, againBudget := renderAgain(ctx, ch, vals, release, time.Since(start), req.Limits.Timeout), maxAgain
 	res.FilePatterns = filePatterns(ch)
 
 	// CRDs under crds/ are not templates; helm installs them before the release.
@@ -225,7 +234,7 @@ func renderChart(ctx context.Context, req chartRequest) *chartResult {
 			res.CRDs, res.Templates = nil, nil
 			return res.fail(chartFile, 0, "helm chart %q: renders more than %d MiB; not scanned", chartName, req.Limits.MaxRendered>>20)
 		}
-		res.Templates = append(res.Templates, renderedFile{File: chartPath(name, key), Text: rendered[key]})
+		res.Templates = append(res.Templates, renderedFile{File: chartPath(name, key), Text: rendered[key], Again: againText(again, key, rendered[key], &againBudget)})
 	}
 	return res
 }

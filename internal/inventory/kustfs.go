@@ -44,6 +44,11 @@ type kustFS struct {
 	added   bool            // originAnnotations were asked for by Moat, not by the kustomization
 	read    map[string]bool // real paths of the files read
 	refused error           // the first read refused, reported instead of kustomize's wrapping of it
+	// warnings are kustomize's own warnings about the kustomizations read (deprecated
+	// fields), each with its file: kustomize prints them to the process's stderr, so
+	// the file system hands kustomize each kustomization already fixed, as kustomize
+	// would fix it, and keeps the warnings for Moat's own.
+	warnings []string
 }
 
 func (f *kustFS) refuse(err error) error {
@@ -102,6 +107,7 @@ func (f *kustFS) ReadFile(p string) ([]byte, error) {
 	if err := f.checkKustomization(p, data); err != nil {
 		return nil, f.refuse(err)
 	}
+	data = f.fixDeprecated(p, data)
 	if !f.isRoot(filepath.Dir(filepath.Clean(p))) {
 		return data, nil
 	}
@@ -183,6 +189,51 @@ const notFetched = "not fetched: a static scan reads no network and nothing outs
 
 // checkKustomization refuses a kustomization that names what the options do not
 // allow: remote references, and helmCharts.
+// fixDeprecated returns a kustomization with its deprecated fields (bases,
+// patchesStrategicMerge, commonLabels, vars, ...) rewritten by kustomize's own
+// FixKustomization, and records kustomize's warning for each, naming the file. What
+// kustomize builds is unchanged: it applies the same fix after printing the warnings.
+// A kustomization that does not decode is returned as it is, for kustomize to report.
+func (f *kustFS) fixDeprecated(file string, data []byte) []byte {
+	var k types.Kustomization
+	if k.Unmarshal(data) != nil {
+		return data
+	}
+	msgs := k.CheckDeprecatedFields()
+	if msgs == nil || len(*msgs) == 0 {
+		return data
+	}
+	k.FixKustomization()
+	// The rest of `kustomize edit fix`: patches and commonLabels into their new fields,
+	// patch files found relative to the kustomization, as kustomize finds them.
+	if k.FixKustomizationPreMarshalling(dirFS{FileSystem: f, dir: filepath.Dir(file)}) != nil {
+		return data
+	}
+	fixed, err := sigsyaml.Marshal(&k)
+	if err != nil {
+		return data
+	}
+	f.mu.Lock()
+	for _, m := range *msgs {
+		f.warnings = append(f.warnings, fmt.Sprintf("%s: kustomize: %s", displayPath(file), strings.TrimSpace(strings.TrimPrefix(m, "# Warning:"))))
+	}
+	f.mu.Unlock()
+	return fixed
+}
+
+// dirFS reads relative paths from dir.
+type dirFS struct {
+	filesys.FileSystem
+	dir string
+}
+
+func (d dirFS) ReadFile(p string) ([]byte, error) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(d.dir, p)
+	}
+	return d.FileSystem.ReadFile(p)
+}
+
 func (f *kustFS) checkKustomization(file string, data []byte) error {
 	var k types.Kustomization
 	if sigsyaml.Unmarshal(data, &k) != nil {

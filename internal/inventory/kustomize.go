@@ -33,7 +33,8 @@ var remoteTimeout = 2 * time.Minute
 // kustomize builds one kustomization of a walk, within the rules of its tree, and
 // reports whether it built.
 func (l *loader) kustomize(dir string, rules treeRules) bool {
-	objs, errs, read := buildKustomization(dir, rules, l.opt)
+	objs, errs, read, warnings := buildKustomization(dir, rules, l.opt)
+	l.inv.Warnings = append(l.inv.Warnings, warnings...)
 	for p := range read {
 		l.kustRead[p] = true
 	}
@@ -54,12 +55,14 @@ func (l *loader) kustomize(dir string, rules treeRules) bool {
 // the nearest part of it written in the base. Objects made by generators point at
 // the generator in the kustomization that configured them, and objects whose origin
 // kustomize cannot tell (remote bases) at the kustomization file that was built.
-func buildKustomization(dir string, rules treeRules, opt Options) ([]*Object, []error, map[string]bool) {
+//
+// warnings are kustomize's own (deprecated fields), each naming its kustomization.
+func buildKustomization(dir string, rules treeRules, opt Options) ([]*Object, []error, map[string]bool, []string) {
 	name := filepath.ToSlash(dir)
 	kfile := kustomizationFile(dir)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, []error{&Error{File: kfile, Err: err}}, nil
+		return nil, []error{&Error{File: kfile, Err: err}}, nil, nil
 	}
 	fsys := &kustFS{FileSystem: filesys.MakeFsOnDisk(), rules: rules, roots: []string{abs},
 		allowRemote: opt.AllowRemote, enableHelm: opt.EnableHelm, read: map[string]bool{}}
@@ -73,7 +76,7 @@ func buildKustomization(dir string, rules treeRules, opt Options) ([]*Object, []
 	m, err := runKustomize(krusty.MakeKustomizer(kopt), fsys, abs, opt.AllowRemote)
 	fsys.mu.Lock()
 	read := maps.Clone(fsys.read)
-	refused, added := fsys.refused, fsys.added
+	refused, added, warnings := fsys.refused, fsys.added, fsys.warnings
 	fsys.mu.Unlock()
 	if err != nil {
 		if refused != nil {
@@ -81,7 +84,7 @@ func buildKustomization(dir string, rules treeRules, opt Options) ([]*Object, []
 		} else if types.IsErrOnlyBuiltinPluginsAllowed(err) {
 			err = fmt.Errorf("%v: Moat runs no exec or container KRM functions and no plugins", err)
 		}
-		return nil, []error{&Error{File: kfile, Err: fmt.Errorf("kustomize build: %v", err)}}, read
+		return nil, []error{&Error{File: kfile, Err: fmt.Errorf("kustomize build: %v", err)}}, read, warnings
 	}
 	loc := &locator{dir: dir, files: map[string][]fileDoc{}}
 	origin := "kustomize:" + name
@@ -112,7 +115,7 @@ func buildKustomization(dir string, rules treeRules, opt Options) ([]*Object, []
 	if objs == nil {
 		objs = []*Object{} // built, if to nothing
 	}
-	return objs, errs, read
+	return objs, errs, read, warnings
 }
 
 // runKustomize runs a build; one that may read the network is bounded by

@@ -157,6 +157,7 @@ type owner struct {
 // warning names it. A bare Chart.yaml or a `resources: []` kustomization at the top
 // of a tree of manifests once made a scan of it report 0 objects.
 func (l *loader) dir(root string) {
+	root = filepath.Clean(root)
 	rules := newTreeRules(root, l.opt.FollowSymlinks)
 	walkRoot := root
 	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {

@@ -24,6 +24,11 @@ type Object struct {
 	Meta metav1.Object
 	// Source is nil for objects read from a cluster.
 	Source *finding.Source
+	// Generated holds the field paths, written as findings write them
+	// ("data.password", "data[tls.key]"), whose values the chart that rendered the
+	// object makes anew on every render: randAlphaNum, genPrivateKey, genCA, uuidv4
+	// and the like (see markGenerated). Nil for objects not rendered from a chart.
+	Generated map[string]bool
 
 	// text is the line index of the object's document, for SourceAt; itemPath is the
 	// object's place inside a List document ("items[3]"), whose items share one text.

@@ -9,11 +9,26 @@ import (
 	"github.com/moat-dev/moat/internal/rule"
 )
 
+var (
+	approveCSRs         = named(AnyName, asks("certificates.k8s.io", changeVerbs, "certificatesigningrequests/approval"))
+	approveSigners      = named(AnyName, asks("certificates.k8s.io", []string{"approve"}, "signers"))
+	approveClientSigner = append(named("kubernetes.io/kube-apiserver-client", asks("certificates.k8s.io", []string{"approve"}, "signers")),
+		named("kubernetes.io/*", asks("certificates.k8s.io", []string{"approve"}, "signers"))...)
+)
+
 // ApproveCSR is approving certificate signing requests or using a signer.
 var ApproveCSR = Primitive{
-	Asks:        append(asks("certificates.k8s.io", changeVerbs, "certificatesigningrequests/approval"), asks("certificates.k8s.io", []string{"approve"}, "signers")...),
-	Named:       true,
-	Consequence: "its subjects approve certificate requests, and with create on certificatesigningrequests get a client certificate for any identity, system:masters included",
+	Asks:  append(approveCSRs, approveSigners...),
+	Named: true,
+	Clauses: []Clause{
+		{If: approveCSRs, And: approveClientSigner,
+			Text: "approve requests for API client certificates (signer kubernetes.io/kube-apiserver-client): with create on certificatesigningrequests they get one for any identity, system:masters included"},
+		{If: approveCSRs, And: approveSigners, Unless: approveClientSigner, Text: "approve certificate signing requests for the signers the rule names"},
+		{If: approveCSRs, Unless: approveSigners,
+			Text: "change the approval of certificate signing requests, which also takes approve on the request's signer (this role allows it on none)"},
+		{If: approveSigners, Unless: approveCSRs,
+			Text: "approve for the signers the rule covers, which also takes update on certificatesigningrequests/approval (this role does not allow it)"},
+	},
 }
 
 func init() {

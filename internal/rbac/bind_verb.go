@@ -8,11 +8,20 @@ import (
 	"github.com/moat-dev/moat/internal/rule"
 )
 
+var (
+	bindClusterAdmin         = named(ClusterAdmin, asks(Group, []string{"bind"}, "clusterroles"))
+	writeClusterRoleBindings = asks(Group, []string{"create", "update", "patch"}, "clusterrolebindings")
+)
+
 // BindVerb is the bind verb on Roles and ClusterRoles.
 var BindVerb = Primitive{
-	Asks:        asks("rbac.authorization.k8s.io", []string{"bind"}, "roles", "clusterroles"),
+	Asks:        asks(Group, []string{"bind"}, "roles", "clusterroles"),
 	Named:       true,
-	Consequence: "its subjects can bind roles that grant more than they hold (with create on bindings: cluster-admin, if no resourceNames limit it)",
+	Consequence: "grant the roles the rule covers to anyone, themselves included, without holding their permissions, wherever they may create or change bindings",
+	Clauses: []Clause{
+		{If: bindClusterAdmin, And: writeClusterRoleBindings, Text: "make themselves cluster-admin, as the role also allows writing ClusterRoleBindings"},
+		{If: bindClusterAdmin, Unless: writeClusterRoleBindings, Text: "bind cluster-admin, which with create on clusterrolebindings makes them cluster-admin"},
+	},
 }
 
 func init() {

@@ -11,8 +11,7 @@ import (
 // CreatePersistentVolumes is creating PersistentVolumes.
 var CreatePersistentVolumes = Primitive{
 	Asks:        asks("", []string{"create"}, "persistentvolumes"),
-	Named:       false,
-	Consequence: "its subjects can create a hostPath PersistentVolume and mount a node's filesystem into their pods",
+	Consequence: "create a hostPath PersistentVolume, which exposes a node's filesystem to the pods that claim it, outside Pod Security's checks of pod volumes",
 }
 
 func init() {

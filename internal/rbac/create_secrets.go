@@ -12,8 +12,12 @@ import (
 // CreateSecrets is creating Secrets, service-account-token Secrets included.
 var CreateSecrets = Primitive{
 	Asks:        asks("", []string{"create"}, "secrets"),
-	Named:       false,
-	Consequence: "its subjects can create a kubernetes.io/service-account-token Secret for any service account in scope and read back a long-lived token of it",
+	Consequence: "create a kubernetes.io/service-account-token Secret for any service account in scope, which the token controller fills with a long-lived token of that account",
+	Clauses: []Clause{
+		{If: asks("", readVerbs, "secrets"), Text: "read that token back, as the role also allows reading Secrets, and act as the service account"},
+		{If: named(AnyName, getSecrets), Unless: asks("", readVerbs, "secrets"), Text: "this role lets them read the token back only from a Secret they give a name its get on secrets lists in resourceNames"},
+		{Unless: named(AnyName, asks("", readVerbs, "secrets")), Text: "this role does not let them read the token back (that takes get on the Secret, or a pod that mounts it)"},
+	},
 }
 
 func init() {

@@ -10,9 +10,13 @@ import (
 
 // CreateServiceAccountToken is requesting tokens for service accounts (TokenRequest).
 var CreateServiceAccountToken = Primitive{
-	Asks:        asks("", []string{"create"}, "serviceaccounts/token"),
-	Named:       true,
-	Consequence: "its subjects issue tokens for service accounts in scope and act with their permissions",
+	Asks:  asks("", []string{"create"}, "serviceaccounts/token"),
+	Named: true,
+	Clauses: []Clause{
+		{If: asks("", []string{"create"}, "serviceaccounts/token"), Text: "issue tokens for every service account in scope and act with their permissions"},
+		{If: named(AnyName, asks("", []string{"create"}, "serviceaccounts/token")), Unless: asks("", []string{"create"}, "serviceaccounts/token"),
+			Text: "issue tokens for the service accounts the rule names and act with their permissions"},
+	},
 }
 
 func init() {

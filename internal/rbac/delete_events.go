@@ -11,8 +11,7 @@ import (
 // DeleteEvents is deleting Events.
 var DeleteEvents = Primitive{
 	Asks:        append(asks("", []string{"delete", "deletecollection"}, "events"), asks("events.k8s.io", []string{"delete", "deletecollection"}, "events")...),
-	Named:       false,
-	Consequence: "its subjects erase Events and with them the trace of their actions",
+	Consequence: "erase Events and with them the trace of their actions",
 }
 
 func init() {

@@ -10,9 +10,17 @@ import (
 
 // EscalateVerb is the escalate verb on Roles and ClusterRoles.
 var EscalateVerb = Primitive{
-	Asks:        asks("rbac.authorization.k8s.io", []string{"escalate"}, "roles", "clusterroles"),
+	Asks:        asks(Group, []string{"escalate"}, "roles", "clusterroles"),
 	Named:       true,
-	Consequence: "its subjects can write any permission into a role, their own included, which is a path to cluster-admin",
+	Consequence: "write permissions they do not hold into the roles the rule covers",
+	Clauses: []Clause{
+		{If: named(AnyName, asks(Group, []string{"escalate"}, "clusterroles")), And: named(AnyName, asks(Group, changeVerbs, "clusterroles")),
+			Text: "rewrite a ClusterRole they may update to allow everything, which makes them cluster-admin if it is bound to them"},
+		{If: named(AnyName, asks(Group, []string{"escalate"}, "roles")), And: named(AnyName, asks(Group, changeVerbs, "roles")),
+			Text: "rewrite a Role they may update to allow everything in its namespace"},
+		{Unless: named(AnyName, asks(Group, changeVerbs, "roles", "clusterroles")),
+			Text: "this role does not let them update roles: with update or patch on one bound to them, they would hold any permission"},
+	},
 }
 
 func init() {

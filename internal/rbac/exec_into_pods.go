@@ -11,9 +11,13 @@ import (
 
 // ExecIntoPods is running commands in, attaching to, debugging or port-forwarding to running pods.
 var ExecIntoPods = Primitive{
-	Asks:        append(asks("", []string{"create", "get"}, "pods/exec", "pods/attach", "pods/portforward"), asks("", changeVerbs, "pods/ephemeralcontainers")...),
-	Named:       false,
-	Consequence: "its subjects run commands in running containers and take their service account tokens, mounted Secrets and network access",
+	Asks: append(asks("", []string{"create", "get"}, "pods/exec", "pods/attach", "pods/portforward"), asks("", changeVerbs, "pods/ephemeralcontainers")...),
+	Clauses: []Clause{
+		{If: append(asks("", []string{"create", "get"}, "pods/exec"), asks("", changeVerbs, "pods/ephemeralcontainers")...),
+			Text: "run commands in running containers, with their service account tokens, mounted Secrets and network access"},
+		{If: asks("", []string{"create", "get"}, "pods/attach"), Text: "attach to the main process of running containers and read and write its terminal"},
+		{If: asks("", []string{"create", "get"}, "pods/portforward"), Text: "connect through the API server to any port of running pods, past their NetworkPolicies"},
+	},
 }
 
 func init() {

@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -13,12 +14,19 @@ import (
 )
 
 // Ask is one request a risky permission consists of, without who asks: verbs on a
-// resource (with its subresource) of an API group.
+// resource (with its subresource) of an API group, about one object name or none.
 type Ask struct {
 	Group    string
 	Resource string // "pods" or "pods/exec"
 	Verbs    []string
+	// Name is the object the request names: "" none (create, list: a rule limited by
+	// resourceNames does not allow it, as the authorizer does not), AnyName (a rule
+	// limited by resourceNames allows it for the names it lists), or one name.
+	Name string
 }
+
+// AnyName in Ask.Name: the request names an object, whichever.
+const AnyName = "*"
 
 func asks(group string, verbs []string, resources ...string) []Ask {
 	out := make([]Ask, len(resources))
@@ -28,14 +36,51 @@ func asks(group string, verbs []string, resources ...string) []Ask {
 	return out
 }
 
-// Requests turns an ask into authz requests, one per verb, without a name.
-func (a Ask) Requests() []authz.Request {
-	res, sub, _ := strings.Cut(a.Resource, "/")
-	out := make([]authz.Request, len(a.Verbs))
-	for i, v := range a.Verbs {
-		out[i] = authz.Request{Verb: v, APIGroup: a.Group, Resource: res, Subresource: sub}
+// named returns the asks about the object name.
+func named(name string, as []Ask) []Ask {
+	out := make([]Ask, len(as))
+	for i, a := range as {
+		a.Name = name
+		out[i] = a
 	}
 	return out
+}
+
+// Requests turns an ask into authz requests, one per verb, for its name (none for
+// AnyName).
+func (a Ask) Requests() []authz.Request {
+	res, sub, _ := strings.Cut(a.Resource, "/")
+	name := a.Name
+	if name == AnyName {
+		name = ""
+	}
+	out := make([]authz.Request, len(a.Verbs))
+	for i, v := range a.Verbs {
+		out[i] = authz.Request{Verb: v, APIGroup: a.Group, Resource: res, Subresource: sub, Name: name}
+	}
+	return out
+}
+
+// allows reports whether policy rule r allows request q of the ask: for AnyName, a
+// rule limited by resourceNames allows it when it allows it for the names it lists.
+func (a Ask) allows(r *rbacv1.PolicyRule, q authz.Request) bool {
+	if authz.RuleAllows(r, &q) {
+		return true
+	}
+	if a.Name != AnyName || len(r.ResourceNames) == 0 {
+		return false
+	}
+	q.Name = r.ResourceNames[0]
+	return authz.RuleAllows(r, &q)
+}
+
+// what names the resource of the ask as the authorizer sees it: "pods/exec",
+// "deployments.apps".
+func (a Ask) what() string {
+	if a.Group == "" {
+		return a.Resource
+	}
+	return a.Resource + "." + a.Group
 }
 
 // clusterScoped are the resources of the catalogue that have no namespace: a Role (and
@@ -46,6 +91,7 @@ var clusterScoped = map[string]bool{
 	"certificatesigningrequests": true, "signers": true, "users": true, "groups": true, "uids": true, "userextras": true,
 	"validatingwebhookconfigurations": true, "mutatingwebhookconfigurations": true, "validatingadmissionpolicies": true,
 	"validatingadmissionpolicybindings": true, "mutatingadmissionpolicies": true, "mutatingadmissionpolicybindings": true,
+	"clusterrolebindings": true,
 }
 
 // ClusterScoped reports whether the ask is about a resource without a namespace.
@@ -54,91 +100,236 @@ func (a Ask) ClusterScoped() bool {
 	return clusterScoped[res]
 }
 
-// Primitive is a risky permission of the catalogue: any of its asks.
+// Primitive is a risky permission of the catalogue: any of its asks. A rule file
+// registers it as rbac/<slug>; package paths chains such permissions.
 type Primitive struct {
 	Asks []Ask
 	// Named: a rule limited by resourceNames still counts (impersonating one named
 	// group, approving for one named signer, binding one named role). Otherwise such a
 	// rule is taken as the narrow grant it is and not reported.
 	Named bool
-	// Consequence completes the message: what a holder can do with it.
+	// Consequence, when set, is what every grant of the primitive lets its holder do,
+	// as a verb phrase after "its subjects can": "erase Events".
 	Consequence string
+	// Clauses follow it: what some grants let the holder do, said only when the role
+	// allows what each one's condition names, so that a message never claims more
+	// than the role grants.
+	Clauses []Clause
 }
 
-// match returns what the rule grants of the primitive, "" when nothing: `"create" on
-// "pods/exec"`.
-func (p Primitive) match(r *rbacv1.PolicyRule, inRole bool) string {
-	var hits []string
-	for _, a := range p.Asks {
-		if inRole && a.ClusterScoped() {
-			continue
-		}
-		var verbs []string
-		for _, q := range a.Requests() {
-			ok := authz.RuleAllows(r, &q)
-			if !ok && p.Named && len(r.ResourceNames) > 0 {
-				q.Name = r.ResourceNames[0]
-				ok = authz.RuleAllows(r, &q)
-			}
-			if ok {
-				verbs = append(verbs, q.Verb)
-			}
-		}
-		if len(verbs) == 0 {
-			continue
-		}
-		what := a.Resource
-		if a.Group != "" {
-			what += "." + a.Group
-		}
-		hits = append(hits, fmt.Sprintf("%s on %s", strings.Join(verbs, ", "), what))
-	}
-	if len(hits) == 0 {
-		return ""
-	}
-	s := strings.Join(hits, "; ")
-	if len(r.ResourceNames) > 0 && p.Named {
-		s += fmt.Sprintf(" (resourceNames %q)", r.ResourceNames)
-	}
-	return s
+// Clause is part of a message's consequence (a verb phrase after "its subjects can"),
+// said when the role allows one of If (if any), one of And (if any), and none of Unless.
+// Its asks are taken as written: Ask.Name decides how resourceNames count.
+type Clause struct {
+	Text            string
+	If, And, Unless []Ask
 }
 
-// Grants reports whether any rule allows the primitive.
-func (p Primitive) Grants(rules []rbacv1.PolicyRule) bool {
-	for i := range rules {
-		if p.match(&rules[i], false) != "" {
+// asks returns the primitive's asks as a rule of the primitive matches them.
+func (p Primitive) asks() []Ask {
+	if !p.Named {
+		return p.Asks
+	}
+	return named(AnyName, p.Asks)
+}
+
+// holder is a Role or ClusterRole as the catalogue reads it: its rules, and whether a
+// Role (which cannot grant cluster-scoped resources).
+type holder struct {
+	rules  []rbacv1.PolicyRule
+	inRole bool
+}
+
+// verbs returns the verbs of the ask that the holder allows and, per verb, the indexes
+// of the rules that allow it.
+func (h holder) verbs(a Ask) ([]string, [][]int) {
+	if h.inRole && a.ClusterScoped() {
+		return nil, nil
+	}
+	var verbs []string
+	var by [][]int
+	for _, q := range a.Requests() {
+		var rs []int
+		for i := range h.rules {
+			if a.allows(&h.rules[i], q) {
+				rs = append(rs, i)
+			}
+		}
+		if len(rs) > 0 {
+			verbs = append(verbs, q.Verb)
+			by = append(by, rs)
+		}
+	}
+	return verbs, by
+}
+
+// anyOf reports whether the holder allows a verb of one of the asks.
+func (h holder) anyOf(as []Ask) bool {
+	for _, a := range as {
+		if vs, _ := h.verbs(a); len(vs) > 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// roleCheck is the Object check of a catalogue rule: every rule of a Role or ClusterRole
-// (not of the bootstrap policy) that grants the primitive gives a result at its path.
-// Two kinds of rule are left to other checks so that one line gives one finding: rules
-// with resources ["*"], which rbac/wildcard-resources reports (they grant every
-// primitive at once), and, in a Role, cluster-scoped resources (nodes, namespaces,
-// webhook configurations...), which a Role cannot grant.
+func (c Clause) holds(h holder) bool {
+	return (len(c.If) == 0 || h.anyOf(c.If)) && (len(c.And) == 0 || h.anyOf(c.And)) && !h.anyOf(c.Unless)
+}
+
+// Grant is what one role allows of a primitive.
+type Grant struct {
+	// Allows lists it: "get, list on secrets; create on pods/exec".
+	Allows string
+	// Rules are the indexes of the policy rules that allow it, in order.
+	Rules []int
+	// Consequence is what its subjects can do with it: "read every Secret ...".
+	Consequence string
+}
+
+// Grant returns what rules allow of the primitive (inRole: they are a Role's, which
+// cannot grant cluster-scoped resources), or false when they allow none of it.
+func (p Primitive) Grant(rules []rbacv1.PolicyRule, inRole bool) (Grant, bool) {
+	h := holder{rules, inRole}
+	type entry struct {
+		group, resource string
+		verbs           []string
+		names           []string // nil: some rule allows it whatever the name
+	}
+	var entries []*entry
+	index := map[string]*entry{}
+	used := map[int]bool{}
+	for _, a := range p.asks() {
+		verbs, by := h.verbs(a)
+		if len(verbs) == 0 {
+			continue
+		}
+		e := index[a.what()]
+		if e == nil {
+			e = &entry{group: a.Group, resource: a.Resource}
+			index[a.what()] = e
+			entries = append(entries, e)
+		}
+		for i, v := range verbs {
+			if !slices.Contains(e.verbs, v) {
+				e.verbs = append(e.verbs, v)
+			}
+			for _, ri := range by[i] {
+				used[ri] = true
+			}
+		}
+	}
+	if len(entries) == 0 {
+		return Grant{}, false
+	}
+	if p.Named {
+		// A resource allowed by a rule without resourceNames is allowed for every name;
+		// otherwise for the names its rules list.
+		for _, e := range entries {
+			a := Ask{Group: e.group, Resource: e.resource, Verbs: e.verbs, Name: AnyName}
+			every := false
+			var names []string
+			for i := range rules {
+				if !slices.ContainsFunc(a.Requests(), func(q authz.Request) bool { return a.allows(&rules[i], q) }) {
+					continue
+				}
+				every = every || len(rules[i].ResourceNames) == 0
+				for _, n := range rules[i].ResourceNames {
+					if !slices.Contains(names, n) {
+						names = append(names, n)
+					}
+				}
+			}
+			if !every {
+				e.names = names
+			}
+		}
+	}
+	// Resources of one group with the same verbs and names are listed together.
+	var parts []string
+	done := map[*entry]bool{}
+	for _, e := range entries {
+		if done[e] {
+			continue
+		}
+		res := []string{e.resource}
+		for _, f := range entries {
+			if f != e && !done[f] && f.group == e.group && slices.Equal(f.verbs, e.verbs) && slices.Equal(f.names, e.names) {
+				res = append(res, f.resource)
+				done[f] = true
+			}
+		}
+		s := joinVerbs(e.verbs) + " on " + strings.Join(res, ", ")
+		var notes []string
+		if e.group != "" {
+			notes = append(notes, e.group)
+		}
+		if len(e.names) > 0 {
+			notes = append(notes, fmt.Sprintf("resourceNames %q", e.names))
+		}
+		if len(notes) > 0 {
+			s += " (" + strings.Join(notes, "; ") + ")"
+		}
+		parts = append(parts, s)
+	}
+	g := Grant{Allows: strings.Join(parts, "; ")}
+	for i := range rules {
+		if used[i] {
+			g.Rules = append(g.Rules, i)
+		}
+	}
+	var says []string
+	if p.Consequence != "" {
+		says = append(says, p.Consequence)
+	}
+	for _, c := range p.Clauses {
+		if c.holds(h) && !slices.Contains(says, c.Text) {
+			says = append(says, c.Text)
+		}
+	}
+	g.Consequence = strings.Join(says, "; ")
+	return g, true
+}
+
+// Grants reports whether any rule allows the primitive.
+func (p Primitive) Grants(rules []rbacv1.PolicyRule) bool {
+	_, ok := p.Grant(rules, false)
+	return ok
+}
+
+// roleCheck is the Object check of a catalogue rule: a Role or ClusterRole (not of the
+// bootstrap policy) whose rules allow any of the primitive gives one result, which lists
+// what its rules allow of it, whatever the spelling: "*" in verbs, apiGroups or
+// resources allows what it covers. In a Role, cluster-scoped resources (nodes,
+// namespaces, webhook configurations...) are left out, since a Role cannot grant them.
+// The rules an aggregationRule collects are the selected ClusterRoles' own, reported
+// on them.
 func roleCheck(p Primitive) func(*rule.Context, *inventory.Object) []rule.Result {
 	return func(_ *rule.Context, o *inventory.Object) []rule.Result {
 		rules, ok := Rules(o)
 		if !ok || IsBootstrap(o) {
 			return nil
 		}
-		var out []rule.Result
-		inRole := o.Kind() == "Role"
-		for _, r := range rules {
-			if HasWildcard(r.Resources) {
-				continue
-			}
-			if what := p.match(&r.PolicyRule, inRole); what != "" {
-				out = append(out, rule.Result{
-					Message: fmt.Sprintf("%s allows %s: %s%s", r.Path, what, p.Consequence, redefinition(o)),
-					Path:    r.Path,
-				})
-			}
+		prs := make([]rbacv1.PolicyRule, len(rules))
+		for i, r := range rules {
+			prs[i] = r.PolicyRule
 		}
-		return out
+		g, ok := p.Grant(prs, o.Kind() == "Role")
+		if !ok {
+			return nil
+		}
+		paths := make([]string, len(g.Rules))
+		for i, ri := range g.Rules {
+			paths[i] = rules[ri].Path
+		}
+		verb := "allows"
+		if len(paths) > 1 {
+			verb = "allow"
+		}
+		return []rule.Result{{
+			Message: fmt.Sprintf("%s %s %s: its subjects can %s%s", joinList(paths), verb, g.Allows, g.Consequence, redefinition(o)),
+			Path:    paths[0],
+		}}
 	}
 }
 
@@ -179,54 +370,115 @@ func describeSubjects(b *authz.Binding) string {
 type rbacPolicySubject = rbacv1.Subject
 
 // roleCEL is roleCheck(p) in CEL: generated from the very Primitive the Go check uses,
-// so that the two cannot drift. A rule of a Role or ClusterRole fails when it grants an
-// ask of the primitive, as authz.RuleAllows matches verbs, API groups, resources (with
-// "*/sub") and resourceNames. Roles of the bootstrap policy pass, and so do rules with
-// resources ["*"] (rbac/wildcard-resources reports those) and, in a Role, cluster-scoped asks.
+// so that the two cannot drift. A Role or ClusterRole fails when a rule allows an ask of
+// the primitive, as authz.RuleAllows matches verbs, API groups, resources (with "*" and
+// "*/sub") and resourceNames; in a Role, cluster-scoped asks count for nothing. Roles of
+// the bootstrap policy pass. The message lists, per resource, the verbs the role
+// allows, then the consequences whose conditions hold, as Grant does.
 func roleCEL(p Primitive) *rule.CEL {
-	grants := grantsCEL(p)
+	var grants []string
+	for _, a := range p.asks() {
+		grants = append(grants, allowsCEL(a))
+	}
 	return &rule.CEL{
 		Resources:  roleResources(),
-		Expression: "(" + bootstrapRoleCEL + ") || object.?rules.orValue([]).all(r, r.?resources.orValue([]).exists(x, x == '*') || !(" + grants + "))",
-		Message: "object.kind + ' ' + object.metadata.?name.orValue('') + ' has a rule that allows " +
-			celexpr.Escape(describeAsks(p)) + ": " + celexpr.Escape(p.Consequence) + "'",
+		Expression: "(" + bootstrapRoleCEL + ") || !(" + strings.Join(grants, " || ") + ")",
+		Message: "object.kind + ' ' + object.metadata.?name.orValue('') + ' allows ' + " + listingCEL(p) +
+			" + ': its subjects can ' + " + consequenceCEL(p),
 	}
 }
 
-// grantsCEL: policy rule r allows one of the primitive's asks.
-func grantsCEL(p Primitive) string {
-	names := ""
-	if !p.Named {
-		// A rule limited by resourceNames is a narrow grant, unless it names "".
-		names = " && (r.?resourceNames.orValue([]).size() == 0 || '' in r.resourceNames)"
+// ruleAllowsCEL: policy rule r allows a verb of the ask (verb is a condition over x,
+// the rule's verb: "x in ['get']"), as Ask.allows does.
+func ruleAllowsCEL(a Ask, verb string) string {
+	res := "x == '*' || x == '" + celexpr.Escape(a.Resource) + "'"
+	if _, sub, ok := strings.Cut(a.Resource, "/"); ok {
+		res += " || x == '*/" + celexpr.Escape(sub) + "'"
 	}
-	var terms []string
-	for _, a := range p.Asks {
-		res := "x == '" + a.Resource + "'"
-		if _, sub, ok := strings.Cut(a.Resource, "/"); ok {
-			res += " || x == '*/" + sub + "'"
-		}
-		t := fmt.Sprintf("(r.?verbs.orValue([]).exists(v, v == '*' || v in %s) && r.?apiGroups.orValue([]).exists(g, g == '*' || g == '%s') && r.?resources.orValue([]).exists(x, %s)%s)",
-			celexpr.List(a.Verbs), a.Group, res, names)
-		if a.ClusterScoped() {
-			t = "(object.kind == 'ClusterRole' && " + t + ")"
-		}
-		terms = append(terms, t)
+	c := fmt.Sprintf("r.?verbs.orValue([]).exists(x, x == '*' || %s) && r.?apiGroups.orValue([]).exists(x, x == '*' || x == '%s') && r.?resources.orValue([]).exists(x, %s)",
+		verb, celexpr.Escape(a.Group), res)
+	if a.Name != AnyName {
+		c += " && (r.?resourceNames.orValue([]).size() == 0 || '" + celexpr.Escape(a.Name) + "' in r.resourceNames)"
 	}
-	return strings.Join(terms, " || ")
+	return c
 }
 
-// describeAsks names the asks of p for a message: "create on pods/exec; get on nodes/proxy".
-func describeAsks(p Primitive) string {
+// allowsCEL: the object's rules allow a verb of the ask (never a cluster-scoped one in a Role).
+func allowsCEL(a Ask) string {
+	c := "object.?rules.orValue([]).exists(r, " + ruleAllowsCEL(a, "x in "+celexpr.List(a.Verbs)) + ")"
+	if a.ClusterScoped() {
+		c = "(object.kind == 'ClusterRole' && " + c + ")"
+	}
+	return "(" + c + ")"
+}
+
+// anyCEL: the object's rules allow one of the asks.
+func anyCEL(as []Ask) string {
 	var out []string
-	for _, a := range p.Asks {
-		what := a.Resource
-		if a.Group != "" {
-			what += "." + a.Group
-		}
-		out = append(out, strings.Join(a.Verbs, ", ")+" on "+what)
+	for _, a := range as {
+		out = append(out, allowsCEL(a))
 	}
-	return strings.Join(out, "; ")
+	return "(" + strings.Join(out, " || ") + ")"
+}
+
+// listingCEL is a CEL string of what the role allows of p, one resource at a time:
+// "get, list on secrets; create on pods/exec".
+func listingCEL(p Primitive) string {
+	var order []Ask
+	index := map[string]int{}
+	for _, a := range p.asks() {
+		i, ok := index[a.what()]
+		if !ok {
+			i = len(order)
+			index[a.what()] = i
+			order = append(order, Ask{Group: a.Group, Resource: a.Resource, Name: a.Name})
+		}
+		for _, v := range a.Verbs {
+			if !slices.Contains(order[i].Verbs, v) {
+				order[i].Verbs = append(order[i].Verbs, v)
+			}
+		}
+	}
+	var parts []string
+	for _, a := range order {
+		guard := ""
+		if a.ClusterScoped() {
+			guard = "object.kind == 'ClusterRole' && "
+		}
+		verbs := fmt.Sprintf("%s.filter(v, %sobject.?rules.orValue([]).exists(r, %s))", celexpr.List(a.Verbs), guard, ruleAllowsCEL(a, "x == v"))
+		names := ""
+		if p.Named {
+			match := ruleAllowsCEL(a, "x in l")
+			names = fmt.Sprintf(" + (object.?rules.orValue([]).exists(r, %s && r.?resourceNames.orValue([]).size() == 0) ? '' : ' (resourceNames ' + object.?rules.orValue([]).filter(r, %s).map(r, r.?resourceNames.orValue([]).join(', ')).join(', ') + ')')", match, match)
+		}
+		parts = append(parts, fmt.Sprintf("[%s].map(l, l.size() == 0 ? '' : l.join(', ') + ' on %s'%s)", verbs, celexpr.Escape(a.what()), names))
+	}
+	return "(" + strings.Join(parts, " + ") + ").filter(s, s != '').join('; ')"
+}
+
+// consequenceCEL is a CEL string of the consequences of p that hold, as Grant says them.
+func consequenceCEL(p Primitive) string {
+	var parts []string
+	if p.Consequence != "" {
+		parts = append(parts, "['"+celexpr.Escape(p.Consequence)+"']")
+	}
+	for _, c := range p.Clauses {
+		var cond []string
+		if len(c.If) > 0 {
+			cond = append(cond, anyCEL(c.If))
+		}
+		if len(c.And) > 0 {
+			cond = append(cond, anyCEL(c.And))
+		}
+		if len(c.Unless) > 0 {
+			cond = append(cond, "!"+anyCEL(c.Unless))
+		}
+		if len(cond) == 0 {
+			cond = append(cond, "true")
+		}
+		parts = append(parts, "["+strings.Join(cond, " && ")+" ? '"+celexpr.Escape(c.Text)+"' : '']")
+	}
+	return "(" + strings.Join(parts, " + ") + ").filter(s, s != '').join('; ')"
 }
 
 // roleResources and bindingResources are what the RBAC rules' policies match.

@@ -8,11 +8,22 @@ import (
 	"github.com/moat-dev/moat/internal/rule"
 )
 
+var (
+	impersonateMasters = named(GroupMasters, asks("", []string{"impersonate"}, "groups"))
+	impersonateUser    = named(AnyName, asks("", []string{"impersonate"}, "users", "serviceaccounts"))
+)
+
 // Impersonate is impersonating users, groups, service accounts, UIDs or user extras.
 var Impersonate = Primitive{
 	Asks:        append(asks("", []string{"impersonate"}, "users", "groups", "serviceaccounts"), asks("authentication.k8s.io", []string{"impersonate"}, "uids", "userextras/scopes")...),
 	Named:       true,
-	Consequence: "its subjects send requests as another identity and hold its permissions (impersonating the group system:masters is cluster-admin)",
+	Consequence: "send requests as the identities the rule covers and hold their permissions",
+	Clauses: []Clause{
+		{If: impersonateMasters, And: impersonateUser,
+			Text: "impersonate the group system:masters together with a user, which passes every authorization check: cluster-admin"},
+		{If: impersonateMasters, Unless: impersonateUser,
+			Text: "the group system:masters is covered, but impersonating a group also takes impersonating a user, which this role does not allow"},
+	},
 }
 
 func init() {

@@ -9,11 +9,30 @@ import (
 	"github.com/moat-dev/moat/internal/rule"
 )
 
+const admissionGroup = "admissionregistration.k8s.io"
+
+var (
+	admissionWebhooks = []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"}
+	admissionPolicies = []string{"validatingadmissionpolicies", "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"}
+	writeNoDelete     = []string{"create", "update", "patch"}
+	changeOrDelete    = []string{"update", "patch", "delete", "deletecollection"}
+)
+
 // ModifyAdmission is changing admission webhooks and admission policies.
 var ModifyAdmission = Primitive{
-	Asks:        asks("admissionregistration.k8s.io", writeVerbs, "validatingwebhookconfigurations", "mutatingwebhookconfigurations", "validatingadmissionpolicies", "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"),
-	Named:       false,
-	Consequence: "its subjects can disable admission checks, or send every object (Secrets included) to a webhook of their own and rewrite pods as they are admitted",
+	Asks: asks(admissionGroup, writeVerbs, append(admissionWebhooks, admissionPolicies...)...),
+	Clauses: []Clause{
+		{If: asks(admissionGroup, changeOrDelete, admissionWebhooks...), Text: "turn off the checks of existing admission webhooks"},
+		{If: asks(admissionGroup, writeNoDelete, "validatingwebhookconfigurations"), Unless: asks(admissionGroup, writeNoDelete, "mutatingwebhookconfigurations"),
+			Text: "have the objects a validating webhook matches, Secrets included, sent to a server of their own"},
+		{If: asks(admissionGroup, writeNoDelete, "mutatingwebhookconfigurations"),
+			Text: "have the objects a webhook matches, Secrets included, sent to a server of their own, which can rewrite pods as they are admitted"},
+		{If: asks(admissionGroup, changeOrDelete, admissionPolicies...), Text: "turn off or rewrite the admission policies that enforce the cluster's rules"},
+		{If: asks(admissionGroup, []string{"create"}, "validatingadmissionpolicies", "validatingadmissionpolicybindings"),
+			Text: "add ValidatingAdmissionPolicies or bindings that refuse requests of their choosing"},
+		{If: asks(admissionGroup, writeNoDelete, "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"),
+			Text: "rewrite objects, pods included, as they are admitted (MutatingAdmissionPolicies)"},
+	},
 }
 
 func init() {

@@ -11,9 +11,13 @@ import (
 
 // ModifyCRDs is creating or changing CustomResourceDefinitions.
 var ModifyCRDs = Primitive{
-	Asks:        asks("apiextensions.k8s.io", []string{"create", "update", "patch"}, "customresourcedefinitions"),
-	Named:       false,
-	Consequence: "its subjects change the cluster's API: a CRD's conversion webhook receives every object of the type, and changed schemas break or mislead the controllers that trust them",
+	Asks: asks("apiextensions.k8s.io", []string{"create", "update", "patch"}, "customresourcedefinitions"),
+	Clauses: []Clause{
+		{If: asks("apiextensions.k8s.io", changeVerbs, "customresourcedefinitions"),
+			Text: "change existing CustomResourceDefinitions: point a conversion webhook at a server of their own, which then receives every object of the type, or change the schema the controllers rely on"},
+		{If: asks("apiextensions.k8s.io", []string{"create"}, "customresourcedefinitions"),
+			Text: "define new API types, with schemas and conversion webhooks of their choosing"},
+	},
 }
 
 func init() {

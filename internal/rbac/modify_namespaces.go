@@ -11,8 +11,7 @@ import (
 // ModifyNamespaces is changing Namespace objects (their Pod Security labels).
 var ModifyNamespaces = Primitive{
 	Asks:        asks("", changeVerbs, "namespaces"),
-	Named:       false,
-	Consequence: "its subjects can relabel namespaces, pod-security.kubernetes.io/enforce included, and so admit privileged pods",
+	Consequence: "relabel namespaces and so lower their Pod Security level (pod-security.kubernetes.io/enforce), after which privileged pods are admitted there",
 }
 
 func init() {

@@ -11,8 +11,7 @@ import (
 // ModifyNetworkPolicies is deleting or changing NetworkPolicies.
 var ModifyNetworkPolicies = Primitive{
 	Asks:        asks("networking.k8s.io", []string{"update", "patch", "delete", "deletecollection"}, "networkpolicies"),
-	Named:       false,
-	Consequence: "its subjects can remove the namespace's network isolation and reach or expose what it protects",
+	Consequence: "change or delete NetworkPolicies and so lift the isolation of what they protect",
 }
 
 func init() {

@@ -10,9 +10,11 @@ import (
 
 // ModifyNodes is changing Node objects and their status.
 var ModifyNodes = Primitive{
-	Asks:        asks("", changeVerbs, "nodes", "nodes/status"),
-	Named:       false,
-	Consequence: "its subjects can relabel and taint nodes to draw other workloads onto a node they control, or change node status",
+	Asks: asks("", changeVerbs, "nodes", "nodes/status"),
+	Clauses: []Clause{
+		{If: asks("", changeVerbs, "nodes"), Text: "relabel and taint nodes, steering pods (with their service accounts and Secrets) onto nodes of their choice or evicting them"},
+		{If: asks("", changeVerbs, "nodes/status"), Text: "change node status, so that the scheduler takes nodes for ready or not"},
+	},
 }
 
 func init() {

@@ -12,8 +12,7 @@ import (
 // ModifyServiceStatus is changing the status of Services (load balancer IPs).
 var ModifyServiceStatus = Primitive{
 	Asks:        asks("", changeVerbs, "services/status"),
-	Named:       false,
-	Consequence: "its subjects can set load balancer IPs and intercept the cluster's traffic to those addresses (CVE-2020-8554)",
+	Consequence: "set load balancer IPs on Services, and kube-proxy then sends the cluster's traffic for those addresses to them (CVE-2020-8554)",
 }
 
 func init() {

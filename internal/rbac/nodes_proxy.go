@@ -11,9 +11,16 @@ import (
 
 // NodesProxy is the kubelet API through the API server proxy.
 var NodesProxy = Primitive{
-	Asks:        asks("", []string{"get", "create", "update", "patch", "delete"}, "nodes/proxy"),
-	Named:       true,
-	Consequence: "its subjects reach the kubelet API of every node and run commands in any pod there, unaudited by the API server",
+	Asks:  asks("", []string{"get", "create", "update", "patch", "delete"}, "nodes/proxy"),
+	Named: true,
+	Clauses: []Clause{
+		{If: asks("", []string{"get", "create"}, "nodes/proxy"),
+			Text: "reach the kubelet API of every node and run commands in any pod there (get is enough for its websocket endpoints), outside admission control"},
+		{If: named(AnyName, asks("", []string{"get", "create"}, "nodes/proxy")), Unless: asks("", []string{"get", "create"}, "nodes/proxy"),
+			Text: "reach the kubelet API of the nodes the rule names and run commands in any pod there (get is enough for its websocket endpoints), outside admission control"},
+		{If: named(AnyName, asks("", []string{"update", "patch", "delete"}, "nodes/proxy")), Unless: named(AnyName, asks("", []string{"get", "create"}, "nodes/proxy")),
+			Text: "send PUT, PATCH and DELETE requests to the kubelet API of the nodes the rule covers"},
+	},
 }
 
 func init() {

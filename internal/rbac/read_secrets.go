@@ -9,11 +9,18 @@ import (
 	"github.com/moat-dev/moat/internal/rule"
 )
 
+var (
+	getSecrets  = asks("", []string{"get"}, "secrets")
+	listSecrets = asks("", []string{"list", "watch"}, "secrets")
+)
+
 // ReadSecrets is reading Secrets: get, list or watch on secrets.
 var ReadSecrets = Primitive{
-	Asks:        asks("", readVerbs, "secrets"),
-	Named:       false,
-	Consequence: "its subjects read every Secret in scope (tokens, keys, passwords); list and watch return the data too",
+	Asks: asks("", readVerbs, "secrets"),
+	Clauses: []Clause{
+		{If: listSecrets, Text: "read every Secret in scope with its data (service account tokens, keys, passwords): list and watch return it"},
+		{If: getSecrets, Unless: listSecrets, Text: "read any Secret in scope whose name they know (service account tokens, keys, passwords)"},
+	},
 }
 
 func init() {

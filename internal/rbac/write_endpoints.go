@@ -11,8 +11,7 @@ import (
 // WriteEndpoints is writing Endpoints and EndpointSlices.
 var WriteEndpoints = Primitive{
 	Asks:        append(asks("", []string{"create", "update", "patch"}, "endpoints"), asks("discovery.k8s.io", []string{"create", "update", "patch"}, "endpointslices")...),
-	Named:       false,
-	Consequence: "its subjects can send a Service's traffic to any address, across namespaces through ExternalName and ingress controllers (CVE-2021-25740)",
+	Consequence: "point a Service at any address, so that the traffic other workloads send to it goes there, across namespaces through ExternalName Services and ingress controllers (CVE-2021-25740)",
 }
 
 func init() {

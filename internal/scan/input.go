@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/moat-dev/moat/internal/cluster"
 	"github.com/moat-dev/moat/internal/inventory"
@@ -21,6 +22,13 @@ type Input struct {
 	// Namespace is the namespace of objects written without one and of Helm releases;
 	// with a cluster, the one namespace to read (empty: every namespace).
 	Namespace string
+	// FollowSymlinks follows symbolic links that lead outside the scanned paths;
+	// AllowRemote lets Kustomize and chart schemas fetch remote resources; EnableHelm lets
+	// Kustomize run helm for helmCharts; RenderTimeout bounds the rendering of one chart
+	// (0: the default). A static scan opens no connection and reads nothing outside its
+	// paths unless these say so.
+	FollowSymlinks, AllowRemote, EnableHelm bool
+	RenderTimeout                           time.Duration
 
 	Cluster *ClusterInput
 }
@@ -58,6 +66,7 @@ func Load(ctx context.Context, in Input) (*Loaded, error) {
 		}
 		inv := inventory.Load(in.Paths, inventory.Options{
 			HelmValues: in.HelmValues, HelmSet: in.HelmSet, Namespace: in.Namespace, Stdin: in.Stdin,
+			FollowSymlinks: in.FollowSymlinks, AllowRemote: in.AllowRemote, EnableHelm: in.EnableHelm, RenderTimeout: in.RenderTimeout,
 		})
 		return &Loaded{Inventory: inv}, nil
 	}

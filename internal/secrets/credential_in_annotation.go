@@ -6,11 +6,18 @@
 // when it holds data or stringData: kubectl apply copies the whole Secret, data
 // included, into it. The last-applied annotation of other kinds repeats the object,
 // whose own fields the other rules check, so it is not read twice.
+//
+// A hexadecimal digest of a hash's length (MD5, SHA-1, SHA-224, SHA-256, SHA-384,
+// SHA-512) under a key that names a checksum (checksum/config, checksum/secrets,
+// config-hash: Helm's pattern to roll pods when their configuration changes) is not a
+// credential: it is not reported, whatever word follows "checksum/". Any other value
+// under such a key is judged as under any key.
 package secrets
 
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/moat-dev/moat/internal/finding"
@@ -86,6 +93,9 @@ func annotationCredentials(o *inventory.Object, anns map[string]string, prefix, 
 // alone is not used: annotations hold checksums, revisions and IDs.
 func annotationValue(key, value string) []fileHit {
 	t := strings.TrimSpace(value)
+	if isChecksumKey(key) && isHexDigest(t) {
+		return nil
+	}
 	if !strings.Contains(t, "\n") && !strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[") {
 		if ms := Scan(value); len(ms) > 0 {
 			return []fileHit{{Match: ms[0]}}
@@ -120,4 +130,42 @@ func lastAppliedSecretKeys(v string) []string {
 		}
 	}
 	return keys
+}
+
+// checksumWords name a digest in an annotation key: checksum/config, config-hash,
+// secret.sha256.
+var checksumWords = map[string]bool{
+	"checksum": true, "checksums": true, "hash": true, "digest": true, "sum": true,
+	"shasum": true, "sha": true, "sha1": true, "sha224": true, "sha256": true,
+	"sha384": true, "sha512": true, "md5": true,
+}
+
+// isChecksumKey reports an annotation key with a checksum word in its prefix or name.
+func isChecksumKey(key string) bool {
+	for _, w := range strings.FieldsFunc(strings.ToLower(key), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+	}) {
+		if checksumWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// hexDigestRE is a hexadecimal digest, optionally named by its algorithm as an image
+// digest is ("sha256:...").
+var hexDigestRE = regexp.MustCompile(`^(?i)(?:(?:sha1|sha224|sha256|sha384|sha512|md5)[:=-])?([0-9a-f]+)$`)
+
+// isHexDigest reports a hexadecimal string of the length of an MD5 (32), SHA-1 (40),
+// SHA-224 (56), SHA-256 (64), SHA-384 (96) or SHA-512 (128) digest.
+func isHexDigest(v string) bool {
+	m := hexDigestRE.FindStringSubmatch(v)
+	if m == nil {
+		return false
+	}
+	switch len(m[1]) {
+	case 32, 40, 56, 64, 96, 128:
+		return true
+	}
+	return false
 }

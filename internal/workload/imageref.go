@@ -1,33 +1,37 @@
 package workload
 
-// A container image reference parser, following the grammar of
-// github.com/distribution/reference that container runtimes and the kubelet use:
+// Container image references, parsed as the kubelet parses them: by
+// github.com/distribution/reference's ParseNormalizedNamed, which the kubelet's
+// parsers.ParseImageName calls before every pull. A reference it refuses is one the
+// kubelet refuses too (InvalidImageName): image/invalid-reference reports it, and the
+// other image rules skip it.
 //
 //	reference  := name [ ":" tag ] [ "@" digest ]
-//	name       := [ registry "/" ] path-component { "/" path-component }
-//	registry   := host [ ":" port ]     (IPv6 hosts in brackets)
+//	name       := [ domain "/" ] path-component { "/" path-component }
 //	tag        := [\w][\w.-]{0,127}
-//	digest     := algorithm ":" encoded
+//	digest     := sha256:<64 hex> | sha384:<96 hex> | sha512:<128 hex>   (lower case)
 //
-// The first component is a registry when it contains "." or ":", is "localhost", or
-// has an upper-case letter; otherwise the image is on Docker Hub ("nginx" is
-// docker.io/library/nginx).
+// The first component is a domain when it contains "." or ":", is "localhost", or has
+// an upper-case letter; otherwise the image is on Docker Hub ("nginx" is
+// docker.io/library/nginx). The path is lower case and at most 255 characters.
 
 import (
-	"errors"
+	// The digest algorithms go-digest validates must be linked in, as in the kubelet.
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 )
 
-// imageRef is a container image reference split into its parts.
+// imageRef is a container image reference, normalized.
 type imageRef struct {
-	// Registry is the host and port as written ("registry.example.com:5000"); empty
-	// when implied (Docker Hub).
+	// Registry is the domain and port, with Docker Hub's implied or legacy names
+	// normalized to "docker.io": "registry.k8s.io", "localhost:5000", "docker.io".
 	Registry string
-	// Repository is the path within the registry as written ("team/app", "nginx").
+	// Repository is the path within the registry: "library/nginx", "team/app".
 	Repository string
 	// Tag is empty when none is written.
 	Tag string
@@ -35,72 +39,42 @@ type imageRef struct {
 	Digest string
 }
 
-var (
-	pathComponentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
-	tagRE           = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-	registryRE      = regexp.MustCompile(`^(?:\[[0-9a-fA-F:.%]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$`)
-	algorithmRE     = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*$`)
-	encodedRE       = regexp.MustCompile(`^[a-zA-Z0-9=_-]+$`)
-	lowerHexRE      = regexp.MustCompile(`^[a-f0-9]+$`)
-)
-
-// digestHexLen are the lengths of the registered OCI digest algorithms.
-var digestHexLen = map[string]int{"sha256": 64, "sha512": 128}
-
-// parseImageRef splits an image reference, or says why it is not one.
+// parseImageRef parses an image reference as the kubelet does, or says why it is not one.
 func parseImageRef(s string) (imageRef, error) {
-	var r imageRef
-	if s == "" {
-		return r, errors.New("empty image reference")
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return imageRef{}, err
 	}
-	if strings.ContainsAny(s, " \t\r\n") {
-		return r, errors.New("image reference contains white space")
+	r := imageRef{Registry: reference.Domain(named), Repository: reference.Path(named)}
+	if t, ok := named.(reference.Tagged); ok {
+		r.Tag = t.Tag()
 	}
-	name := s
-	if i := strings.IndexByte(s, '@'); i >= 0 {
-		name, r.Digest = s[:i], s[i+1:]
-		if err := checkDigest(r.Digest); err != nil {
-			return imageRef{}, err
-		}
+	if d, ok := named.(reference.Digested); ok {
+		r.Digest = d.Digest().String()
 	}
-	rest := name
-	if i := strings.IndexByte(name, '/'); i >= 0 {
-		first := name[:i]
-		if strings.ContainsAny(first, ".:[") || first == "localhost" || strings.ToLower(first) != first {
-			if !registryRE.MatchString(first) {
-				return imageRef{}, fmt.Errorf("invalid registry %q", first)
-			}
-			r.Registry, rest = first, name[i+1:]
-		}
-	}
-	// Past the registry, a colon can only introduce the tag.
-	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
-		rest, r.Tag = rest[:i], rest[i+1:]
-		if !tagRE.MatchString(r.Tag) {
-			return imageRef{}, fmt.Errorf("invalid tag %q", r.Tag)
-		}
-	}
-	if rest == "" {
-		return imageRef{}, errors.New("image reference has no repository")
-	}
-	for _, c := range strings.Split(rest, "/") {
-		if !pathComponentRE.MatchString(c) {
-			return imageRef{}, fmt.Errorf("invalid repository %q", rest)
-		}
-	}
-	r.Repository = rest
 	return r, nil
 }
 
-func checkDigest(d string) error {
-	alg, enc, ok := strings.Cut(d, ":")
-	if !ok || !algorithmRE.MatchString(alg) || !encodedRE.MatchString(enc) {
-		return fmt.Errorf("invalid digest %q", d)
+// Name is the normalized name, registry and repository: "docker.io/library/nginx".
+// Registry is empty, and Name the path alone, only for a first component with a dot
+// that is no host name ("a.b_c/x"), which the parser then takes as a path.
+func (r imageRef) Name() string {
+	if r.Registry == "" {
+		return r.Repository
 	}
-	if n, known := digestHexLen[alg]; known && (len(enc) != n || !lowerHexRE.MatchString(enc)) {
-		return fmt.Errorf("invalid %s digest %q: want %d lower-case hex digits", alg, d, n)
+	return r.Registry + "/" + r.Repository
+}
+
+// String is the normalized reference.
+func (r imageRef) String() string {
+	s := r.Name()
+	if r.Tag != "" {
+		s += ":" + r.Tag
 	}
-	return nil
+	if r.Digest != "" {
+		s += "@" + r.Digest
+	}
+	return s
 }
 
 // Pinned reports a reference by digest: the content cannot change under it.
@@ -127,22 +101,58 @@ func containerImage(image string) (imageRef, bool) {
 	return r, err == nil
 }
 
-// The grammar of parseImageRef, in RE2 (CEL's matches).
-const (
-	imageHostCEL     = `[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?`
-	imageRegistryCEL = `(?:\[[0-9a-fA-F:.%]+\]|` + imageHostCEL + `(?:\.` + imageHostCEL + `)*)(?::[0-9]+)?`
-	imageCompCEL     = `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
-	imageRefCEL      = `^(?:` + imageRegistryCEL + `/)?` + imageCompCEL + `(?:/` + imageCompCEL + `)*(?::[\w][\w.-]{0,127})?(?:@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+)?$`
-)
+// whyInvalid says in words why s is not a reference: the parser's error, with the
+// common mistakes it reports only as "invalid reference format" named.
+func whyInvalid(s string, err error) string {
+	switch {
+	case strings.Contains(s, "{{"):
+		return "it holds an unrendered template expression"
+	case strings.TrimSpace(s) != s || strings.ContainsAny(s, " \t\r\n"):
+		return "it contains white space"
+	case strings.HasSuffix(s, ":"):
+		return "the tag after \":\" is empty"
+	case strings.HasSuffix(s, "@"):
+		return "the digest after \"@\" is empty"
+	case strings.Contains(s, "//") || strings.HasSuffix(s, "/"):
+		return "it has an empty path component"
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		alg, hex, ok := strings.Cut(s[i+1:], ":")
+		n, known := digestHexLen[alg]
+		switch {
+		case ok && known && len(hex) != n:
+			return fmt.Sprintf("a %s digest has %d hex digits, this one %d", alg, n, len(hex))
+		case ok && known && strings.ToLower(hex) != hex:
+			return fmt.Sprintf("the %s digest is not in lower case", alg)
+		case ok && !known:
+			return fmt.Sprintf("unknown digest algorithm %q (want sha256, sha384 or sha512)", alg)
+		}
+	}
+	return err.Error()
+}
 
-// imageValidCEL: the reference x parses. Besides the grammar: a first component with a
-// dot is a registry and must be a host name, and sha256 and sha512 digests have their
-// length in lower-case hex.
+// digestHexLen are the digest algorithms the kubelet accepts, with their lengths in hex.
+var digestHexLen = map[string]int{"sha256": 64, "sha384": 96, "sha512": 128}
+
+// imageValidCEL: the reference x parses, in CEL: ParseNormalizedNamed step by step,
+// with distribution/reference's own regular expressions. A 64-hex name is refused;
+// Docker Hub's implied domain is added (with library/ for a one-component name) and
+// index.docker.io becomes docker.io; the path before the tag is lower case; the
+// normalized reference matches ReferenceRegexp with a path of at most 255 characters;
+// a digest is sha256, sha384 or sha512 in lower-case hex of its length.
 func imageValidCEL(x string) string {
-	return fmt.Sprintf("(%[1]s.matches(r'%[2]s') && "+
-		"(!%[1]s.split('@')[0].contains('/') || !%[1]s.split('@')[0].split('/')[0].contains('.') || %[1]s.split('@')[0].split('/')[0].matches(r'^%[3]s$')) && "+
-		"(!%[1]s.contains('@sha256:') || %[1]s.matches(r'@sha256:[a-f0-9]{64}$')) && (!%[1]s.contains('@sha512:') || %[1]s.matches(r'@sha512:[a-f0-9]{128}$')))",
-		x, imageRefCEL, imageRegistryCEL)
+	first := fmt.Sprintf("%s.split('/')[0]", x)
+	isDomain := fmt.Sprintf("(%[1]s.contains('/') && (%[2]s == 'localhost' || %[2]s.contains('.') || %[2]s.contains(':') || %[2]s.lowerAscii() != %[2]s))", x, first)
+	rem := fmt.Sprintf("(%s ? %s.substring(%s.size() + 1) : %s)", isDomain, x, first, x)
+	domain := fmt.Sprintf("(%[1]s ? (%[2]s == 'index.docker.io' ? 'docker.io' : %[2]s) : 'docker.io')", isDomain, first)
+	remote := fmt.Sprintf("%s.split(':')[0]", rem)
+	norm := fmt.Sprintf("(%[1]s + '/' + (%[1]s == 'docker.io' && !%[2]s.contains('/') ? 'library/' : '') + %[2]s)", domain, rem)
+	name := fmt.Sprintf("%s.split('@')[0]", norm)
+	nameOnly := fmt.Sprintf("(%[1]s.lastIndexOf(':') > %[1]s.lastIndexOf('/') ? %[1]s.substring(0, %[1]s.lastIndexOf(':')) : %[1]s)", name)
+	pathLen := fmt.Sprintf("(%[1]s.split('/')[0].matches(r'^%[2]s$') ? %[1]s.size() - %[1]s.split('/')[0].size() - 1 : %[1]s.size())", nameOnly, reference.DomainRegexp.String())
+	return fmt.Sprintf("(!%[1]s.matches(r'^[a-f0-9]{64}$') && %[2]s.lowerAscii() == %[2]s && %[3]s.matches(r'%[4]s') && %[5]s <= %[6]d && "+
+		"(!%[1]s.contains('@') || %[1]s.matches(r'@(?:sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$')))",
+		x, remote, norm, reference.ReferenceRegexp.String(), pathLen, reference.RepositoryNameTotalLengthMax)
 }
 
 // imageMutableCEL: x is a valid reference with no digest.

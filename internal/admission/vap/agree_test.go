@@ -28,6 +28,10 @@ func TestAgreesOnEdgeCases(t *testing.T) {
 		"ghcr.io//app", "a.b_c/x:1", "a_b/x:1", "a--b/x", "a-/x", "app:1.0/x", "a:b/c", "a/b:c:d", "app@md5:abc", "app@sha256:" + hex64 + "@x",
 		"app:" + strings.Repeat("a", 128), "app:" + strings.Repeat("a", 129), "registry.example.com:5000:1/app", "host.:5000/app", "x/latest",
 		"repo:latest@sha512:" + hex128, "app@sha256:" + hex64 + "0", "UPPER.io/app", "[::1]/app", "localhost", "app:v1\n",
+		hex64, "Nginx", "index.docker.io/nginx:1", "docker.io/nginx", "docker.io/library/nginx@sha384:" + hex64 + hex64[:32], "app@sha384:" + hex64,
+		"app@SHA256:" + hex64, "ghcr.io/" + strings.Repeat("a", 255), "ghcr.io/" + strings.Repeat("a", 256), strings.Repeat("a", 247), strings.Repeat("a", 248),
+		"docker.io/" + strings.Repeat("a", 247), "localhost/" + strings.Repeat("a", 256), "k8s.gcr.io/pause:3.9", "K8S.GCR.IO/pause:3.9", "gcr.io/google_containers/pause:3.1",
+		"gcr.io/google-containers/busybox", "registry.k8s.io/pause:3.9", "k8s.gcr.io:443/pause", "ghcr.io/Org/app", "host.io/a:b@sha256:" + hex64,
 	} {
 		images = append(images, img)
 	}
@@ -76,7 +80,7 @@ func TestAgreesOnEdgeCases(t *testing.T) {
 		files = append(files, f)
 	}
 	inv := inventory.Load(files, inventory.Options{})
-	ids := []string{"image/latest-tag", "image/not-pinned-by-digest", "image/pull-policy-not-always", "pod/dangerous-capabilities", "pod/ssh-port-exposed", "pod/sensitive-host-path", "pod/writable-host-path"}
+	ids := []string{"image/invalid-reference", "image/frozen-registry", "image/latest-tag", "image/not-pinned-by-digest", "image/pull-policy-not-always", "pod/dangerous-capabilities", "pod/ssh-port-exposed", "pod/sensitive-host-path", "pod/writable-host-path"}
 	ps, _ := Export(rule.All(), Options{})
 	checked, denials := 0, 0
 	for _, p := range ps {

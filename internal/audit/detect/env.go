@@ -1,6 +1,10 @@
 package detect
 
 import (
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -25,7 +29,8 @@ import (
 //	impersonatedUser                   the impersonated user name, "" if none
 //	resource, subresource, ns, name, apiGroup, apiVersion   the objectRef (ns: namespace is reserved in CEL)
 //	requestURI, userAgent, sourceIPs   where the request came from
-//	code, reason                       the response status code (0 if absent) and reason
+//	code, reason, message              the response status code (0 if absent), reason and
+//	                                   message (a refusal's message says why: "cannot impersonate")
 //	annotations                        the event's annotations (authorization decision, PSS)
 //	request, response                  requestObject / responseObject as maps ({} if absent)
 //	object                             the object acted on: the response object when it is one,
@@ -34,6 +39,11 @@ import (
 //	                                   template spec, a CronJob's job template's ({} otherwise)
 //	containers                         containers, initContainers and ephemeralContainers of pod
 //	command                            the command of an exec request (from requestURI)
+//
+// and one function beside CEL's own and the strings, lists, sets and bindings extensions:
+//
+//	csrSubject(string) map             the subject of a CertificateSigningRequest's
+//	                                   spec.request: {"commonName": string, "organizations": [string]}
 var variables = []cel.EnvOption{
 	cel.Variable("verb", cel.StringType),
 	cel.Variable("stage", cel.StringType),
@@ -53,6 +63,7 @@ var variables = []cel.EnvOption{
 	cel.Variable("sourceIPs", cel.ListType(cel.StringType)),
 	cel.Variable("code", cel.IntType),
 	cel.Variable("reason", cel.StringType),
+	cel.Variable("message", cel.StringType),
 	cel.Variable("annotations", cel.MapType(cel.StringType, cel.StringType)),
 	cel.Variable("request", cel.DynType),
 	cel.Variable("response", cel.DynType),
@@ -67,7 +78,7 @@ type celEnv struct{ env *cel.Env }
 type program struct{ prg cel.Program }
 
 func newEnv() (*celEnv, error) {
-	opts := append([]cel.EnvOption{cel.OptionalTypes(), ext.Strings(), ext.Lists(), ext.Sets(), ext.Bindings()}, variables...)
+	opts := append([]cel.EnvOption{cel.OptionalTypes(), ext.Strings(), ext.Lists(), ext.Sets(), ext.Bindings(), csrSubjectFunction}, variables...)
 	env, err := cel.NewEnv(opts...)
 	if err != nil {
 		return nil, err
@@ -167,6 +178,11 @@ func (v *vars) ResolveName(name string) (any, bool) {
 	case "reason":
 		if ev.ResponseStatus != nil {
 			return types.String(ev.ResponseStatus.Reason), true
+		}
+		return types.String(""), true
+	case "message":
+		if ev.ResponseStatus != nil {
+			return types.String(ev.ResponseStatus.Message), true
 		}
 		return types.String(""), true
 	case "annotations":
@@ -391,6 +407,11 @@ func (v *vars) text(name string) string {
 			return strconv.Itoa(int(ev.ResponseStatus.Code))
 		}
 		return ""
+	case "message":
+		if ev.ResponseStatus != nil {
+			return ev.ResponseStatus.Message
+		}
+		return ""
 	case "command":
 		return strings.Join(execCommand(ev.RequestURI), " ")
 	case "container":
@@ -402,6 +423,56 @@ func (v *vars) text(name string) string {
 		return q.Get("container")
 	}
 	return ""
+}
+
+// maxCSRRequest bounds the spec.request csrSubject decodes, in base64 characters. A
+// PKCS#10 request with an RSA 4096 key and a few names is about 2.5 KB of base64; the API
+// server itself bounds the whole object (3 MiB in etcd), not the request.
+const maxCSRRequest = 64 << 10
+
+// csrSubjectFunction declares csrSubject(string): the subject of a CSR's spec.request.
+var csrSubjectFunction = cel.Function("csrSubject",
+	cel.Overload("csrSubject_string", []*cel.Type{cel.StringType}, cel.MapType(cel.StringType, cel.DynType),
+		cel.UnaryBinding(func(arg ref.Val) ref.Val {
+			s, ok := arg.(types.String)
+			if !ok {
+				return types.MaybeNoSuchOverloadErr(arg)
+			}
+			cn, orgs, err := csrSubject(string(s))
+			if err != nil {
+				return types.NewErr("csrSubject: %v", err)
+			}
+			return types.NewStringInterfaceMap(types.DefaultTypeAdapter, map[string]any{
+				"commonName": cn, "organizations": orgs,
+			})
+		})))
+
+// csrSubject reads spec.request of a CertificateSigningRequest as an audit event holds it
+// (the object's JSON, where the PEM bytes are base64) and returns the subject's common name
+// and organizations: the user name and groups the API server would take from a
+// certificate issued for it. Like the API server (certificates.ParseCSR), it reads the
+// first PEM block, which must be a CERTIFICATE REQUEST; the signature is not checked.
+func csrSubject(request string) (cn string, orgs []string, err error) {
+	if len(request) > maxCSRRequest {
+		return "", nil, fmt.Errorf("request of %d bytes is over the limit of %d", len(request), maxCSRRequest)
+	}
+	pemBytes, err := base64.StdEncoding.DecodeString(request)
+	if err != nil {
+		return "", nil, errors.New("request is not base64")
+	}
+	block, _ := pem.Decode(pemBytes)
+	if block == nil || block.Type != "CERTIFICATE REQUEST" {
+		return "", nil, errors.New("request holds no PEM block of type CERTIFICATE REQUEST")
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil {
+		return "", nil, fmt.Errorf("request is not a PKCS#10 certificate request: %v", err)
+	}
+	orgs = csr.Subject.Organization
+	if orgs == nil {
+		orgs = []string{}
+	}
+	return csr.Subject.CommonName, orgs, nil
 }
 
 // pastTense turns a request verb into words for a message: "create" → "created".

@@ -139,7 +139,7 @@ var placeholders = map[string]bool{
 	"username": true, "groups": true, "authUser": true, "verb": true, "resource": true,
 	"subresource": true, "namespace": true, "name": true, "apiGroup": true, "object": true,
 	"requestURI": true, "userAgent": true, "sourceIP": true, "code": true, "command": true,
-	"container": true, "impersonatedUser": true, "verbed": true,
+	"container": true, "impersonatedUser": true, "verbed": true, "message": true,
 }
 
 func parseOutput(src string, fields map[string]program) ([]outPart, error) {

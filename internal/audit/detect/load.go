@@ -20,6 +20,9 @@
 //     severity: high
 //     mitre: [T1609]
 //     rate: {count: 10, window: 1m}  # optional: alert when the condition holds that often per user
+//     refused: {by: audit/pod-exec-refused}  # what a refused (403, 422) attempt raises; or
+//     # refused: {self: true}          this rule alerts on refused requests itself
+//     # refused: {none: why}           refused attempts raise nothing, and why
 //   - id: audit/loadbalancer-service # in a user file: switch a rule of the pack off
 //     enabled: false
 //
@@ -66,6 +69,9 @@ type Rule struct {
 	File      string
 	Line      int
 	Tags      []string
+	// Refused says what a refused attempt at the action the rule alerts on raises (nil if
+	// the rule file does not say; every rule of the default pack says).
+	Refused *Refused
 
 	verbs     map[string]bool // empty: any
 	resources map[string]bool // "pods", "pods/exec", "*"; empty: any
@@ -80,6 +86,19 @@ type Rule struct {
 type Rate struct {
 	Count  int           `yaml:"count"`
 	Window time.Duration `yaml:"window"`
+}
+
+// Refused is a rule's answer to "and when the API server refuses it?": an attacker's
+// refused attempt (403 from authorization or admission, 422 from validation) is a signal
+// too. Exactly one field is set.
+type Refused struct {
+	// By is the rule that alerts on the refused attempt, at a lower severity.
+	By string `yaml:"by" json:"by,omitempty"`
+	// Self: the rule itself alerts on refused requests (it is a counterpart, or it alerts
+	// whether or not the request was refused).
+	Self bool `yaml:"self" json:"self,omitempty"`
+	// None says why a refused attempt raises nothing (noise, or nothing to judge it by).
+	None string `yaml:"none" json:"none,omitempty"`
 }
 
 // Set is a compiled set of rules.
@@ -107,6 +126,7 @@ type entry struct {
 	MITRE     []string          `yaml:"mitre"`
 	Tags      []string          `yaml:"tags"`
 	Rate      *Rate             `yaml:"rate"`
+	Refused   *Refused          `yaml:"refused"`
 	Enabled   *bool             `yaml:"enabled"`
 
 	file                    string
@@ -321,6 +341,7 @@ func compile(entries []*entry) (*Set, error) {
 		return nil, err
 	}
 	byID := map[string]*Rule{}
+	var refusedBy []*entry // rules whose refused: names another rule, checked once all are read
 	for _, e := range entries {
 		if e.ID == "" {
 			continue
@@ -343,8 +364,16 @@ func compile(entries []*entry) (*Set, error) {
 			continue
 		}
 		byID[e.ID] = r
+		if e.Refused != nil && e.Refused.By != "" {
+			refusedBy = append(refusedBy, e)
+		}
 		if e.Enabled == nil || *e.Enabled {
 			s.Rules = append(s.Rules, r)
+		}
+	}
+	for _, e := range refusedBy {
+		if by := e.Refused.By; byID[by] == nil {
+			bad(e.file, e.line, "rule %s: refused: by names %s, which is not defined", e.ID, by)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -359,7 +388,7 @@ func compileRule(env *celEnv, s *Set, e *entry) (*Rule, []error) {
 		errs = append(errs, &Error{File: e.file, Line: line, Msg: fmt.Sprintf("rule %s: ", e.ID) + fmt.Sprintf(format, a...)})
 	}
 	r := &Rule{ID: e.ID, Title: e.Title, Desc: e.Desc, MITRE: e.MITRE, Output: e.Output, Condition: e.Condition,
-		File: e.file, Line: e.line, Tags: e.Tags, rate: e.Rate}
+		File: e.file, Line: e.line, Tags: e.Tags, rate: e.Rate, Refused: e.Refused}
 	if !strings.Contains(e.ID, "/") {
 		bad(e.line, "id %q is not of the form domain/slug", e.ID)
 	}
@@ -384,6 +413,20 @@ func compileRule(env *celEnv, s *Set, e *entry) (*Rule, []error) {
 	}
 	if e.Rate != nil && (e.Rate.Count < 2 || e.Rate.Window <= 0) {
 		bad(e.line, "rate needs count >= 2 and a positive window")
+	}
+	if f := e.Refused; f != nil {
+		n := 0
+		for _, set := range []bool{f.By != "", f.Self, strings.TrimSpace(f.None) != ""} {
+			if set {
+				n++
+			}
+		}
+		switch {
+		case n != 1:
+			bad(e.line, "refused needs exactly one of by (a rule ID), self: true or none (a reason)")
+		case f.By == e.ID:
+			bad(e.line, "refused: by names the rule itself (use self: true)")
+		}
 	}
 	r.verbs = set(e.Match.Verbs)
 	r.resources = set(e.Match.Resources)

@@ -12,7 +12,10 @@ def ts():
     return "2026-11-23T10:%02d:%02d.%06dZ" % ((s//60)%60, s%60, (s*7919)%1000000)
 GROUPS={'system:serviceaccount':None}
 def ev(verb, resource, ns="", name="", sub="", user="alice@example.com", groups=None, code=None, stage="ResponseComplete",
-       level="Request", req=None, resp=None, uri=None, imp=None, ann=None, group="", version="v1", ua="kubectl/v1.37.2 (linux/amd64) kubernetes/abc1234", ip="10.0.4.17", query=""):
+       level="Request", req=None, resp=None, uri=None, imp=None, ann=None, group="", version="v1", ua="kubectl/v1.37.2 (linux/amd64) kubernetes/abc1234", ip="10.0.4.17", query="",
+       msg=None, decision=None):
+    # msg: the refusal's status message; decision: "allow" for a request authorization let
+    # through and admission or validation refused (the default follows the code)
     if groups is None:
         if user.startswith("system:serviceaccount:"):
             groups=["system:serviceaccounts","system:serviceaccounts:"+user.split(":")[2],"system:authenticated"]
@@ -54,13 +57,14 @@ def ev(verb, resource, ns="", name="", sub="", user="alice@example.com", groups=
     if code>=400:
         status["status"]="Failure"
         status["reason"]={403:"Forbidden",404:"NotFound",409:"AlreadyExists",422:"Invalid",400:"BadRequest"}.get(code,"")
-        status["message"]="%s \"%s\" is %s" % (resource, name, status["reason"].lower())
+        status["message"]="%s \"%s\" is %s" % (resource, name, status["reason"].lower()) if msg is None else msg
     e["responseStatus"]=status
     if req is not None: e["requestObject"]=req
     if resp is not None: e["responseObject"]=resp
     t=ts()
     e["requestReceivedTimestamp"]=t; e["stageTimestamp"]=t
-    a={"authorization.k8s.io/decision":"allow" if code!=403 else "forbid","authorization.k8s.io/reason":"RBAC: allowed by ClusterRoleBinding \"developers\" of ClusterRole \"edit\" to Group \"developers\"" if code!=403 else ""}
+    allowed=code!=403 if decision is None else decision=="allow"
+    a={"authorization.k8s.io/decision":"allow" if allowed else "forbid","authorization.k8s.io/reason":"RBAC: allowed by ClusterRoleBinding \"developers\" of ClusterRole \"edit\" to Group \"developers\"" if allowed else ""}
     if ann: a.update(ann)
     e["annotations"]=a
     return e
@@ -81,11 +85,12 @@ def pod(name, ns, spec_extra=None, containers=None, volumes=None, kind="Pod"):
     api={"Deployment":"apps/v1","DaemonSet":"apps/v1","StatefulSet":"apps/v1","Job":"batch/v1"}[kind]
     return {"kind":kind,"apiVersion":api,"metadata":meta,"spec":{"selector":{"matchLabels":{"app":name}},"template":tmpl}}
 
-def podev(obj, verb="create", user="alice@example.com", code=None, **kw):
+def podev(obj, verb="create", user="alice@example.com", code=None, body=True, **kw):
+    # body=False: refused by authorization, which records no request object
     kind=obj["kind"]
     res={"Pod":"pods","Deployment":"deployments","DaemonSet":"daemonsets","StatefulSet":"statefulsets","Job":"jobs","CronJob":"cronjobs"}[kind]
     grp={"Pod":"","Deployment":"apps","DaemonSet":"apps","StatefulSet":"apps","Job":"batch","CronJob":"batch"}[kind]
-    return ev(verb,res,obj["metadata"]["namespace"],obj["metadata"]["name"],user=user,code=code,req=obj,group=grp,**kw)
+    return ev(verb,res,obj["metadata"]["namespace"],obj["metadata"]["name"],user=user,code=code,req=obj if body else None,group=grp,**kw)
 
 def ctr(name="app", image="registry.example.com/shop/web:1.4.2", sc=None, ports=None):
     c={"name":name,"image":image}
@@ -229,7 +234,14 @@ fx("impersonation",[ev("get","pods","shop","web",user="alice@example.com",imp={"
    [ev("get","pods","shop","web",level="Metadata"),ev("get","pods","shop","web",imp={"username":"bob@example.com"},code=403,level="Metadata")])
 fx("impersonate-privileged",[ev("list","secrets",imp={"username":"admin","groups":["system:masters"]},level="Metadata"),ev("get","nodes","","node1",imp={"username":"system:node:node1","groups":["system:nodes"]},level="Metadata")],
    [ev("get","pods","shop","web",imp={"username":"bob@example.com","groups":["developers"]},level="Metadata")])
-csr={"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{"name":"eve-admin"},"spec":{"request":"LS0tLS1CRUdJTi...","signerName":"kubernetes.io/kube-apiserver-client","usages":["client auth"]}}
+# PKCS#10 requests as spec.request holds them (base64 of the PEM), made with
+# openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj SUBJECT
+CSR_ALICE="LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlIck1JR1RBZ0VBTURFeEdqQVlCZ05WQkFNTUVXRnNhV05sUUdWNFlXMXdiR1V1WTI5dE1STXdFUVlEVlFRSwpEQXBrWlhabGJHOXdaWEp6TUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowREFRY0RRZ0FFRDBlZm5wdUI0NTJzCkZKbWQ1ZVBhOHAycUluTEZISjllTEsrekEreUpIL1ZLWFZmSmFaT2x6a3BNT2lDcXpNdlF3cTU2dFh3RXg1R1gKd091QkFEQkx3cUFBTUFvR0NDcUdTTTQ5QkFNQ0EwY0FNRVFDSUdiRVRhbVNGd2t4RGtycnQ4Y2RBd1NLT1R5VQo1bzN2Mld6RnAvcTZyM1o1QWlBWTZINlQ5YXcvZUt3V0pqdUMweHg1aStpUjF0UzZPVWxYM2JtdkdMZjhydz09Ci0tLS0tRU5EIENFUlRJRklDQVRFIFJFUVVFU1QtLS0tLQo="  # /CN=alice@example.com/O=developers
+CSR_EVE_MASTERS="LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlIaU1JR0pBZ0VBTUNjeEREQUtCZ05WQkFNTUEyVjJaVEVYTUJVR0ExVUVDZ3dPYzNsemRHVnRPbTFoYzNSbApjbk13V1RBVEJnY3Foa2pPUFFJQkJnZ3Foa2pPUFFNQkJ3TkNBQVJ2dGR1VWg5TnlCbjgwcVN2bmw3cldDamR5CjhZRmw5VFY5SWRITFMyaFJ4czJCUyt1eC9OSmxkc09sd3prZDg0RlRiOENoei9NN041UzRBaGFMMEYrVW9BQXcKQ2dZSUtvWkl6ajBFQXdJRFNBQXdSUUloQU1JSUhReHFYb2xWRERORHZocGY3cXdRZjFDdXBoQzRHV3pBdzY1VApoc2VNQWlBSC9JdXdkR093MmRPdDFOVDV1RnRCaWl6Ykp0L2hsVnJ6NWEzbGpmd2dLdz09Ci0tLS0tRU5EIENFUlRJRklDQVRFIFJFUVVFU1QtLS0tLQo="  # /CN=eve/O=system:masters
+CSR_MALLORY_MASTERS="LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlINk1JR2lBZ0VBTUVBeEVEQU9CZ05WQkFNTUIyMWhiR3h2Y25reEV6QVJCZ05WQkFvTUNtUmxkbVZzYjNCbApjbk14RnpBVkJnTlZCQW9NRG5ONWMzUmxiVHB0WVhOMFpYSnpNRmt3RXdZSEtvWkl6ajBDQVFZSUtvWkl6ajBECkFRY0RRZ0FFd0h1MXc3VHRWaG1TSDU5UTRyQzIvdnJveGpzcW8vd3R6bTZSUTJERWVCNkFRaEhaTnM3STBBTDkKYnZhTVhMZG53WjR2MmxDcyt0SEI4TnFjWjRlb3pxQUFNQW9HQ0NxR1NNNDlCQU1DQTBjQU1FUUNJQlRad2E2cQpCK3dyVmppOUtSbi92eE5UKzA3R2U1VzZibFZkU3Z3cTlDQVFBaUE4YzdZNlFMUW9jVk9JdmFia2dBRWJCcHh4CjZnNmpSWG5WRTd2NmZqaWZjQT09Ci0tLS0tRU5EIENFUlRJRklDQVRFIFJFUVVFU1QtLS0tLQo="  # /CN=mallory/O=developers/O=system:masters
+def csrobj(name, request, signer="kubernetes.io/kube-apiserver-client"):
+    return {"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{"name":name},"spec":{"request":request,"signerName":signer,"usages":["client auth"]}}
+csr=csrobj("eve-admin",CSR_ALICE)
 C="certificates.k8s.io"
 fx("csr-created",[ev("create","certificatesigningrequests","","eve-admin",group=C,req=csr)],
    [ev("create","certificatesigningrequests","","node-csr-abc",group=C,user="system:node:node1",req=csr),ev("create","certificatesigningrequests","","node-csr-abc",group=C,user="system:bootstrap:abcdef",groups=["system:bootstrappers"],req=csr)])
@@ -266,6 +278,106 @@ fx("node-modified-by-user",[ev("patch","nodes","","node1",req={"metadata":{"labe
    [ev("patch","nodes","","node1",user="system:node:node1",req={"status":{}}),ev("get","nodes","","node1",level="Metadata")])
 fx("audit-log-interference",[ev("update","configmaps","kube-system","audit-forwarder",req=cm("kube-system","audit-forwarder",{"endpoint":"http://127.0.0.1"}))],
    [ev("update","configmaps","kube-system","coredns",req=cm("kube-system","coredns",{})),ev("update","configmaps","shop","audit",req=cm("shop","audit",{}))])
+
+# ---- refused attempts (issue 13 item 11): their own range of audit IDs and times
+saved_n=n[0]; n[0]=100000
+def adm(msg):  # refused by admission or validation: authorized, with the body logged
+    return {"code":403,"decision":"allow","msg":msg}
+def inval(msg):
+    return {"code":422,"msg":msg}
+PSS=lambda o,what: adm('%s "%s" is forbidden: violates PodSecurity "baseline:latest": %s' % (o["kind"].lower()+"s", o["metadata"]["name"], what))
+HOOK=lambda o: adm('admission webhook "validate.kyverno.svc-fail" denied the request: resource %s/%s/%s was blocked' % (o["kind"], o["metadata"].get("namespace",""), o["metadata"]["name"]))
+PSS_ANN={"pod-security.kubernetes.io/enforce-policy":"baseline:latest"}
+# exec, attach, ephemeral containers
+fx("pod-exec-refused",[execev("shop","web-7d9c-x2x",["/bin/sh","-c","cat /var/run/secrets/kubernetes.io/serviceaccount/token"],code=403,stage="ResponseComplete"),
+   att("kube-system","coredns-5d78c9869d-abcde",code=403,stage="ResponseComplete"),
+   ev("patch","pods","shop","web-7d9c-x2x",sub="ephemeralcontainers",code=403,req={"spec":{"ephemeralContainers":[{"name":"debugger-x7k2p","image":"busybox:1.36"}]}})],
+   [execev("shop","web-7d9c-x2x",["ls"]),execev("shop","web-7d9c-x2x",["ls"],code=404,stage="ResponseComplete"),
+    ev("get","pods","shop","web-7d9c-x2x",sub="ephemeralcontainers",code=403,level="Metadata"),
+    execev("shop","web-7d9c-x2x",["ls"],code=403,stage="ResponseComplete",user="system:kube-controller-manager")])
+# pods and workloads refused by admission (Pod Security, a webhook) or validation
+priv_ds=pod("node-agent","monitoring",kind="DaemonSet",containers=[ctr("agent","quay.io/example/agent:2.1",sc={"privileged":True})])
+fx("privileged-container-refused",[podev(priv,ann=PSS_ANN,**PSS(priv,'privileged (container "app" must not set securityContext.privileged=true)')),
+   podev(priv_ds,**HOOK(priv_ds)),
+   podev(priv,verb="update",**inval('Pod "debug" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`'))],
+   [podev(priv),podev(benign,**HOOK(benign)),podev(priv,code=403,body=False),
+    podev(priv,user=SA_CTRL,ann=PSS_ANN,**PSS(priv,'privileged (container "app" must not set securityContext.privileged=true)'))])
+hp_sock=pod("h","shop",volumes=hp("/var/run/docker.sock")); hp_kube=pod("h","shop",kind="Deployment",volumes=hp("/etc/kubernetes/pki"))
+fx("sensitive-hostpath-refused",[podev(hp_sock,ann=PSS_ANN,**PSS(hp_sock,'hostPath volumes (volume "host")')),podev(hp_kube,**HOOK(hp_kube))],
+   [podev(hp_sock),podev(pod("h","shop",volumes=hp("/data/shop")),**HOOK(pod("h","shop"))),podev(hp_sock,code=403,body=False)])
+hn=pod("net","shop",spec_extra={"hostNetwork":True}); capdep=pod("c","shop",kind="Deployment",containers=capc(["SYS_ADMIN","NET_ADMIN"])); hpid=pod("pid","shop",spec_extra={"hostPID":True})
+fx("host-access-refused",[podev(hn,ann=PSS_ANN,**PSS(hn,'host namespaces (hostNetwork=true)')),podev(capdep,**HOOK(capdep)),
+   podev(hpid,**inval('Pod "pid" is invalid: spec.containers[0].image: Required value'))],
+   [podev(hn),podev(benign,ann=PSS_ANN,**PSS(benign,'')),podev(pod("c","shop",containers=capc(["NET_BIND_SERVICE"])),**HOOK(benign)),
+    podev(hn,user=SA_CTRL,ann=PSS_ANN,**PSS(hn,'host namespaces (hostNetwork=true)'))])
+ks=pod("helper","kube-system")
+fx("pod-in-kube-system-refused",[podev(ks,code=403,body=False),podev(pod("helper","kube-system",kind="DaemonSet"),code=403,user="system:serviceaccount:shop:web")],
+   [podev(ks),podev(pod("helper","shop"),code=403,body=False),podev(ks,code=403,body=False,user=SA_CTRL)])
+miner=pod("m","shop",containers=[ctr(image="docker.io/minerhub/xmrig:6.21")])
+fx("crypto-miner-image-refused",[podev(miner,**HOOK(miner))],[podev(miner),podev(benign,**HOOK(benign))])
+# RBAC refused by RBAC's escalation check (the body is logged)
+ESC=lambda who: adm('clusterroles.rbac.authorization.k8s.io "x" is forbidden: user "%s" (groups=["developers" "system:authenticated"]) is attempting to grant RBAC permissions not currently held' % who)
+fx("privileged-role-refused",[crev(cr("ops-all",[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]),**ESC("alice@example.com")),
+   crev(cr("imp",[{"apiGroups":[""],"resources":["users","groups"],"verbs":["impersonate"]}],kind="Role",ns="shop"),**ESC("alice@example.com")),
+   crev(cr("debugger",[{"apiGroups":[""],"resources":["pods/exec"],"verbs":["create"]}]),verb="update",**ESC("alice@example.com"))],
+   [crev(viewer,**ESC("alice@example.com")),crev(cr("ops-all",[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}])),
+    crev(cr("all",[{"apiGroups":[""],"resources":["*"],"verbs":["get","list"]}],kind="Role",ns="shop"),**ESC("alice@example.com"))])
+fx("privileged-binding-refused",[crev(crb("eve-admin","cluster-admin",[U("eve@example.com")]),**ESC("alice@example.com")),
+   crev(crb("open","view",[G("system:unauthenticated")]),**ESC("alice@example.com")),
+   crev(crb("d","edit",[SA("shop","default")],kind="RoleBinding",ns="shop"),**ESC("alice@example.com"))],
+   [crev(crb("view","view",[U("eve@example.com")]),**ESC("alice@example.com")),crev(crb("eve-admin","cluster-admin",[U("eve@example.com")])),
+    crev(crb("eve-admin","cluster-admin",[U("eve@example.com")]),code=403)])
+fx("system-rbac-change-refused",[ev("update","clusterroles","","system:node",group=R,code=403),ev("delete","clusterrolebindings","","system:kube-scheduler",group=R,code=403)],
+   [ev("update","clusterroles","","app-role",group=R,code=403),ev("update","clusterroles","","system:node",group=R,req=cr("system:node",[])),
+    ev("get","clusterroles","","system:node",group=R,code=403,level="Metadata")])
+# secrets, DNS
+fx("secret-list-by-user",[ev("list","secrets","shop",level="Metadata"),ev("watch","secrets","shop",level="Metadata",user="admin",imp={"username":"mallory","groups":["system:authenticated"]})],
+   [ev("list","secrets","shop",level="Metadata",user="system:serviceaccount:shop:web"),ev("list","secrets","shop",level="Metadata",user="system:node:node1"),
+    ev("list","secrets","shop",level="Metadata",code=403),ev("list","secrets",level="Metadata"),ev("get","secrets","shop","db-credentials",level="Metadata")])
+F["secret-access-denied"]["alert"].append(ev("create","serviceaccounts","kube-system","clusterrole-aggregation-controller",sub="token",level="Metadata",code=403,user="system:serviceaccount:shop:web"))
+F["secret-access-denied"]["quiet"]+=[ev("create","serviceaccounts","shop","web",sub="token",level="Metadata",code=403,user="system:node:node1"),ev("create","secrets","shop","db",level="Metadata",code=403)]
+fx("coredns-configmap-change-refused",[ev("update","configmaps","kube-system","coredns",code=403),ev("patch","configmaps","kube-system","coredns",code=403,user="system:serviceaccount:shop:web")],
+   [ev("update","configmaps","kube-system","coredns",req=cm("kube-system","coredns",{})),ev("update","configmaps","shop","coredns",code=403),ev("get","configmaps","kube-system","coredns",level="Metadata",code=403)])
+# network
+fx("service-external-ips-refused",[ev("create","services","shop","mitm",req=svc("shop","mitm",{"externalIPs":["8.8.8.8"]}),**adm('services "mitm" is forbidden: externalIPs are not allowed'))],
+   [ev("create","services","shop","mitm",req=svc("shop","mitm",{"externalIPs":["8.8.8.8"]})),ev("create","services","shop","web",req=svc("shop","web",{}),**adm('services "web" is forbidden: quota exceeded'))])
+fx("nodes-proxy-refused",[ev("get","nodes","","node1",sub="proxy",level="Metadata",code=403,uri="/api/v1/nodes/node1/proxy/run/kube-system/kube-proxy-x/kube-proxy?cmd=id"),
+   ev("get","nodes","","node1",sub="proxy",level="Metadata",code=403,user="system:serviceaccount:shop:web",uri="/api/v1/nodes/node1/proxy/pods")],
+   [ev("get","nodes","","node1",sub="proxy",level="Metadata",code=403,user="system:serviceaccount:monitoring:prometheus",uri="/api/v1/nodes/node1/proxy/metrics/cadvisor"),
+    ev("get","nodes","","node1",sub="proxy",level="Metadata",code=403,uri="/api/v1/nodes/node1/proxy/stats/summary?only_cpu_and_memory=true"),
+    ev("get","nodes","","node1",sub="proxy",stage="ResponseStarted",level="Metadata",uri="/api/v1/nodes/node1/proxy/pods")])
+# identity: impersonation refused (recorded without the impersonated user), CSRs
+IMP=lambda kind,target,who="eve@example.com",ns=None: {"code":403,"decision":"allow","msg":'%s "%s" is forbidden: User "%s" cannot impersonate resource "%s" in API group "" %s' % (kind,target,who,kind,'in the namespace "%s"' % ns if ns else "at the cluster scope")}
+fx("impersonation-refused",[ev("get","pods","shop","web",user="eve@example.com",level="Metadata",**IMP("users","bob@example.com")),
+   ev("list","secrets","",user="eve@example.com",level="Metadata",**IMP("groups","system:masters"))],
+   [ev("get","pods","shop","web",user="eve@example.com",level="Metadata",code=403),ev("get","pods","shop","web",imp={"username":"bob@example.com"},level="Metadata")])
+fx("impersonate-privileged-refused",[ev("list","secrets","",user="eve@example.com",level="Metadata",**IMP("groups","system:masters")),
+   ev("get","nodes","","node1",user="eve@example.com",level="Metadata",**IMP("users","system:admin")),
+   ev("create","pods","kube-system","",user="eve@example.com",level="Metadata",**IMP("serviceaccounts","replicaset-controller",ns="kube-system"))],
+   [ev("get","pods","shop","web",user="eve@example.com",level="Metadata",**IMP("users","bob@example.com")),
+    ev("get","pods","shop","web",user="eve@example.com",level="Metadata",**IMP("serviceaccounts","web",ns="shop")),
+    ev("list","secrets","",user="eve@example.com",level="Metadata",code=403)])
+masters=csrobj("eve-admin",CSR_EVE_MASTERS); masters2=csrobj("mallory",CSR_MALLORY_MASTERS)
+csrev=lambda o,**kw: ev("create","certificatesigningrequests","",o["metadata"]["name"],group=C,req=o,**kw)
+fx("csr-system-masters",[csrev(masters),csrev(masters2,user="system:serviceaccount:shop:web")],
+   [csrev(csr),csrev(csrobj("eve-admin",CSR_EVE_MASTERS,signer="example.com/internal-ca")),csrev(masters,**adm('certificatesigningrequests.certificates.k8s.io "eve-admin" is forbidden: blocked'))])
+fx("csr-system-masters-refused",[csrev(masters,**adm('admission webhook "csr.policy.example.com" denied the request: system:masters is not allowed')),
+   csrev(masters2,**inval('CertificateSigningRequest.certificates.k8s.io "mallory" is invalid: spec.usages[0]: Unsupported value: "server auth"'))],
+   [csrev(masters),csrev(csr,**adm('admission webhook "csr.policy.example.com" denied the request')),
+    ev("create","certificatesigningrequests","","eve-admin",group=C,code=403)])
+fx("csr-approval-refused",[ev("update","certificatesigningrequests","","eve-admin",sub="approval",group=C,code=403)],
+   [ev("update","certificatesigningrequests","","eve-admin",sub="approval",group=C,req=csr),
+    ev("update","certificatesigningrequests","","eve-admin",sub="approval",group=C,code=409,req=csr)])
+F["permission-enumeration"]["alert"].append(ev("create","selfsubjectrulesreviews",group=A,user="system:serviceaccount:shop:web",level="Metadata",code=403))
+# admission control
+fx("admission-control-change-refused",[ev("create","mutatingwebhookconfigurations","","inject",group=AR,code=403),
+   ev("delete","validatingwebhookconfigurations","","moat",group=AR,code=403),
+   ev("patch","namespaces","","shop",req={"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"privileged"}}},**adm('namespaces "shop" is forbidden: blocked by policy'))],
+   [ev("patch","validatingwebhookconfigurations","","policy",group=AR,code=403),ev("create","mutatingwebhookconfigurations","","inject",group=AR,req=mwc),
+    ev("patch","namespaces","","shop",req={"metadata":{"labels":{"team":"shop"}}},**adm('namespaces "shop" is forbidden: blocked by policy'))])
+F["pss-violation"]["alert"].append(podev(priv,ann={"pod-security.kubernetes.io/enforce-policy":"baseline:latest","pod-security.kubernetes.io/audit-violations":"would violate PodSecurity \"restricted:latest\": privileged (container \"app\" must not set securityContext.privileged=true)"},
+   **PSS(priv,'privileged (container "app" must not set securityContext.privileged=true)')))
+n[0]=saved_n
 
 import shutil
 shutil.rmtree(OUT, ignore_errors=True); os.makedirs(OUT)
