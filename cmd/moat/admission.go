@@ -6,8 +6,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/moat-dev/moat/internal/admission"
 	"github.com/moat-dev/moat/internal/admission/manifests"
 	"github.com/moat-dev/moat/internal/admission/webhook"
-	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/pss"
 	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/servertls"
@@ -98,7 +95,7 @@ Deployment, PodDisruptionBudget, Service, NetworkPolicy and ValidatingWebhookCon
 	fl.StringVar(&f.keyFile, "tls-key", "", "PEM private key of the certificate (reloaded when it changes)")
 	fl.StringVar(&f.clientCA, "client-ca", "", "PEM CA bundle: accept only clients (the API server) with a certificate it signed (reloaded when it changes)")
 	fl.StringVar(&f.tlsMinVersion, "tls-min-version", "1.2", "lowest TLS version served: 1.2 or 1.3")
-	fl.IntVar(&f.maxConcurrent, "max-concurrent", 0, "most reviews at a time, a large one counting once per 256 KiB; beyond it requests are refused with code 429 (default 16 per CPU)")
+	fl.IntVar(&f.maxConcurrent, "max-concurrent", 0, "most reviews at a time, a large one counting once per 256 KiB; beyond it requests are refused with code 429 (default 4 per CPU)")
 	fl.StringVar(&f.config, "config", "", "config file with exceptions and the admission: section (default .moat.yaml in the current directory, if present)")
 	fl.StringVar(&f.pssVersion, "pss-version", "latest", "Pod Security Standards version: v1.N or latest")
 	fl.DurationVar(&f.timeout, "timeout", webhook.DefaultTimeout, "deadline of one review")
@@ -114,11 +111,8 @@ Deployment, PodDisruptionBudget, Service, NetworkPolicy and ValidatingWebhookCon
 
 func printAdmissionManifests(cmd *cobra.Command, f admissionFlags) error {
 	opt := manifests.Options{Namespace: f.namespace, Image: f.image, Replicas: f.replicas}
-	if f.replicas < 2 {
-		return fmt.Errorf("--replicas %d: run at least 2, so that one pod's loss does not block the cluster (failurePolicy is Fail)", f.replicas)
-	}
-	if f.image != "" && !strings.Contains(f.image, "@sha256:") {
-		return fmt.Errorf("--image %q: pin the image by digest (NAME@sha256:...)", f.image)
+	if err := opt.Validate(); err != nil {
+		return err
 	}
 	if f.caBundle != "" {
 		ca, err := os.ReadFile(f.caBundle)
@@ -135,22 +129,8 @@ func printAdmissionManifests(cmd *cobra.Command, f admissionFlags) error {
 	return err
 }
 
-// tuneGC trades memory for latency unless GOGC or GOMEMLIMIT say otherwise. A review
-// allocates about 80 KB and keeps nothing, so at 1,000 requests/s the default GOGC ran
-// a collection every few dozen milliseconds, and its assists showed up in p99: the
-// 60 s load test of bench/admission gave p99 5.5 ms with GOGC=100 and 4.5 ms with
-// GOGC=400, peak RSS 97 and 91 MB. The soft memory limit keeps the heap bounded.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(100 << 20)
-	}
-}
-
 func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
-	tuneGC()
+	webhook.TuneGC()
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
@@ -159,11 +139,7 @@ func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
 	if err := pss.ParseVersion(f.pssVersion); err != nil {
 		return fmt.Errorf("--pss-version: %w", err)
 	}
-	cfgPath, explicit := f.config, f.config != ""
-	if !explicit {
-		cfgPath = ".moat.yaml"
-	}
-	cfg, err := exceptions.Load(cfgPath, explicit)
+	cfg, err := loadConfig(f.config)
 	if err != nil {
 		return err
 	}
@@ -175,7 +151,7 @@ func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
 		return fmt.Errorf("--tls-min-version: %w", err)
 	}
 	if f.maxConcurrent < 0 {
-		return fmt.Errorf("--max-concurrent %d: want 1 or more (0: 16 per CPU)", f.maxConcurrent)
+		return fmt.Errorf("--max-concurrent %d: want 1 or more (0: 4 per CPU)", f.maxConcurrent)
 	}
 	srv, err := webhook.New(webhook.Options{
 		CertFile: f.certFile, KeyFile: f.keyFile, ClientCAFile: f.clientCA, MinVersion: minVersion,
@@ -196,7 +172,7 @@ func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
 	srv.SetReviewer(rev)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log.Info("serving admission webhook", "addr", ln.Addr().String(), "config", cfgPath, "pssVersion", f.pssVersion,
+	log.Info("serving admission webhook", "addr", ln.Addr().String(), "config", f.config, "pssVersion", f.pssVersion,
 		"clientCA", f.clientCA, "tlsMinVersion", f.tlsMinVersion, "maxConcurrent", f.maxConcurrent)
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")

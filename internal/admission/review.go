@@ -20,6 +20,11 @@ import (
 	"github.com/moat-dev/moat/internal/scan"
 )
 
+// MaxFindings bounds the findings of one reviewed object. Real objects have dozens; a
+// pod of 60,000 containers had 600,000, and judging them took a gigabyte. Past it the
+// object is refused as not judged (fail closed), and moat scan lists every finding.
+const MaxFindings = 2000
+
 // Reviewer decides admission requests. It is safe for concurrent use once built.
 type Reviewer struct {
 	eval     *scan.Evaluator
@@ -35,7 +40,7 @@ func NewReviewer(rules []*rule.Rule, cfg *exceptions.Config, pssVersion string, 
 		return nil, err
 	}
 	return &Reviewer{
-		eval:     scan.NewEvaluator(scan.Options{Rules: rules, Config: cfg, PSSVersion: pssVersion, Now: now}),
+		eval:     scan.NewEvaluator(scan.Options{Rules: rules, Config: cfg, PSSVersion: pssVersion, Now: now, ObjectLimit: MaxFindings}),
 		settings: s,
 	}, nil
 }

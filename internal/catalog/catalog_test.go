@@ -97,3 +97,22 @@ func TestEveryRuleHasFixturesAndATest(t *testing.T) {
 func TestRulesDocGolden(t *testing.T) {
 	golden.Check(t, filepath.Join("..", "..", "docs", "rules.md"), []byte(Markdown(rule.All())))
 }
+
+// TestPeerChecksNotAdded keeps the list of peer checks Moat does not carry readable:
+// every entry names a known peer and a check, and gives its reason as a sentence.
+func TestPeerChecksNotAdded(t *testing.T) {
+	peers := map[string]bool{"kube-linter": true, "Kubescape": true, "Checkov": true, "Polaris": true}
+	seen := map[string]bool{}
+	for _, n := range notAdded {
+		if !peers[n.Peer] || n.Check == "" {
+			t.Errorf("entry %+v: want a peer among kube-linter, Kubescape, Checkov, Polaris and a check", n)
+		}
+		if !strings.HasSuffix(n.Reason, ".") || len(n.Reason) < 40 {
+			t.Errorf("%s %s: the reason must be a sentence ending with a period: %q", n.Peer, n.Check, n.Reason)
+		}
+		if seen[n.Peer+n.Check] {
+			t.Errorf("%s %s is listed twice", n.Peer, n.Check)
+		}
+		seen[n.Peer+n.Check] = true
+	}
+}

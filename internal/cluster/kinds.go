@@ -45,7 +45,8 @@ func optional(group, version, kind, resource string) Kind {
 //   - pods and every pod controller (podspec.Kinds): the workload and PSS rules;
 //   - ServiceAccount (token automounting, the default service account), LimitRange
 //     (default requests and limits), ConfigMap and Secret (credentials), Service and
-//     Ingress (exposure);
+//     Ingress (exposure), and the Gateway API's Gateway and HTTPRoute where the API
+//     server serves them (exposure);
 //   - Namespace and NetworkPolicy, and the NetworkPolicy kinds of Cilium and Calico
 //     (namespaces without a policy);
 //   - Role, ClusterRole, RoleBinding, ClusterRoleBinding (RBAC).
@@ -64,6 +65,8 @@ var kinds = []Kind{
 	builtin("", "v1", "LimitRange", "limitranges", true),
 	builtin("", "v1", "Service", "services", true),
 	builtin("networking.k8s.io", "v1", "Ingress", "ingresses", true),
+	optional("gateway.networking.k8s.io", "v1", "Gateway", "gateways"),
+	optional("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
 	builtin("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true),
 	optional("cilium.io", "v2", "CiliumNetworkPolicy", "ciliumnetworkpolicies"),
 	optional("projectcalico.org", "v3", "NetworkPolicy", "networkpolicies"),

@@ -37,6 +37,8 @@ type Config struct {
 	// Admission is the admission: section as written, for the admission webhook to read
 	// (internal/admission parses it, with the lines of this file); nil when absent.
 	Admission *yaml.Node
+	// Images is the images: section, the registries images may and may not come from.
+	Images Images
 	// Warnings are problems that do not stop the scan (a rule pattern matching no
 	// rule), each naming the file and line.
 	Warnings []string
@@ -168,12 +170,14 @@ func (p *parser) parse(data []byte) {
 		p.errorf(root, "", "want a mapping with the field exceptions, not %s", describeNode(root))
 		return
 	}
-	p.fields(root, "", []string{"exceptions", "admission"}, func(key string, k, v *yaml.Node) {
+	p.fields(root, "", []string{"exceptions", "admission", "images"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "exceptions":
 			p.exceptions(v)
 		case "admission":
 			p.cfg.Admission = v
+		case "images":
+			p.images(v)
 		}
 	})
 }

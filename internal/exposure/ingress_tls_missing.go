@@ -73,14 +73,16 @@ type ingressShape struct {
 
 func ingressOf(o *inventory.Object) (ingressShape, bool) {
 	var in ingressShape
+	return in, decodeIngress(o, &in)
+}
+
+// decodeIngress reads an Ingress of any version into a shape.
+func decodeIngress(o *inventory.Object, v any) bool {
 	if o.Kind() != "Ingress" || (o.GVK.Group != "networking.k8s.io" && o.GVK.Group != "extensions") {
-		return in, false
+		return false
 	}
 	b, err := json.Marshal(o.Obj)
-	if err != nil || json.Unmarshal(b, &in) != nil {
-		return in, false
-	}
-	return in, true
+	return err == nil && json.Unmarshal(b, v) == nil
 }
 
 func checkIngressTLS(_ *rule.Context, o *inventory.Object) []rule.Result {

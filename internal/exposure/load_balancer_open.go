@@ -65,10 +65,25 @@ const legacySourceRanges = "service.beta.kubernetes.io/load-balancer-source-rang
 
 func checkLoadBalancerOpen(_ *rule.Context, o *inventory.Object) []rule.Result {
 	svc, ok := o.Obj.(*corev1.Service)
-	if !ok || svc.Spec.Type != corev1.ServiceTypeLoadBalancer || internalAnnotation(svc.Annotations) {
+	if !ok {
 		return nil
 	}
-	ports := portList(svc.Spec.Ports)
+	why, path, open := loadBalancerOpen(svc)
+	if !open {
+		return nil
+	}
+	return []rule.Result{{
+		Message: fmt.Sprintf("LoadBalancer Service exposes %s to any address: %s", portList(svc.Spec.Ports), why),
+		Path:    path,
+	}}
+}
+
+// loadBalancerOpen reports a Service of type LoadBalancer that accepts any source
+// address, why, and the field that says so.
+func loadBalancerOpen(svc *corev1.Service) (why, path string, open bool) {
+	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || internalAnnotation(svc.Annotations) {
+		return "", "", false
+	}
 	ranges, path := svc.Spec.LoadBalancerSourceRanges, "spec.loadBalancerSourceRanges"
 	if len(ranges) == 0 {
 		if v := strings.TrimSpace(svc.Annotations[legacySourceRanges]); v != "" {
@@ -76,10 +91,7 @@ func checkLoadBalancerOpen(_ *rule.Context, o *inventory.Object) []rule.Result {
 		}
 	}
 	if len(ranges) == 0 {
-		return []rule.Result{{
-			Message: fmt.Sprintf("LoadBalancer Service exposes %s to any address: no loadBalancerSourceRanges and no internal load balancer annotation", ports),
-			Path:    "spec.type",
-		}}
+		return "no loadBalancerSourceRanges and no internal load balancer annotation", "spec.type", true
 	}
 	for i, r := range ranges {
 		if r = strings.TrimSpace(r); r == "0.0.0.0/0" || r == "::/0" {
@@ -87,13 +99,10 @@ func checkLoadBalancerOpen(_ *rule.Context, o *inventory.Object) []rule.Result {
 			if strings.HasPrefix(path, "metadata") {
 				p = path
 			}
-			return []rule.Result{{
-				Message: fmt.Sprintf("LoadBalancer Service exposes %s to any address: its source ranges allow %s", ports, r),
-				Path:    p,
-			}}
+			return "its source ranges allow " + r, p, true
 		}
 	}
-	return nil
+	return "", "", false
 }
 
 func internalAnnotation(anns map[string]string) bool {

@@ -3,11 +3,17 @@
 // pods of other namespaces, or addresses outside the cluster, may reach on that port.
 // A database should accept connections from its own application only.
 //
-// Decisions: the port is a declared container port. "Other namespaces" are the other
-// namespaces of the inventory and any namespace outside it (a pod with no labels in an
-// unknown namespace). Unlike the other rules this one also fires in namespaces with no
-// NetworkPolicy at all, since an exposed database is worse than a missing policy;
-// Calico and Cilium namespaces are skipped.
+// Decisions:
+//   - The port is a declared container port. "Other namespaces" are the other
+//     namespaces of the inventory and any namespace outside it (a pod with no labels in
+//     an unknown namespace).
+//   - Only the database's ingress is judged, not the clients' egress: a database that
+//     admits other namespaces relies on every one of them to hold back.
+//   - What no policy decides (the database is not isolated) is reported on the
+//     workload, in every namespace, with or without policies: an exposed database is
+//     worse than a missing policy. What a policy's rule allows is reported on that
+//     policy, at the rule. Either way adding a policy never adds a finding about
+//     anything but that policy (see view.go).
 package netpol
 
 import (
@@ -27,15 +33,16 @@ func init() {
 			Title:    "Database port reachable from outside its namespace",
 			Severity: finding.High,
 			Description: `The workload listens on a database port (5432 PostgreSQL, 3306 MySQL, 6379 Redis, 27017
-MongoDB, 9200 Elasticsearch) and the NetworkPolicies let pods of other namespaces, or
-addresses outside the cluster, connect to that port. Databases are the usual target of
-lateral movement, and many of them (Redis, Elasticsearch, MongoDB) run without
-authentication by default. NSA/CISA Kubernetes Hardening Guide, network separation; CIS
-Kubernetes Benchmark 5.3.2; MITRE ATT&CK T1210 (exploitation of remote services) and
-T1213 (data from information repositories).`,
+MongoDB, 9200 Elasticsearch) and pods of other namespaces, or addresses outside the
+cluster, may connect to that port: no policy isolates it (reported on the workload), or a
+policy's ingress rule admits them (reported on the policy, at the rule). Databases are
+the usual target of lateral movement, and many of them (Redis, Elasticsearch, MongoDB)
+run without authentication by default. NSA/CISA Kubernetes Hardening Guide, network
+separation; CIS Kubernetes Benchmark 5.3.2; MITRE ATT&CK T1210 (exploitation of remote
+services) and T1213 (data from information repositories).`,
 			Remediation: "Isolate the database for ingress and allow its port only from the pods of the application that uses it (podSelector in its own namespace).",
 			Frameworks:  finding.Frameworks{CIS: "5.3.2", NSA: "network-separation", MITRE: "T1210"},
-			Kinds:       []string{"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"},
+			Kinds:       []string{"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController", "NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
 		},
 		Inventory: checkDatabasePortExposed,
 	})
@@ -43,16 +50,28 @@ T1213 (data from information repositories).`,
 
 var databasePorts = map[int32]string{5432: "PostgreSQL", 3306: "MySQL", 6379: "Redis", 27017: "MongoDB", 9200: "Elasticsearch"}
 
+// sourceLabel names a source endpoint of a database connection.
+func (v *view) sourceLabel(s int) string {
+	switch {
+	case s == v.a.Probe():
+		return "any namespace"
+	case s >= v.a.NumClasses():
+		return "addresses outside the cluster"
+	}
+	return "namespace " + v.a.Namespace(s)
+}
+
 func checkDatabasePortExposed(c *rule.Context) []rule.Result {
 	v := newView(c)
 	var out []rule.Result
+	var cs culprits
 	for _, w := range v.m.Workloads {
-		if v.foreign[w.Namespace] {
-			continue
+		if c.Err() != nil {
+			break
 		}
 		var dbPorts []reach.ContainerPort
 		for _, p := range w.Ports {
-			if _, ok := databasePorts[p.Port]; ok && p.Protocol == reach.TCP && !slices.Contains(dbPorts, p) {
+			if _, ok := databasePorts[p.Port]; ok && p.Protocol == reach.TCP && !slices.ContainsFunc(dbPorts, func(q reach.ContainerPort) bool { return q.Port == p.Port }) {
 				dbPorts = append(dbPorts, p)
 			}
 		}
@@ -68,46 +87,47 @@ func checkDatabasePortExposed(c *rule.Context) []rule.Result {
 			}
 		}
 		for _, p := range dbPorts {
+			port := reach.Port(reach.TCP, p.Port)
 			var from []string
-			var first = -1
-			seen := map[string]bool{} // a label once, however many classes share it
-			add := func(label string) {
-				if !seen[label] {
-					seen[label] = true
-					from = append(from, label)
-				}
-			}
+			byPolicy := map[*culprit][]string{}
 			for _, s := range sources {
 				if s < v.a.NumClasses() && v.a.Namespace(s) == w.Namespace {
 					continue
 				}
-				if !v.a.Ports(s, ci).Has(reach.TCP, p.Port) {
-					continue
+				for _, g := range v.a.Grants(ci, s, false) {
+					if !g.Ports.Has(reach.TCP, p.Port) {
+						continue
+					}
+					label := v.sourceLabel(s)
+					if g.Default() {
+						if !slices.Contains(from, label) {
+							from = append(from, label)
+						}
+						continue
+					}
+					cu := cs.get(g)
+					cu.addField(g.Field)
+					cu.addWorkload(w, port)
+					if !slices.Contains(byPolicy[cu], label) {
+						byPolicy[cu] = append(byPolicy[cu], label)
+					}
 				}
-				if first < 0 {
-					first = s
-				}
-				switch {
-				case s == v.a.Probe():
-					add("any namespace")
-				case s >= v.a.NumClasses():
-					add("addresses outside the cluster")
-				case !seen[v.a.Namespace(s)]:
-					seen[v.a.Namespace(s)] = true // namespace names and labels never collide: labels have spaces
-					from = append(from, "namespace "+v.a.Namespace(s))
-				}
+			}
+			for cu, labels := range byPolicy {
+				slices.Sort(labels)
+				cu.extra = append(cu.extra, fmt.Sprintf("%s %s port %d from %s", workloadName(w), databasePorts[p.Port], p.Port, listOf(labels)))
 			}
 			if len(from) == 0 {
 				continue
 			}
 			slices.Sort(from)
-			if len(from) > 4 {
-				from = append(from[:4], fmt.Sprintf("and %d more", len(from)-4))
-			}
-			out = append(out, result(w, fmt.Sprintf("%s listens on %s port %d, reachable from outside namespace %q: from %s (%s)",
-				workloadName(w), databasePorts[p.Port], p.Port, w.Namespace, strings.Join(from, ", "),
-				which(v.a.Allowing(ci, first, false, reach.Port(reach.TCP, p.Port)), "ingress"))))
+			out = append(out, result(w, fmt.Sprintf("%s listens on %s port %d, reachable from outside namespace %q: from %s (no policy limits its ingress)%s",
+				workloadName(w), databasePorts[p.Port], p.Port, w.Namespace, listOf(from), v.notEvaluated(v.applying([]*reach.Workload{w}, true), w.Namespace))))
 		}
 	}
-	return out
+	return append(out, cs.results(v, nil, func(cu *culprit) string {
+		slices.Sort(cu.extra)
+		return fmt.Sprintf("rule %s lets other namespaces or outside addresses reach a database: %s; allow the port only from the application's own pods",
+			cu.rules(), strings.Join(cu.extra, "; "))
+	})...)
 }

@@ -1,12 +1,19 @@
-// Rule netpol/namespace-without-default-deny: a namespace that has NetworkPolicies must
-// also have a default deny for ingress and for egress: a policy that selects every pod
-// (podSelector: {}) with that policy type and no rule that allows everything. Without
-// it, every new workload, and every workload whose labels drift from its policy, is open.
+// Rule netpol/namespace-without-default-deny: a namespace that runs workloads must have
+// a default deny for ingress and for egress: a policy that selects every pod of the
+// namespace (podSelector: {}, Cilium's endpointSelector: {}, Calico's all()) with that
+// policy type and no rule that allows everything. Without it, every new workload, and
+// every workload whose labels drift from its policy, is open.
 //
-// Decisions: namespaces without any policy are reported by netpol/namespace-without-policy
-// instead; namespaces with Calico or Cilium policies are skipped (those may hold the
-// default deny). A policy with podSelector: {} that has allow rules still isolates every
-// pod and counts, unless one of its rules allows every peer on every port.
+// Decisions:
+//   - A namespace with no policy at all has no default deny either, and is reported
+//     too (as well as by netpol/namespace-without-policy, on the same Namespace): were
+//     it not, adding its first policy would add this finding, and the rules must be
+//     monotone (see view.go).
+//   - A policy with podSelector: {} that has allow rules still isolates every pod and
+//     counts, unless one of its rules allows every peer on every port. Cluster-wide
+//     Cilium and Calico policies that select every pod of the namespace count; admin
+//     policies do not (they deny explicitly, they do not isolate).
+//   - Only policies Moat evaluates count; the finding names the ones it left out.
 package netpol
 
 import (
@@ -24,8 +31,9 @@ func init() {
 			ID:       "netpol/namespace-without-default-deny",
 			Title:    "Namespace has no default-deny NetworkPolicy",
 			Severity: finding.Medium,
-			Description: `The namespace has NetworkPolicies, but no default deny for ingress, for egress, or
-both: no policy selects every pod of the namespace (podSelector: {}) with that policy type.
+			Description: `The namespace runs workloads and has no default deny for ingress, for egress, or both:
+no policy selects every pod of the namespace (podSelector: {}, or the Cilium and Calico
+equivalents) with that policy type; a namespace with no policy at all is reported too.
 Pods that no policy selects allow all traffic in that direction, so a new workload, or one
 whose labels no longer match its policy, is silently open; without egress default deny any
 compromised pod may connect anywhere, the cloud metadata endpoint and the internet
@@ -33,7 +41,7 @@ included. NSA/CISA Kubernetes Hardening Guide, network separation ("use default 
 policies"); CIS Kubernetes Benchmark 5.3.2; MITRE ATT&CK T1046.`,
 			Remediation: "Add a NetworkPolicy with podSelector: {} and policyTypes [Ingress, Egress] and no rules to the namespace, then allow each needed flow (and DNS egress) with specific policies.",
 			Frameworks:  finding.Frameworks{CIS: "5.3.2", NSA: "network-separation", MITRE: "T1046"},
-			Kinds:       []string{"Namespace", "NetworkPolicy"},
+			Kinds:       []string{"Namespace"},
 		},
 		Inventory: checkNamespaceWithoutDefaultDeny,
 	})
@@ -41,27 +49,16 @@ policies"); CIS Kubernetes Benchmark 5.3.2; MITRE ATT&CK T1046.`,
 
 func checkNamespaceWithoutDefaultDeny(c *rule.Context) []rule.Result {
 	v := newView(c)
-	byNS := map[string][]*reach.Policy{}
-	for _, p := range v.m.Policies {
-		byNS[p.Namespace] = append(byNS[p.Namespace], p)
-	}
-	workloads := map[string][]*reach.Workload{}
-	for _, w := range v.m.Workloads {
-		workloads[w.Namespace] = append(workloads[w.Namespace], w)
-	}
 	var out []rule.Result
-	for _, ns := range c.Inventory.Namespaces() {
-		ps := byNS[ns]
-		if len(ps) == 0 || v.foreign[ns] || len(workloads[ns]) == 0 {
-			continue
-		}
+	for _, ns := range v.namespaces() {
+		nsLabels := v.m.Namespaces[ns]
 		in, eg := false, false
-		for _, p := range ps {
-			if !p.Selector.Empty() {
+		for _, p := range v.m.Policies {
+			if !p.SelectsAllOf(ns, nsLabels) {
 				continue
 			}
-			in = in || p.Ingress && !opensAll(p.IngressRules)
-			eg = eg || p.Egress && !opensAll(p.EgressRules)
+			in = in || p.IsolatesIngress() && !opensAll(p.IngressRules)
+			eg = eg || p.IsolatesEgress() && !opensAll(p.EgressRules)
 		}
 		var missing []string
 		if !in {
@@ -73,20 +70,24 @@ func checkNamespaceWithoutDefaultDeny(c *rule.Context) []rule.Result {
 		if len(missing) == 0 {
 			continue
 		}
-		obj := namespaceObject(c.Inventory, ns, ps[0].Obj)
+		dirs := strings.Join(missing, " and ")
+		msg := fmt.Sprintf("namespace %q has policies but no default deny for %s: no policy with podSelector: {} isolates every pod for it, so pods no policy selects allow all %s",
+			ns, dirs, dirs)
+		if len(v.policiesIn(ns)) == 0 {
+			msg = fmt.Sprintf("namespace %q has no policy, so no default deny for %s: every pod allows all %s", ns, dirs, dirs)
+		}
 		out = append(out, rule.Result{
-			Object: obj,
-			Message: fmt.Sprintf("namespace %q has NetworkPolicies but no default deny for %s: no policy with podSelector: {} isolates every pod for it, so pods no policy selects allow all %s",
-				ns, strings.Join(missing, " and "), strings.Join(missing, " and ")),
+			Object:  namespaceObject(c.Inventory, ns, v.byNS[ns][0].Obj),
+			Message: msg + v.notEvaluated(nil, ns),
 		})
 	}
 	return out
 }
 
-// opensAll reports a rule that allows every peer on every port.
+// opensAll reports a rule that allows (or passes on) every peer on every port.
 func opensAll(rules []*reach.Rule) bool {
 	for _, r := range rules {
-		if r.AnyPeer && r.Ports == nil {
+		if (r.Action == "" || r.Action == reach.Allow || r.Action == reach.Pass) && r.AnyPeer && r.Ports == nil && len(r.NotPorts) == 0 && r.Self == nil {
 			return true
 		}
 	}

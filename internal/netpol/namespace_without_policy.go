@@ -12,15 +12,17 @@
 //   - kube-system is checked like any namespace, as CIS 5.3.2 asks for every namespace:
 //     CoreDNS and metrics-server there are pod-network targets. A team that accepts it
 //     adds an exception to .moat.yaml.
-//   - A policy is a networking.k8s.io NetworkPolicy, or the namespaced policy of Calico
-//     (projectcalico.org NetworkPolicy) or Cilium (CiliumNetworkPolicy) in the namespace.
-//     Cluster-wide policies (AdminNetworkPolicy, Calico GlobalNetworkPolicy,
-//     CiliumClusterwideNetworkPolicy) select namespaces by label and are left to the
-//     reachability engine.
+//   - A policy is one Moat evaluates (package reach): a networking.k8s.io NetworkPolicy,
+//     a Calico NetworkPolicy or a CiliumNetworkPolicy in the namespace, or a
+//     cluster-wide policy (AdminNetworkPolicy, BaselineAdminNetworkPolicy, Calico
+//     GlobalNetworkPolicy, CiliumClusterwideNetworkPolicy) that applies to one of its
+//     workloads. A policy Moat could not read or does not evaluate does not count: the
+//     finding names it.
 package netpol
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,7 +48,8 @@ compromised pod can scan the cluster and reach these services. CIS Kubernetes Be
 Hardening Guide, network separation and hardening (default-deny policies); MITRE ATT&CK
 T1046 (network service discovery), the first step of lateral movement. Pods on the host
 network are not counted, since NetworkPolicy does not apply to them. Calico and Cilium
-namespaced policies count as policies; cluster-wide policies are not considered.`,
+policies count as policies, and so do cluster-wide policies that apply to a workload of
+the namespace.`,
 			Remediation: "Add a default-deny NetworkPolicy to the namespace (podSelector: {} with policyTypes Ingress and Egress) and policies that allow the traffic each workload needs.",
 			Frameworks:  finding.Frameworks{CIS: "5.3.2", NSA: "network-separation", MITRE: "T1046"},
 			Kinds:       []string{"Namespace"},
@@ -55,43 +58,25 @@ namespaced policies count as policies; cluster-wide policies are not considered.
 	})
 }
 
-// policyKinds are the namespaced policy kinds by API group.
-var policyKinds = map[string]string{
-	"networking.k8s.io":     "NetworkPolicy",
-	"extensions":            "NetworkPolicy",
-	"projectcalico.org":     "NetworkPolicy",
-	"crd.projectcalico.org": "NetworkPolicy",
-	"cilium.io":             "CiliumNetworkPolicy",
-}
-
 func checkNamespaceWithoutPolicy(c *rule.Context) []rule.Result {
 	inv := c.Inventory
+	v := newView(c)
 	var out []rule.Result
 	for _, ns := range inv.Namespaces() {
-		objs := inv.InNamespace(ns)
-		if hasPolicy(objs) {
+		if len(v.policiesIn(ns)) > 0 || slices.ContainsFunc(v.byNS[ns], v.a.Governed) {
 			continue
 		}
-		workloads := networkedWorkloads(inv, objs)
+		workloads := networkedWorkloads(inv, inv.InNamespace(ns))
 		if len(workloads) == 0 {
 			continue
 		}
 		out = append(out, rule.Result{
 			Object: namespaceObject(inv, ns, workloads[0]),
-			Message: fmt.Sprintf("namespace %q runs %s and has no NetworkPolicy: its pods accept traffic from every pod in the cluster and may connect anywhere",
-				ns, describe(workloads)),
+			Message: fmt.Sprintf("namespace %q runs %s and has no NetworkPolicy: its pods accept traffic from every pod in the cluster and may connect anywhere%s",
+				ns, describe(workloads), v.notEvaluated(nil, ns)),
 		})
 	}
 	return out
-}
-
-func hasPolicy(objs []*inventory.Object) bool {
-	for _, o := range objs {
-		if kind, ok := policyKinds[o.GVK.Group]; ok && o.Kind() == kind {
-			return true
-		}
-	}
-	return false
 }
 
 // networkedWorkloads are the objects that run pods on the pod network, leaving out pods

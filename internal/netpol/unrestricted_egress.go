@@ -1,19 +1,28 @@
 // Rule netpol/unrestricted-egress: a workload whose egress allows every public IPv4
-// address (the whole internet), on some port, in a namespace that has NetworkPolicies.
-// Such a pod can exfiltrate data and fetch tools from anywhere; egress to the internet
-// should go to named ranges or through a proxy.
+// address (the whole internet), on some port. Such a pod can exfiltrate data and fetch
+// tools from anywhere; egress to the internet should go to named ranges or through a
+// proxy.
 //
-// Decisions: "every public address" is every address outside the private, shared,
-// loopback, link-local, multicast and reserved ranges; a rule to 0.0.0.0/0 that excepts
-// the private ranges still counts. Namespaces without policies are left to
-// netpol/namespace-without-policy; Calico and Cilium namespaces are skipped.
+// Decisions:
+//   - "Every public address" is every address outside the private, shared, loopback,
+//     link-local, multicast and reserved ranges; a rule to 0.0.0.0/0 that excepts the
+//     private ranges still counts.
+//   - Where the exposure comes from decides what the finding is about, so that adding a
+//     policy never adds a finding about anything else (monotonicity, see view.go):
+//     workloads that no policy isolates for egress are reported once per namespace, on
+//     the Namespace, whether or not the namespace has other policies; a policy whose
+//     rules allow the whole internet is reported on that policy, at its rule, naming
+//     the workloads it selects.
+//   - A workload reaches the internet only through the union of several policies (one
+//     allows 0.0.0.0/1, another 128.0.0.0/1) is not reported: no one policy is the cause.
+//   - Cilium and Calico policies count as Moat evaluates them (package reach); what it
+//     does not evaluate (FQDN rules, L7 rules...) is named in the finding.
 package netpol
 
 import (
 	"fmt"
 
 	"github.com/moat-dev/moat/internal/finding"
-	"github.com/moat-dev/moat/internal/netpol/reach"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
@@ -23,14 +32,15 @@ func init() {
 			ID:       "netpol/unrestricted-egress",
 			Title:    "Workload may connect to the whole internet",
 			Severity: finding.Medium,
-			Description: `The NetworkPolicies allow the workload to open connections to every public IPv4
-address: it is not isolated for egress, or an egress rule allows 0.0.0.0/0 (or no peer at
-all). A compromised pod can then exfiltrate data and download tooling from any host. NSA/CISA
-Kubernetes Hardening Guide, network separation (restrict egress); CIS Kubernetes Benchmark
-5.3.2; MITRE ATT&CK T1041 (exfiltration over C2 channel) and T1105 (ingress tool transfer).`,
-			Remediation: "Isolate the workload for egress and allow only the address ranges and ports it needs (ipBlock with the provider's CIDRs), or send its outbound traffic through an egress proxy.",
+			Description: `Workloads may open connections to every public IPv4 address: no policy isolates them for
+egress (reported once per namespace, on the Namespace), or a policy's egress rule allows
+0.0.0.0/0 or every peer (reported on that policy, at the rule). A compromised pod can then
+exfiltrate data and download tooling from any host. NSA/CISA Kubernetes Hardening Guide,
+network separation (restrict egress); CIS Kubernetes Benchmark 5.3.2; MITRE ATT&CK T1041
+(exfiltration over C2 channel) and T1105 (ingress tool transfer).`,
+			Remediation: "Isolate the workloads for egress and allow only the address ranges and ports they need (ipBlock with the provider's CIDRs), or send their outbound traffic through an egress proxy.",
 			Frameworks:  finding.Frameworks{CIS: "5.3.2", NSA: "network-separation", MITRE: "T1041"},
-			Kinds:       []string{"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"},
+			Kinds:       []string{"Namespace", "NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
 		},
 		Inventory: checkUnrestrictedEgress,
 	})
@@ -44,46 +54,44 @@ func checkUnrestrictedEgress(c *rule.Context) []rule.Result {
 			public = append(public, i)
 		}
 	}
-	var out []rule.Result
+	if len(public) == 0 {
+		return nil
+	}
+	open := byNamespace{}
+	var cs culprits
+	seen := map[int]cover{}
 	for _, w := range v.m.Workloads {
-		if !v.judged(w) {
-			continue
+		if c.Err() != nil {
+			break
 		}
 		ci := v.a.Workload(w)
-		var ports reach.PortSet
-		all := true
-		for i, d := range public {
-			ps := v.a.Ports(ci, d)
-			if ps.IsEmpty() {
-				all = false
-				break
+		cv, ok := seen[ci]
+		if !ok {
+			cv = v.cover(ci, public, true)
+			seen[ci] = cv
+		}
+		if !cv.def.IsEmpty() {
+			open.add(w, cv.def)
+		}
+		for _, o := range cv.owners {
+			cu := cs.get(o.g)
+			for _, f := range o.fields {
+				cu.addField(f)
 			}
-			if i == 0 {
-				ports = ps
-			} else {
-				ports = ports.Intersect(ps)
-			}
+			cu.addWorkload(w, o.ports)
 		}
-		if !all || len(public) == 0 {
-			continue
-		}
-		by := which(v.a.Allowing(ci, public[0], true, ports), "egress")
-		fix := "narrow these rules to the address ranges it needs"
-		if _, eg := v.a.Isolated(w); !eg {
-			fix = "isolate it for egress (a default deny) and allow only the address ranges it needs"
-		}
-		out = append(out, result(w, fmt.Sprintf("%s may connect to every public internet address on %s (%s): %s",
-			workloadName(w), portsWords(ports), by, fix)))
 	}
-	return out
+	out := open.results(v, nil, func(ns string, es nsEntryList) string {
+		on := "on every port"
+		if !es.allPorts() {
+			on = "on the ports shown"
+		}
+		return fmt.Sprintf("namespace %q: no policy isolates %s for egress: %s may connect to every public internet address %s; isolate %s for egress (a default deny) and allow only the address ranges %s%s",
+			ns, es.describe(false), es.they(), on, es.them(), es.needs(), v.notEvaluated(v.applying(es.workloads(), false), ns))
+	})
+	return append(out, cs.results(v, nil, func(cu *culprit) string {
+		return fmt.Sprintf("rule %s allows %s to connect to every public internet address on %s: narrow it to the address ranges %s",
+			cu.rules(), cu.workloads(), portsWords(cu.ports), cu.needs())
+	})...)
 }
 
-func portsWords(p reach.PortSet) string {
-	if p.IsAll() {
-		return "every port"
-	}
-	if p.IsEmpty() {
-		return "some ports"
-	}
-	return p.String()
-}

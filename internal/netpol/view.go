@@ -4,26 +4,35 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/netpol/reach"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
-// view is what the reachability rules share: the model of the inventory, its
-// analysis, and which namespaces the engine can judge.
+// view is what the reachability rules share: the model of the inventory and its
+// analysis, built once per scan.
+//
+// Monotonicity. Every rule here is monotone: adding a policy P never adds or raises a
+// finding about any object other than P. A rule reports what no policy decides (a pod
+// that nothing isolates) on the namespace or the workload, and what a policy's rule
+// allows on that policy: adding a policy can only narrow what nothing decides, and it
+// takes decisions away from other policies or leaves them alone. The one exception is
+// a policy that passes traffic down (an AdminNetworkPolicy or Calico rule with action
+// Pass): it can expose a rule below it that allowed the traffic all along. The
+// property test in monotone_test.go checks this over random worlds.
 type view struct {
 	inv *inventory.Inventory
 	m   *reach.Model
 	a   *reach.Analysis
-	// withPolicy are the namespaces that have at least one networking.k8s.io
-	// NetworkPolicy; foreign are those with Calico or Cilium policies, whose effect the
-	// engine does not know: rules say nothing about their workloads.
-	withPolicy, foreign map[string]bool
+	// byNS are the workloads of each namespace, in the model's order.
+	byNS map[string][]*reach.Workload
 }
 
 // Addresses that are not the public internet: RFC 1918, shared (RFC 6598), loopback,
@@ -52,27 +61,35 @@ func newView(c *rule.Context) *view {
 type viewKey struct{}
 
 func buildView(c *rule.Context) *view {
-	v := &view{inv: c.Inventory, withPolicy: map[string]bool{}, foreign: map[string]bool{}}
+	v := &view{inv: c.Inventory, byNS: map[string][]*reach.Workload{}}
 	v.m = reach.FromInventory(c.Inventory)
-	for _, p := range v.m.Policies {
-		v.withPolicy[p.Namespace] = true
-	}
-	for _, ns := range c.Inventory.Namespaces() {
-		for _, o := range c.Inventory.InNamespace(ns) {
-			if kind, ok := policyKinds[o.GVK.Group]; ok && o.Kind() == kind && o.GVK.Group != "networking.k8s.io" && o.GVK.Group != "extensions" {
-				v.foreign[ns] = true
-			}
-		}
+	for _, w := range v.m.Workloads {
+		v.byNS[w.Namespace] = append(v.byNS[w.Namespace], w)
 	}
 	bounds := append(slices.Clone(privateV4), netip.PrefixFrom(metadataAddr, 32))
 	v.a = reach.Analyze(v.m, reach.Options{Boundaries: bounds, Probe: true})
 	return v
 }
 
-// judged reports a workload whose namespace has NetworkPolicies the engine reads, and
-// none it does not.
-func (v *view) judged(w *reach.Workload) bool {
-	return v.withPolicy[w.Namespace] && !v.foreign[w.Namespace]
+// namespaces are the namespaces that run workloads, sorted.
+func (v *view) namespaces() []string {
+	out := make([]string, 0, len(v.byNS))
+	for ns := range v.byNS {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// policiesIn are the namespaced policies of namespace ns.
+func (v *view) policiesIn(ns string) []*reach.Policy {
+	var out []*reach.Policy
+	for _, p := range v.m.Policies {
+		if p.Namespace == ns {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // labelsPath is the field path of a workload's pod labels.
@@ -92,14 +109,6 @@ func isPublic(p netip.Prefix) bool {
 	return !slices.ContainsFunc(privateV4, func(q netip.Prefix) bool { return q.Overlaps(p) })
 }
 
-// which names the rules that allow a side, or says that no policy limits it.
-func which(rules []string, dir string) string {
-	if len(rules) == 0 {
-		return "no NetworkPolicy limits its " + dir
-	}
-	return "allowed by " + strings.Join(rules, ", ")
-}
-
 func workloadName(w *reach.Workload) string { return fmt.Sprintf("%s %q", w.Kind, w.Name) }
 
 // result is a finding about a workload at its pod labels.
@@ -108,3 +117,368 @@ func result(w *reach.Workload, msg string) rule.Result {
 }
 
 func labelSet(l map[string]string) labels.Set { return labels.Set(l) }
+
+func labelsText(l map[string]string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return labels.Set(l).String()
+}
+
+func portsWords(p reach.PortSet) string {
+	if p.IsAll() {
+		return "every port"
+	}
+	if p.IsEmpty() {
+		return "some ports"
+	}
+	return p.String()
+}
+
+// listOf names up to four items: `Deployment "api", Job "b" and Pod "c"`,
+// `A, B, C, D and 3 more`.
+func listOf(items []string) string {
+	const max = 4
+	switch {
+	case len(items) > max:
+		return strings.Join(items[:max], ", ") + fmt.Sprintf(" and %d more", len(items)-max)
+	case len(items) > 1:
+		return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+	}
+	return strings.Join(items, ", ")
+}
+
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// notEvaluated says what Moat did not evaluate of the policies ps, and which policies
+// of namespace ns (and cluster-wide ones) it left out: "" when nothing. Findings whose
+// verdict depends on those policies end with it.
+func (v *view) notEvaluated(ps []*reach.Policy, ns string) string {
+	return v.notEvaluatedOf(ps, ns, true)
+}
+
+// notEvaluatedOf is notEvaluated, naming the left-out policies only when skipped is set.
+func (v *view) notEvaluatedOf(ps []*reach.Policy, ns string, skipped bool) string {
+	var items []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			items = append(items, s)
+		}
+	}
+	for _, p := range ps {
+		for _, u := range p.Unevaluated {
+			add(p.Title() + ": " + u)
+		}
+	}
+	for _, s := range v.m.Skipped {
+		if skipped && (s.Namespace == ns || s.Namespace == "") {
+			add(s.Title() + " was left out (" + s.Reason + ")")
+		}
+	}
+	if len(items) == 0 {
+		return ""
+	}
+	if len(items) > 4 {
+		items = append(items[:4], fmt.Sprintf("and %d more", len(items)-4))
+	}
+	return "; not evaluated: " + strings.Join(items, "; ")
+}
+
+// applying are the policies that apply to any of ws in a direction.
+func (v *view) applying(ws []*reach.Workload, ingress bool) []*reach.Policy {
+	var out []*reach.Policy
+	for _, w := range ws {
+		for _, p := range v.a.Applying(w, ingress) {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// culprit gathers what one policy (a NetworkPolicy, Cilium or Calico policy, or an
+// admin policy) is found to allow, for a finding about that policy.
+type culprit struct {
+	title  string
+	obj    *inventory.Object
+	pol    *reach.Policy
+	fields []string
+	ws     []*reach.Workload
+	ports  reach.PortSet
+	extra  []string // what else the finding lists (the sources of a database connection)
+}
+
+// culprits collects culprits by policy, in the order they are first seen.
+type culprits struct {
+	byTitle map[string]*culprit
+	order   []*culprit
+}
+
+func (cs *culprits) get(g reach.Grant) *culprit {
+	if cs.byTitle == nil {
+		cs.byTitle = map[string]*culprit{}
+	}
+	t := g.Title()
+	c, ok := cs.byTitle[t]
+	if !ok {
+		c = &culprit{title: t, obj: g.Obj(), pol: g.Policy}
+		cs.byTitle[t] = c
+		cs.order = append(cs.order, c)
+	}
+	return c
+}
+
+func (c *culprit) addField(f string) {
+	if !slices.Contains(c.fields, f) {
+		c.fields = append(c.fields, f)
+	}
+}
+
+func (c *culprit) addWorkload(w *reach.Workload, ps reach.PortSet) {
+	if !slices.Contains(c.ws, w) {
+		c.ws = append(c.ws, w)
+	}
+	c.ports = c.ports.Union(ps)
+}
+
+// path is the first rule named, the finding's field.
+func (c *culprit) path() string {
+	fs := slices.Clone(c.fields)
+	slices.Sort(fs)
+	if len(fs) == 0 {
+		return ""
+	}
+	return fs[0]
+}
+
+// rules names the culprit's rules: "spec.egress[0]" or "spec.egress[0] and spec.egress[2]".
+func (c *culprit) rules() string {
+	fs := slices.Clone(c.fields)
+	slices.Sort(fs)
+	if len(fs) == 1 {
+		return fs[0]
+	}
+	return strings.Join(fs[:len(fs)-1], ", ") + " and " + fs[len(fs)-1]
+}
+
+func (c *culprit) workloads() string {
+	var names []string
+	for _, w := range c.ws {
+		n := workloadName(w)
+		if w.Namespace != c.namespace() {
+			n = fmt.Sprintf("%s in namespace %q", n, w.Namespace)
+		}
+		names = append(names, n)
+	}
+	return listOf(names)
+}
+
+// they is "it" for one workload, "they" for several.
+func (c *culprit) they() string {
+	if len(c.ws) == 1 {
+		return "it"
+	}
+	return "they"
+}
+
+func (c *culprit) needs() string {
+	if len(c.ws) == 1 {
+		return "it needs"
+	}
+	return "they need"
+}
+
+func (c *culprit) namespace() string {
+	if c.pol != nil {
+		return c.pol.Namespace
+	}
+	return ""
+}
+
+// results are the culprits' findings, sorted by policy; msg writes each message.
+func (cs *culprits) results(v *view, sev *finding.Severity, msg func(c *culprit) string) []rule.Result {
+	var out []rule.Result
+	list := slices.Clone(cs.order)
+	slices.SortStableFunc(list, func(a, b *culprit) int { return strings.Compare(a.title, b.title) })
+	for _, c := range list {
+		if c.obj == nil {
+			continue
+		}
+		m := msg(c)
+		if c.pol != nil {
+			m += v.notEvaluatedOf([]*reach.Policy{c.pol}, "", false)
+		}
+		out = append(out, rule.Result{Object: c.obj, Path: c.path(), Message: m, Severity: sev})
+	}
+	return out
+}
+
+// cover is what allows class ci's side towards every endpoint of dsts: the ports that no
+// policy decides for all of them, and, for each policy, the ports its rules allow
+// towards all of them.
+type cover struct {
+	def    reach.PortSet
+	owners []ownerCover
+}
+
+type ownerCover struct {
+	g      reach.Grant // the first grant seen, for its policy
+	fields []string
+	ports  reach.PortSet
+}
+
+func (v *view) cover(ci int, dsts []int, egress bool) cover {
+	var out cover
+	type acc struct {
+		g      reach.Grant
+		fields []string
+		ports  reach.PortSet
+	}
+	var owners map[string]*acc
+	for i, d := range dsts {
+		var def reach.PortSet
+		here := map[string]*acc{}
+		for _, g := range v.a.Grants(ci, d, egress) {
+			if g.Default() {
+				def = def.Union(g.Ports)
+				continue
+			}
+			t := g.Title()
+			a, ok := here[t]
+			if !ok {
+				a = &acc{g: g}
+				here[t] = a
+			}
+			a.ports = a.ports.Union(g.Ports)
+			if !slices.Contains(a.fields, g.Field) {
+				a.fields = append(a.fields, g.Field)
+			}
+		}
+		if i == 0 {
+			out.def, owners = def, here
+			continue
+		}
+		out.def = out.def.Intersect(def)
+		for t, a := range owners {
+			b, ok := here[t]
+			if !ok {
+				delete(owners, t)
+				continue
+			}
+			a.ports = a.ports.Intersect(b.ports)
+			for _, f := range b.fields {
+				if !slices.Contains(a.fields, f) {
+					a.fields = append(a.fields, f)
+				}
+			}
+		}
+	}
+	titles := make([]string, 0, len(owners))
+	for t, a := range owners {
+		if !a.ports.IsEmpty() {
+			titles = append(titles, t)
+		}
+	}
+	sort.Strings(titles)
+	for _, t := range titles {
+		a := owners[t]
+		out.owners = append(out.owners, ownerCover{g: a.g, fields: a.fields, ports: a.ports})
+	}
+	return out
+}
+
+// byNamespace gathers the workloads of a namespace-wide finding with their ports.
+type byNamespace map[string][]nsEntry
+
+type nsEntry struct {
+	w     *reach.Workload
+	ports reach.PortSet
+}
+
+func (b byNamespace) add(w *reach.Workload, ps reach.PortSet) {
+	b[w.Namespace] = append(b[w.Namespace], nsEntry{w, ps})
+}
+
+// they is "it" for one workload, "they" for several; them likewise.
+func (es nsEntryList) they() string {
+	if len(es) == 1 {
+		return "it"
+	}
+	return "they"
+}
+
+func (es nsEntryList) needs() string {
+	if len(es) == 1 {
+		return "it needs"
+	}
+	return "they need"
+}
+
+func (es nsEntryList) them() string {
+	if len(es) == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+// describe names the workloads, with the ports when they are not every port:
+// `3 workloads (Deployment "api", Job "sync" on TCP/443 and CronJob "b")`.
+func (es nsEntryList) describe(withLabels bool) string {
+	var names []string
+	for _, e := range es {
+		n := workloadName(e.w)
+		if withLabels {
+			n += " [" + labelsText(e.w.Labels) + "]"
+		}
+		if !e.ports.IsAll() {
+			n += " on " + e.ports.String()
+		}
+		names = append(names, n)
+	}
+	return fmt.Sprintf("%s (%s)", countOf(len(es), "workload"), listOf(names))
+}
+
+type nsEntryList []nsEntry
+
+func (es nsEntryList) workloads() []*reach.Workload {
+	out := make([]*reach.Workload, len(es))
+	for i, e := range es {
+		out[i] = e.w
+	}
+	return out
+}
+
+// allPorts reports whether every entry is on every port.
+func (es nsEntryList) allPorts() bool {
+	for _, e := range es {
+		if !e.ports.IsAll() {
+			return false
+		}
+	}
+	return true
+}
+
+// results are the namespace-wide findings, one per namespace, sorted.
+func (b byNamespace) results(v *view, sev *finding.Severity, msg func(ns string, es nsEntryList) string) []rule.Result {
+	var out []rule.Result
+	names := make([]string, 0, len(b))
+	for ns := range b {
+		names = append(names, ns)
+	}
+	sort.Strings(names)
+	for _, ns := range names {
+		es := nsEntryList(b[ns])
+		out = append(out, rule.Result{Object: namespaceObject(v.inv, ns, es[0].w.Obj), Message: msg(ns, es), Severity: sev})
+	}
+	return out
+}
+
+func severity(s finding.Severity) *finding.Severity { return &s }

@@ -1,18 +1,21 @@
-// Rule netpol/workload-not-isolated-ingress: in a namespace that has NetworkPolicies, a
-// workload that no policy selects for ingress accepts connections from every pod of the
-// cluster and from outside on every port. Usually its labels do not match the policy a
-// team meant for it, or a default deny is missing.
+// Rule netpol/workload-not-isolated-ingress: workloads that no policy isolates for
+// ingress accept connections from every pod of the cluster and from outside, on every
+// port. Usually their labels do not match the policy a team meant for them, or a
+// default deny is missing.
 //
-// Decisions: namespaces without any NetworkPolicy are left to
-// netpol/namespace-without-policy (one finding per namespace, not one per workload);
-// namespaces with Calico or Cilium policies are skipped, since Moat does not evaluate them.
+// Decisions:
+//   - One finding per namespace, on the Namespace, listing the workloads with their pod
+//     labels: whether or not the namespace has policies, so that adding a policy only
+//     shortens the list (monotonicity, see view.go), and so that a namespace of fifty
+//     unprotected workloads is one finding, not fifty.
+//   - "Isolated" is what the engine decides: a NetworkPolicy, Cilium or Calico policy
+//     that selects the workload for ingress, or an admin policy that decides its
+//     traffic. A policy kind Moat does not evaluate isolates nothing; the finding
+//     names what it left out.
 package netpol
 
 import (
 	"fmt"
-	"strings"
-
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
@@ -24,16 +27,16 @@ func init() {
 			ID:       "netpol/workload-not-isolated-ingress",
 			Title:    "Workload is not isolated for ingress",
 			Severity: finding.Medium,
-			Description: `The workload's namespace has NetworkPolicies, but none selects the workload's pods
-with policy type Ingress. A pod that no ingress policy selects accepts every connection:
-from every pod of every namespace and from outside the cluster, on every port. This is
-most often a label mismatch between the policy's podSelector and the pod template, or a
-missing default-deny policy. CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening
-Guide, network separation; MITRE ATT&CK T1046 (network service discovery) and lateral
-movement. Namespaces without any policy are reported by netpol/namespace-without-policy.`,
-			Remediation: "Add a default-deny ingress policy to the namespace (podSelector: {} with policyTypes [Ingress]) or a policy whose podSelector matches the workload's pod labels, allowing only its clients.",
+			Description: `No policy (NetworkPolicy, Cilium or Calico policy, admin policy) selects these workloads
+for ingress. A pod that no ingress policy selects accepts every connection: from every pod
+of every namespace and from outside the cluster, on every port. This is most often a label
+mismatch between a policy's podSelector and the pod template, or a missing default-deny
+policy. Reported once per namespace, listing the workloads and their pod labels. CIS
+Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guide, network separation;
+MITRE ATT&CK T1046 (network service discovery) and lateral movement.`,
+			Remediation: "Add a default-deny ingress policy to the namespace (podSelector: {} with policyTypes [Ingress]) or a policy whose podSelector matches the workloads' pod labels, allowing only their clients.",
 			Frameworks:  finding.Frameworks{CIS: "5.3.2", NSA: "network-separation", MITRE: "T1046"},
-			Kinds:       []string{"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"},
+			Kinds:       []string{"Namespace"},
 		},
 		Inventory: checkWorkloadNotIsolatedIngress,
 	})
@@ -41,29 +44,35 @@ movement. Namespaces without any policy are reported by netpol/namespace-without
 
 func checkWorkloadNotIsolatedIngress(c *rule.Context) []rule.Result {
 	v := newView(c)
-	var out []rule.Result
+	probe := v.a.Probe()
+	open := byNamespace{}
+	seen := map[int]cover{}
 	for _, w := range v.m.Workloads {
-		if !v.judged(w) {
-			continue
+		ci := v.a.Workload(w)
+		cv, ok := seen[ci]
+		if !ok {
+			cv = v.cover(ci, []int{probe}, false)
+			seen[ci] = cv
 		}
-		if in, _ := v.a.Isolated(w); in {
-			continue
+		if !cv.def.IsEmpty() {
+			open.add(w, cv.def)
 		}
-		var names []string
-		for _, p := range v.m.Policies {
-			if p.Namespace == w.Namespace {
-				names = append(names, p.Name)
-			}
-		}
-		out = append(out, result(w, fmt.Sprintf("%s (pod labels %s) is selected by no NetworkPolicy of type Ingress in namespace %q (policies: %s): every pod of the cluster may connect to it on every port",
-			workloadName(w), labelsText(w.Labels), w.Namespace, strings.Join(names, ", "))))
 	}
-	return out
+	return open.results(v, nil, func(ns string, es nsEntryList) string {
+		var names []string
+		for _, p := range v.policiesIn(ns) {
+			names = append(names, p.Name)
+		}
+		pols := "the namespace has no policy"
+		if len(names) > 0 {
+			pols = "its policies: " + listOf(names)
+		}
+		on := "on every port"
+		if !es.allPorts() {
+			on = "on the ports shown"
+		}
+		return fmt.Sprintf("namespace %q: no policy isolates %s for ingress (%s): every pod of the cluster may connect to %s %s%s",
+			ns, es.describe(true), pols, es.them(), on, v.notEvaluated(v.applying(es.workloads(), true), ns))
+	})
 }
 
-func labelsText(l map[string]string) string {
-	if len(l) == 0 {
-		return "none"
-	}
-	return labels.Set(l).String()
-}

@@ -9,7 +9,9 @@ import (
 )
 
 var (
-	bindClusterAdmin         = named(ClusterAdmin, asks(Group, []string{"bind"}, "clusterroles"))
+	// bindClusterAdmin is binding cluster-admin with a ClusterRoleBinding: a Role's bind
+	// serves RoleBindings of its namespace only.
+	bindClusterAdmin         = named(ClusterAdmin, cluster(asks(Group, []string{"bind"}, "clusterroles")))
 	writeClusterRoleBindings = asks(Group, []string{"create", "update", "patch"}, "clusterrolebindings")
 )
 

@@ -15,7 +15,7 @@ var CreateSecrets = Primitive{
 	Consequence: "create a kubernetes.io/service-account-token Secret for any service account in scope, which the token controller fills with a long-lived token of that account",
 	Clauses: []Clause{
 		{If: asks("", readVerbs, "secrets"), Text: "read that token back, as the role also allows reading Secrets, and act as the service account"},
-		{If: named(AnyName, getSecrets), Unless: asks("", readVerbs, "secrets"), Text: "this role lets them read the token back only from a Secret they give a name its get on secrets lists in resourceNames"},
+		{If: named(AnyName, getSecrets), Unless: asks("", readVerbs, "secrets"), Text: "this role lets them read the token back only if they give the Secret a name that the resourceNames of its get on secrets list"},
 		{Unless: named(AnyName, asks("", readVerbs, "secrets")), Text: "this role does not let them read the token back (that takes get on the Secret, or a pod that mounts it)"},
 	},
 }

@@ -108,7 +108,7 @@ func checkCreateWorkloads(c *rule.Context) []rule.Result {
 		if o == nil || IsBootstrap(o) || len(b.Subjects) == 0 {
 			continue
 		}
-		if b.Namespace == "" && (b.RoleRef.Name == ClusterAdmin || len(AdminEquivalence(b.RoleRef.Name, b.Rules())) > 0) {
+		if b.Namespace == "" && len(AdminEquivalence(b.RoleRef.Name, b.Rules())) > 0 {
 			continue // no service account holds more than its subjects already do
 		}
 		g, ok := CreateWorkloads.Grant(b.Rules(), false)

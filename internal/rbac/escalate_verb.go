@@ -1,6 +1,7 @@
 // Rule rbac/escalate-verb: a Role or ClusterRole rule must not allow the verb escalate
 // on roles or clusterroles: it lets its holder write rules they do not hold themselves
-// into a role, and so give themselves any permission.
+// into a role, and so give themselves any permission. The API server asks escalate on
+// a ClusterRole without a namespace, so in a Role only escalate on roles counts.
 package rbac
 
 import (
@@ -10,15 +11,15 @@ import (
 
 // EscalateVerb is the escalate verb on Roles and ClusterRoles.
 var EscalateVerb = Primitive{
-	Asks:        asks(Group, []string{"escalate"}, "roles", "clusterroles"),
+	Asks:        append(asks(Group, []string{"escalate"}, "roles"), cluster(asks(Group, []string{"escalate"}, "clusterroles"))...),
 	Named:       true,
 	Consequence: "write permissions they do not hold into the roles the rule covers",
 	Clauses: []Clause{
-		{If: named(AnyName, asks(Group, []string{"escalate"}, "clusterroles")), And: named(AnyName, asks(Group, changeVerbs, "clusterroles")),
+		{If: named(AnyName, cluster(asks(Group, []string{"escalate"}, "clusterroles"))), And: named(AnyName, cluster(asks(Group, changeVerbs, "clusterroles"))),
 			Text: "rewrite a ClusterRole they may update to allow everything, which makes them cluster-admin if it is bound to them"},
 		{If: named(AnyName, asks(Group, []string{"escalate"}, "roles")), And: named(AnyName, asks(Group, changeVerbs, "roles")),
 			Text: "rewrite a Role they may update to allow everything in its namespace"},
-		{Unless: named(AnyName, asks(Group, changeVerbs, "roles", "clusterroles")),
+		{Unless: named(AnyName, append(asks(Group, changeVerbs, "roles"), cluster(asks(Group, changeVerbs, "clusterroles"))...)),
 			Text: "this role does not let them update roles: with update or patch on one bound to them, they would hold any permission"},
 	},
 }
@@ -33,7 +34,9 @@ func init() {
 normally refuses a role that grants more than its writer holds; escalate lifts that
 check, so the holder can write any permission into a role bound to themselves. CIS
 Kubernetes Benchmark 5.1.8 (limit use of the bind, impersonate and escalate
-permissions); Kubernetes docs, RBAC good practices (escalate verb).
+permissions); Kubernetes docs, RBAC good practices (escalate verb). The API server
+asks escalate on a ClusterRole without a namespace, so a Role's escalate on clusterroles
+grants nothing and is not reported.
 Roles of the kube-apiserver bootstrap policy (labelled kubernetes.io/bootstrapping=rbac-defaults)
 are not reported.`,
 			Remediation: "Remove the escalate verb; let administrators who already hold the permissions edit roles.",

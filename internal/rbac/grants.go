@@ -23,6 +23,9 @@ type Ask struct {
 	// resourceNames does not allow it, as the authorizer does not), AnyName (a rule
 	// limited by resourceNames allows it for the names it lists), or one name.
 	Name string
+	// Cluster: the request has no namespace even though the resource may (escalate or
+	// update on clusterroles), so a Role cannot grant it.
+	Cluster bool
 }
 
 // AnyName in Ask.Name: the request names an object, whichever.
@@ -32,6 +35,16 @@ func asks(group string, verbs []string, resources ...string) []Ask {
 	out := make([]Ask, len(resources))
 	for i, r := range resources {
 		out[i] = Ask{Group: group, Resource: r, Verbs: verbs}
+	}
+	return out
+}
+
+// cluster returns the asks as requests without a namespace.
+func cluster(as []Ask) []Ask {
+	out := make([]Ask, len(as))
+	for i, a := range as {
+		a.Cluster = true
+		out[i] = a
 	}
 	return out
 }
@@ -94,14 +107,15 @@ var clusterScoped = map[string]bool{
 	"clusterrolebindings": true,
 }
 
-// ClusterScoped reports whether the ask is about a resource without a namespace.
+// ClusterScoped reports whether the ask is about a resource without a namespace, or
+// is a request without one (Cluster).
 func (a Ask) ClusterScoped() bool {
 	res, _, _ := strings.Cut(a.Resource, "/")
-	return clusterScoped[res]
+	return a.Cluster || clusterScoped[res]
 }
 
 // Primitive is a risky permission of the catalogue: any of its asks. A rule file
-// registers it as rbac/<slug>; package paths chains such permissions.
+// registers it as rbac/<slug> with roleCheck and roleCEL.
 type Primitive struct {
 	Asks []Ask
 	// Named: a rule limited by resourceNames still counts (impersonating one named
@@ -431,7 +445,7 @@ func listingCEL(p Primitive) string {
 		if !ok {
 			i = len(order)
 			index[a.what()] = i
-			order = append(order, Ask{Group: a.Group, Resource: a.Resource, Name: a.Name})
+			order = append(order, Ask{Group: a.Group, Resource: a.Resource, Name: a.Name, Cluster: a.Cluster})
 		}
 		for _, v := range a.Verbs {
 			if !slices.Contains(order[i].Verbs, v) {

@@ -4,12 +4,14 @@
 // Kubernetes users and groups, system:masters included. The check follows the
 // authorizer: ClusterRoleBindings, and RoleBindings in kube-system, whose role allows
 // update or patch on configmaps named coredns or aws-auth there (or create, which lets
-// a deleted one be replaced).
+// a deleted one be replaced). Every binding is judged by what its role allows: "*"
+// allows it, and so does cluster-admin.
 package rbac
 
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rbac/authz"
@@ -32,7 +34,8 @@ ConfigMap decides where every name in the cluster resolves (traffic interception
 Amazon EKS the aws-auth ConfigMap maps IAM identities to Kubernetes users and groups, so
 whoever edits it makes themselves system:masters. Palo Alto Networks Unit 42 and Datadog
 Security Labs research on EKS privilege escalation (aws-auth); Kubernetes docs, RBAC good
-practices. Bindings of the kube-apiserver bootstrap policy are not reported.`,
+practices. Bindings are judged by what their role allows, wildcards and cluster-admin
+included; bindings of the kube-apiserver bootstrap policy are not reported.`,
 			Remediation: "Bind the role in the namespaces the subjects work in instead of cluster-wide or in kube-system, or limit configmaps access with resourceNames that leave out coredns and aws-auth.",
 			Frameworks:  finding.Frameworks{NSA: "authentication-authorization", MITRE: "T1098"},
 			Kinds:       []string{"ClusterRoleBinding", "RoleBinding"},
@@ -47,10 +50,10 @@ func checkKubeSystemConfigMaps(c *rule.Context) []rule.Result {
 	for _, bs := range p.BindingsFor("kube-system") {
 		for _, b := range bs {
 			o := SourceObject(b.Source)
-			if o == nil || IsBootstrap(o) || len(b.Subjects) == 0 || IsAllPowerful(b.Rules()) {
+			if o == nil || IsBootstrap(o) || len(b.Subjects) == 0 {
 				continue
 			}
-			var hits []string
+			var hits, can []string
 			for _, name := range kubeSystemConfigMaps {
 				var verbs []string
 				for _, verb := range []string{"update", "patch", "create"} {
@@ -62,8 +65,20 @@ func checkKubeSystemConfigMaps(c *rule.Context) []rule.Result {
 						verbs = append(verbs, verb)
 					}
 				}
-				if len(verbs) > 0 {
-					hits = append(hits, fmt.Sprintf("%q (%s)", name, joinVerbs(verbs)))
+				if len(verbs) == 0 {
+					continue
+				}
+				hits = append(hits, fmt.Sprintf("%q (%s)", name, joinVerbs(verbs)))
+				change := slices.Contains(verbs, "update") || slices.Contains(verbs, "patch")
+				switch {
+				case name == "coredns" && change:
+					can = append(can, "redirect the names the cluster resolves")
+				case name == "coredns":
+					can = append(can, "write the coredns ConfigMap where it is missing, and so decide where the cluster's names resolve")
+				case change:
+					can = append(can, "map IAM identities, their own included, to system:masters through aws-auth (on EKS)")
+				default:
+					can = append(can, "write aws-auth where it is missing (EKS clusters on access entries) and so map IAM identities to system:masters")
 				}
 			}
 			if len(hits) == 0 {
@@ -71,7 +86,7 @@ func checkKubeSystemConfigMaps(c *rule.Context) []rule.Result {
 			}
 			out = append(out, rule.Result{
 				Object:  o,
-				Message: fmt.Sprintf("binds %s, which allows changing the kube-system ConfigMaps %s, to %s: they can redirect the cluster's DNS or, on EKS, map themselves to system:masters", b.RoleRefString(), joinList(hits), describeSubjects(b)),
+				Message: fmt.Sprintf("binds %s, which allows writing the kube-system ConfigMaps %s, to %s: they can %s", b.RoleRefString(), joinList(hits), describeSubjects(b), strings.Join(can, "; ")),
 				Path:    "roleRef",
 			})
 		}

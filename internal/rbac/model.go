@@ -172,11 +172,16 @@ func HasWildcard(list []string) bool {
 }
 
 // Describe names what a rule applies to as messages do:
-// `resources ["pods" "secrets"] in apiGroups [""]` or `nonResourceURLs ["/metrics"]`.
+// `resources ["pods" "secrets"] in apiGroups [""]` (with its resourceNames, if any) or
+// `nonResourceURLs ["/metrics"]`.
 func (r Rule) Describe() string {
 	var parts []string
 	if len(r.Resources) > 0 {
-		parts = append(parts, fmt.Sprintf("resources %q in apiGroups %q", r.Resources, r.APIGroups))
+		s := fmt.Sprintf("resources %q in apiGroups %q", r.Resources, r.APIGroups)
+		if len(r.ResourceNames) > 0 {
+			s += fmt.Sprintf(" (resourceNames %q)", r.ResourceNames)
+		}
+		parts = append(parts, s)
 	}
 	if len(r.NonResourceURLs) > 0 {
 		parts = append(parts, fmt.Sprintf("nonResourceURLs %q", r.NonResourceURLs))

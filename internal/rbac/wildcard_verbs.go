@@ -1,7 +1,7 @@
 // Rule rbac/wildcard-verbs: a rule of a Role or ClusterRole must not grant the verb "*".
 // "*" grants every verb there is and every verb added later, including escalate, bind
 // and impersonate where they apply. A rule with "*" for verbs, resources and API groups
-// at once in a ClusterRole equals cluster-admin and is critical. The roles of the kube-apiserver
+// at once (and no resourceNames) in a ClusterRole equals cluster-admin and is critical. The roles of the kube-apiserver
 // bootstrap policy (cluster-admin, system:*) carry the label
 // kubernetes.io/bootstrapping=rbac-defaults and are not flagged: the API server creates
 // and restores them itself. A manifest that redefines cluster-admin, admin, edit or view
@@ -25,8 +25,8 @@ func init() {
 			Description: `A Role or ClusterRole rule lists "*" in verbs. The wildcard grants every verb on the
 resources it names, including delete, deletecollection, escalate, bind and impersonate
 where they apply, and every verb a later Kubernetes release adds. A rule with "*" in
-verbs, resources and apiGroups of a ClusterRole grants as much as cluster-admin and is
-reported as critical. CIS Kubernetes Benchmark 5.1.3 (minimize wildcard use in Roles and
+verbs, resources and apiGroups of a ClusterRole, and no resourceNames, grants as much as
+cluster-admin and is reported as critical. CIS Kubernetes Benchmark 5.1.3 (minimize wildcard use in Roles and
 ClusterRoles); NSA/CISA Kubernetes Hardening Guide, authentication and authorization
 (least privilege). Roles of the kube-apiserver bootstrap policy, labelled
 kubernetes.io/bootstrapping=rbac-defaults, are not reported.`,
@@ -58,7 +58,8 @@ func checkWildcardVerbs(_ *rule.Context, o *inventory.Object) []rule.Result {
 			Path:    r.Path + ".verbs",
 		}
 		switch {
-		case !HasWildcard(r.Resources) || !HasWildcard(r.APIGroups):
+		case !HasWildcard(r.Resources) || !HasWildcard(r.APIGroups) || len(r.ResourceNames) > 0:
+			// resourceNames limit the rule to the objects they name.
 		case o.Kind() == "Role":
 			res.Message = fmt.Sprintf("%s grants every verb on every resource of every API group: full control of namespace %q, its Secrets and RBAC included", r.Path, o.EffectiveNamespace())
 		default:

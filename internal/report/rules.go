@@ -59,12 +59,14 @@ type detectionRuleJSON struct {
 	Desc      string           `json:"desc"`
 	Condition string           `json:"condition"`
 	Source    string           `json:"source"`
+	// Refused says what a refused attempt at the rule's action raises.
+	Refused *detect.Refused `json:"refused,omitempty"`
 }
 
 func renderDetectionRulesJSON(w io.Writer, rules []*detect.Rule) error {
 	var rs []detectionRuleJSON
 	for _, r := range rules {
-		rs = append(rs, detectionRuleJSON{r.ID, r.Title, r.Severity, r.MITRE, r.Desc, r.Condition, fmt.Sprintf("%s:%d", r.File, r.Line)})
+		rs = append(rs, detectionRuleJSON{r.ID, r.Title, r.Severity, r.MITRE, r.Desc, r.Condition, fmt.Sprintf("%s:%d", r.File, r.Line), r.Refused})
 	}
 	return encodeIndented(w, map[string]any{"rules": rs})
 }

@@ -53,6 +53,20 @@ type Options struct {
 	// Now is the time that expiry dates are compared with; the engine sets it once per scan
 	// so that rules need not read the clock.
 	Now time.Time
+	// Registries are the image registries the config file allows and denies (images:
+	// allowedRegistries, deniedRegistries); empty lists check nothing.
+	Registries Registries
+}
+
+// Registries are lists of registries, each entry a registry host with its port if any
+// ("ghcr.io", "registry.example.com:5000"), a host and a path prefix ("ghcr.io/acme"),
+// or a wildcard for the subdomains of a host ("*.example.com"), lower case. Docker
+// Hub is "docker.io" (an image written "nginx" is docker.io/library/nginx).
+type Registries struct {
+	// Allowed, when not empty, are the only registries images may come from.
+	Allowed []string
+	// Denied are registries no image may come from, whatever Allowed says.
+	Denied []string
 }
 
 // Context is what a check receives besides its object.

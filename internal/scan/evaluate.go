@@ -28,6 +28,10 @@ type Options struct {
 	ShowSuppressed bool
 	// ToolVersion is Moat's version, for reports that carry it.
 	ToolVersion string
+	// ObjectLimit, when set, bounds the findings EvaluateObject collects on one object:
+	// past it the object is not judged (an error), so that no single object can make
+	// the evaluation's memory grow without bound. Admission sets it.
+	ObjectLimit int
 	// Filter keeps only some findings (--severity, --rule, --skip-rule): rules it leaves
 	// out do not run, and what it drops counts nowhere, exit code included.
 	Filter Filter
@@ -140,7 +144,10 @@ func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Res
 // honoured. The errors are failed rules and a deadline that stopped the evaluation.
 func (e *Evaluator) EvaluateObject(ctx context.Context, o *inventory.Object, inline bool) ([]finding.Finding, []error) {
 	now := e.opt.Now()
-	fs, errs := engine.Check(ctx, o, e.objectRules, e.ruleOptions(now))
+	fs, errs := engine.Check(ctx, o, e.objectRules, e.ruleOptions(now), e.opt.ObjectLimit)
+	if ctx.Err() != nil || len(errs) > 0 {
+		return nil, errs // not judged: the caller refuses it
+	}
 	fs = e.opt.Config.Suppress(fs, inventory.NewInventory([]*inventory.Object{o}), now, inline)
 	finding.Sort(fs)
 	return fs, errs

@@ -100,8 +100,8 @@ func annotationValue(key, value string) []fileHit {
 		if ms := Scan(value); len(ms) > 0 {
 			return []fileHit{{Match: ms[0]}}
 		}
-		if IsCredentialName(key) && LiteralSecret(value) {
-			return []fileHit{{Match: Match{Kind: NamedCredential, Value: t}, Key: key}}
+		if m, ok := Named(key, value); ok {
+			return []fileHit{{Match: m, Key: key}}
 		}
 		return nil
 	}

@@ -135,7 +135,8 @@ func argCredentials(items []string) []argHit {
 var userPasswordFlags = map[string]bool{"-u": true, "--user": true, "--proxy-user": true, "-U": true}
 
 func takesCredential(flag string) bool {
-	return userPasswordFlags[flag] || IsCredentialName(strings.TrimLeft(flag, "-"))
+	name := strings.TrimLeft(flag, "-")
+	return userPasswordFlags[flag] || IsCredentialName(name) || isKeyName(name)
 }
 
 // flagValue splits "--name=value" and "NAME=value"; a value that is an assignment in
@@ -166,10 +167,7 @@ func namedValue(name, value string) (Match, bool) {
 	if m, ok := Detect(bare, value); ok {
 		return m, true
 	}
-	if IsCredentialName(bare) && LiteralSecret(value) {
-		return Match{Kind: NamedCredential, Value: strings.Trim(value, `"'`)}, true
-	}
-	return Match{}, false
+	return Named(bare, value)
 }
 
 // shellWords splits a shell line into words the way sh does for simple lines: at

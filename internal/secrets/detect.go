@@ -105,10 +105,12 @@ type pattern struct {
 const notAlnum = `(?:^|[^0-9A-Za-z_\-])`
 const notAlnumEnd = `(?:$|[^0-9A-Za-z_\-])`
 
-var patterns = []pattern{
+// patterns are the formats Scan recognises: these, then the catalogue's
+// (catalogue.go).
+var patterns = append([]pattern{
 	{kind: PrivateKey, hints: []string{"PRIVATE KEY"}, re: regexp.MustCompile(`-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----`), group: 0,
 		check: func(_ string, sub []string) (string, bool) { return pemDetail(sub[1]), true }},
-	{kind: AWSAccessKeyID, hints: []string{"AKIA", "ASIA", "ABIA", "ACCA"}, re: regexp.MustCompile(notAlnum + `((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})` + notAlnumEnd), group: 1},
+	{kind: AWSAccessKeyID, hints: []string{"AKIA", "ASIA", "ABIA", "ACCA", "A3T"}, re: regexp.MustCompile(notAlnum + `((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})` + notAlnumEnd), group: 1},
 	{kind: AWSSecretKey, hints: []string{"secret"}, fold: true, re: regexp.MustCompile(`(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])`), group: 1},
 	{kind: GitHubToken, hints: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, re: regexp.MustCompile(notAlnum + `((gh[pousr])_[A-Za-z0-9]{36,255})` + notAlnumEnd), group: 1,
 		check: func(_ string, sub []string) (string, bool) { return githubDetail[sub[2]], true }},
@@ -117,7 +119,7 @@ var patterns = []pattern{
 	{kind: GitLabToken, hints: []string{"glpat-"}, re: regexp.MustCompile(notAlnum + `(glpat-[0-9A-Za-z_\-.]{20,})`), group: 1},
 	{kind: SlackToken, hints: []string{"xox"}, re: regexp.MustCompile(notAlnum + `(xox[abprs]-[0-9A-Za-z\-]{10,})`), group: 1},
 	{kind: SlackWebhook, hints: []string{"hooks.slack.com"}, re: regexp.MustCompile(`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_+/\-]{20,}`), group: 0},
-	{kind: StripeKey, hints: []string{"_live_"}, re: regexp.MustCompile(notAlnum + `((?:sk|rk)_live_[0-9A-Za-z]{20,})` + notAlnumEnd), group: 1},
+	{kind: StripeKey, hints: []string{"_live_", "_prod_"}, re: regexp.MustCompile(notAlnum + `((?:sk|rk)_(?:live|prod)_[0-9A-Za-z]{20,})` + notAlnumEnd), group: 1},
 	{kind: GoogleAPIKey, hints: []string{"AIza"}, re: regexp.MustCompile(notAlnum + `(AIza[0-9A-Za-z_\-]{35})` + notAlnumEnd), group: 1},
 	{kind: JWT, hints: []string{"ey", "ew"}, re: regexp.MustCompile(notAlnum + `(e[wy][A-Za-z0-9_\-]{8,}\.e[wy][A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)`), group: 1,
 		check: func(v string, _ []string) (string, bool) { return "", isJWT(v) }},
@@ -132,7 +134,7 @@ var patterns = []pattern{
 		check: func(v string, _ []string) (string, bool) { return "", plausibleSecret(v) }},
 	{kind: AuthHeader, hints: []string{"authorization"}, fold: true, re: regexp.MustCompile(`(?i)authorization["']?\s*:\s*["']?(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=\-]{8,})`), group: 1,
 		check: func(v string, _ []string) (string, bool) { return "", plausibleSecret(v) }},
-}
+}, cataloguePatterns()...)
 
 // mayMatch reports whether a text holds one of the pattern's hints.
 func (p pattern) mayMatch(text, lower string) bool {
@@ -275,6 +277,9 @@ func Detect(name, value string) (Match, bool) {
 	if ms := Scan(value); len(ms) > 0 {
 		return ms[0], true
 	}
+	if m, ok := authValue(value); ok {
+		return m, true
+	}
 	v := strings.TrimSpace(value)
 	if awsSecretRE.MatchString(v) && isAWSSecretName(name) {
 		return Match{Kind: AWSSecretKey, Value: v}, true
@@ -285,16 +290,59 @@ func Detect(name, value string) (Match, bool) {
 	return Match{}, false
 }
 
-// Check is Detect and, failing it, the name test: a credential-like name (see
-// IsCredentialName) that holds a literal, non-placeholder value.
+// Check is Detect and, failing it, the name test (see Named). A random-looking value
+// under a credential name is the named credential: the name and the randomness agree,
+// which is surer than randomness alone (reported as medium).
 func Check(name, value string) (Match, bool) {
-	if m, ok := Detect(name, value); ok {
+	m, ok := Detect(name, value)
+	if ok && m.Kind != HighEntropy {
 		return m, true
 	}
-	if IsCredentialName(name) && LiteralSecret(value) {
-		return Match{Kind: NamedCredential, Value: strings.TrimSpace(value)}, true
+	if n, named := Named(name, value); named {
+		return n, true
+	}
+	return m, ok
+}
+
+// Named is the name test: a literal, non-placeholder value under a credential name
+// (IsCredentialName: DB_PASSWORD, API_KEY), or a value that looks generated under a
+// key name (isKeyName and looksGenerated: AZURE_STORAGE_KEY, OCI_CLI_KEY_CONTENT). A
+// whole value that is an HTTP Authorization credential ("Bearer ...") counts under
+// any name (AUTH_HEADER).
+func Named(name, value string) (Match, bool) {
+	if m, ok := authValue(value); ok {
+		return m, true
+	}
+	v := strings.Trim(strings.TrimSpace(value), `"'`)
+	if IsCredentialName(name) && LiteralSecret(value) || isKeyName(name) && looksGenerated(value) {
+		return Match{Kind: NamedCredential, Value: v}, true
 	}
 	return Match{}, false
+}
+
+// authValueRE is a value that is an HTTP Authorization credential on its own: a
+// scheme and its credential, as gitleaks' curl-auth-header rule (v8.30.0) reads them
+// (Basic with base64; Bearer, Token or Api-Token with 8 or more token characters).
+var authValueRE = regexp.MustCompile(`^(?i)(bearer|token|api-token|basic)[ \t]+([A-Za-z0-9._~+/=@\-]{8,})$`)
+
+// authValue reports a whole value that is "Bearer <token>", "Token <token>" or
+// "Basic <base64 of user:password>", whatever name holds it: AUTH_HEADER,
+// X_API_KEY_HEADER. The token must be plausible (not a placeholder or a reference)
+// and not too regular (2.75 bits of entropy a character, curl-auth-header's bound);
+// a Basic credential must decode to user:password.
+func authValue(value string) (Match, bool) {
+	t := strings.Trim(strings.TrimSpace(value), `"'`)
+	m := authValueRE.FindStringSubmatch(t)
+	if m == nil || !plausibleSecret(m[2]) || entropy(m[2]) < 2.75 {
+		return Match{}, false
+	}
+	if strings.EqualFold(m[1], "basic") {
+		b, err := base64.StdEncoding.DecodeString(m[2])
+		if err != nil || !utf8.Valid(b) || !strings.Contains(string(b), ":") {
+			return Match{}, false
+		}
+	}
+	return Match{Kind: AuthHeader, Value: m[2], Offset: strings.Index(value, m[2])}, true
 }
 
 var awsSecretRE = regexp.MustCompile(`^[A-Za-z0-9/+]{40}$`)

@@ -71,9 +71,16 @@ func fileCredentials(text string) []fileHit {
 func keyedCredentials(text string) []fileHit {
 	var out []fileHit
 	add := func(key, value string, offset int) {
-		if IsCredentialName(key) && LiteralSecret(value) {
-			v := strings.Trim(strings.TrimSpace(value), `"'`)
-			out = append(out, fileHit{Match: Match{Kind: NamedCredential, Value: v, Offset: offset}, Key: key})
+		if m, ok := Named(key, value); ok {
+			switch {
+			case offset < 0:
+				m.Offset = -1
+			case m.Kind == NamedCredential:
+				m.Offset = offset
+			default: // an Authorization value: its offset is within the value
+				m.Offset += offset
+			}
+			out = append(out, fileHit{Match: m, Key: key})
 		}
 	}
 	if t := strings.TrimSpace(text); (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && json.Valid([]byte(t)) {

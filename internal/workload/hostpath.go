@@ -48,6 +48,12 @@ var sensitiveHostPaths = func() []hostLocation {
 	add(runDirs(hostLocation{Path: "/run/podman", Subtree: true, Critical: true, What: "Podman's runtime directory, which holds its socket"})...)
 	add(runDirs(hostLocation{Path: "/run/docker", Subtree: true, Critical: true, What: "Docker's runtime directory, which holds its plugin and containerd sockets"})...)
 	add(runDirs(hostLocation{Path: "/run/k3s/containerd", Subtree: true, Critical: true, What: "k3s containerd's runtime directory, which holds its socket"})...)
+	add(runDirs(hostLocation{Path: "/run/k0s/containerd.sock", Critical: true, What: "the k0s containerd socket"})...)
+	add(runDirs(hostLocation{Path: "/run/buildkit/buildkitd.sock", Critical: true, What: "the BuildKit daemon socket, which builds and runs containers as root"})...)
+	add(hostLocation{Path: "/var/snap/microk8s/common/run/containerd.sock", Critical: true, What: "the MicroK8s containerd socket"})
+	// Init and message-bus sockets: root clients of these start units and services on the host.
+	add(runDirs(hostLocation{Path: "/run/systemd/private", Critical: true, What: "systemd's private socket, which starts and stops host services"})...)
+	add(runDirs(hostLocation{Path: "/run/dbus/system_bus_socket", Critical: true, What: "the D-Bus system bus, through which root asks systemd to run host services"})...)
 	// Node configuration, credentials and state.
 	add(
 		hostLocation{Path: "/etc/kubernetes", Subtree: true, What: "the Kubernetes node configuration and PKI"},
@@ -56,6 +62,12 @@ var sensitiveHostPaths = func() []hostLocation {
 		hostLocation{Path: "/var/lib/docker", Subtree: true, What: "Docker's storage, every container's filesystem"},
 		hostLocation{Path: "/var/lib/containerd", Subtree: true, What: "containerd's storage, every container's filesystem"},
 		hostLocation{Path: "/var/lib/containers", Subtree: true, What: "CRI-O and Podman storage, every container's filesystem"},
+		hostLocation{Path: "/var/lib/rancher/k3s/server", Subtree: true, What: "the k3s server's state: the cluster's CA keys and join tokens"},
+		hostLocation{Path: "/var/lib/rancher/k3s/agent", Subtree: true, What: "the k3s agent's state: kubelet credentials and containerd"},
+		hostLocation{Path: "/var/lib/rancher/rke2/server", Subtree: true, What: "the RKE2 server's state: the cluster's CA keys and join tokens"},
+		hostLocation{Path: "/var/lib/rancher/rke2/agent", Subtree: true, What: "the RKE2 agent's state: kubelet credentials and containerd"},
+		hostLocation{Path: "/var/lib/k0s", Subtree: true, What: "k0s state: the cluster's PKI and containerd"},
+		hostLocation{Path: "/opt/cni/bin", Subtree: true, What: "the CNI plugin binaries, which the runtime runs as root for every pod"},
 		hostLocation{Path: "/var/log", Subtree: true, What: "the node's logs, which the kubelet follows symbolic links into"},
 		hostLocation{Path: "/etc", Subtree: true, What: "the host's configuration, users and password hashes"},
 		hostLocation{Path: "/proc", Subtree: true, What: "the host's process and kernel interface"},
@@ -64,15 +76,46 @@ var sensitiveHostPaths = func() []hostLocation {
 		hostLocation{Path: "/boot", Subtree: true, What: "the host's kernel and boot loader"},
 		hostLocation{Path: "/root", Subtree: true, What: "the home directory of the host's root user"},
 		hostLocation{Path: "/home", Subtree: true, What: "the home directories of the host's users"},
+		// The host's program and library directories, whole: root runs what they hold, so
+		// writing them runs code as root on the node, and reading them shows which
+		// versions, and so which exploits, apply. No workload needs them whole; a single
+		// file or subdirectory (/lib/modules for kube-proxy) is not reported.
+		hostLocation{Path: "/usr", What: "the host's programs and libraries, which root runs"},
+		hostLocation{Path: "/usr/bin", What: "the host's programs, which root runs"},
+		hostLocation{Path: "/usr/sbin", What: "the host's system programs, which root runs"},
+		hostLocation{Path: "/usr/lib", What: "the host's libraries, which root's programs load"},
+		hostLocation{Path: "/usr/local/bin", What: "locally installed programs, which root runs"},
+		hostLocation{Path: "/bin", What: "the host's programs, which root runs"},
+		hostLocation{Path: "/sbin", What: "the host's system programs, which root runs"},
+		hostLocation{Path: "/lib", What: "the host's libraries and kernel modules"},
+		hostLocation{Path: "/lib64", What: "the host's libraries, which root's programs load"},
 	)
 	return ls
 }()
 
 // benignHostPaths lie in a sensitive tree but tell a container nothing it should not
-// know; mounting them is common and harmless.
-var benignHostPaths = map[string]bool{
-	"/etc/localtime": true,
-	"/etc/timezone":  true,
+// know; mounting them is common and harmless. So is every path in benignHostTrees, the
+// public certificates of the host's trust store that controllers mount to reach cloud
+// APIs (writing them is pod/writable-host-path's to report).
+var (
+	benignHostPaths = map[string]bool{
+		"/etc/localtime": true,
+		"/etc/timezone":  true,
+	}
+	benignHostTrees = []string{"/etc/ssl/certs", "/etc/pki/tls/certs", "/etc/pki/ca-trust/extracted", "/etc/ca-certificates"}
+)
+
+// isBenign reports a path that benignHostPaths or benignHostTrees name.
+func isBenign(p string) bool {
+	if benignHostPaths[p] {
+		return true
+	}
+	for _, d := range benignHostTrees {
+		if p == d || isBelow(p, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // windowsPipes are the runtime named pipes of Windows nodes, lower case.
@@ -124,7 +167,7 @@ func classifyHostPath(p string) (hostPathMatch, bool) {
 	if what, ok := windowsPipes[p]; ok {
 		return hostPathMatch{hostLocation{Path: p, Critical: true, What: what}, isLocation}, true
 	}
-	if benignHostPaths[p] || !strings.HasPrefix(p, "/") {
+	if isBenign(p) || !strings.HasPrefix(p, "/") {
 		return hostPathMatch{}, false
 	}
 	rank := func(m hostPathMatch) int {

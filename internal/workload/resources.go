@@ -99,6 +99,9 @@ func (rc resourceCheck) check(c *rule.Context, o *inventory.Object, p podspec.Po
 	defaulted := rc.limitRangeDefault(c.Inventory, ns)
 	var out []rule.Result
 	for _, ct := range p.Containers() {
+		if c.Err() != nil {
+			return out // past the deadline: the evaluation is abandoned
+		}
 		if !rc.appliesTo(ct) || rc.covers(&ct.Resources) {
 			continue
 		}

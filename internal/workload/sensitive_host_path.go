@@ -2,8 +2,11 @@ package workload
 
 // pod/sensitive-host-path: a pod should not mount, through a hostPath volume, a host
 // location that gives control of the node or its secrets: the root filesystem, a
-// container runtime socket or its directory, kubelet and etcd state, node
-// configuration, /proc, /sys, /dev, logs (see hostpath.go for the list). A parent of
+// container runtime socket or its directory, systemd's and D-Bus's sockets, kubelet,
+// etcd, k3s, RKE2 and k0s state, node configuration, CNI plugin binaries, the host's
+// program and library directories (/usr, /lib, /bin, /sbin, whole), /proc, /sys,
+// /dev, logs (see hostpath.go for the list). Time zone files and the host's public CA
+// certificates are not reported. A parent of
 // such a location exposes it as well (/var holds /var/run/docker.sock), and so does
 // anything below a sensitive tree (/etc/kubernetes/pki). Paths are normalized before
 // they are compared. Runtime sockets and the root filesystem are critical, the rest
@@ -11,7 +14,8 @@ package workload
 
 import (
 	"fmt"
-	"strings"
+	"maps"
+	"slices"
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
@@ -27,13 +31,17 @@ func init() {
 			Title:    "hostPath volume exposes a sensitive host location",
 			Severity: finding.High,
 			Description: "Some host locations are the node itself: a container runtime socket (Docker, containerd, " +
-				"CRI-O, Podman) starts privileged containers on request, the root filesystem and /etc hold credentials " +
-				"and boot configuration, /var/lib/kubelet holds every pod's secrets and tokens, /proc, /sys and /dev " +
-				"reach the kernel and disks, and a writable /var/log lets the kubelet read any host file through a " +
-				"symbolic link. Reading them is often enough to take the node. CIS Kubernetes Benchmark 5.2.12 and the " +
-				"NSA/CISA Kubernetes Hardening Guide (Kubernetes Pod security) ask to avoid hostPath; Kubescape (C-0048, " +
-				"C-0074) and kube-linter (docker-sock, sensitive-host-mounts) list these paths. Runtime sockets and the " +
-				"root filesystem are critical.",
+				"CRI-O, Podman, BuildKit, under /run or /var/run) starts privileged containers on request, and so do " +
+				"systemd's and D-Bus's sockets for host services; the root filesystem, /etc and /etc/kubernetes hold " +
+				"credentials and boot configuration; /var/lib/kubelet holds every pod's secrets and tokens, and the k3s, " +
+				"RKE2 and k0s state directories the cluster's CA keys; /usr, /lib, /bin, /sbin and /opt/cni/bin hold " +
+				"programs that root runs; /proc, /sys and /dev reach the kernel and disks; and a writable /var/log lets " +
+				"the kubelet read any host file through a symbolic link. Reading them is often enough to take the node. " +
+				"CIS Kubernetes Benchmark 5.2.12 and the NSA/CISA Kubernetes Hardening Guide (Kubernetes Pod security) ask " +
+				"to avoid hostPath; Kubescape (C-0048, C-0074) and kube-linter (docker-sock, sensitive-host-mounts) list " +
+				"these paths. Runtime, systemd and D-Bus sockets and the root filesystem are critical. Time zone files, " +
+				"the host's public CA certificates and single subdirectories of the program directories (/lib/modules, " +
+				"/usr/share/zoneinfo) are not reported.",
 			Remediation: "Remove the hostPath volume; give node agents narrow, read-only mounts of exactly the files " +
 				"they need, and never a container runtime socket.",
 			Frameworks: finding.Frameworks{CIS: "5.2.12", NSA: nsaPodSecurity, MITRE: "T1611"},
@@ -42,7 +50,7 @@ func init() {
 		Object: forPods(sensitiveHostPath),
 		CEL: &rule.CEL{Pod: true,
 			Expression: "variables.spec.?volumes.orValue([]).all(v, !has(v.hostPath) || !(" + sensitiveHostPathCEL("v.hostPath.?path.orValue('')") + "))",
-			Message:    "'hostPath volumes ' + variables.spec.?volumes.orValue([]).filter(v, has(v.hostPath) && (" + sensitiveHostPathCEL("v.hostPath.?path.orValue('')") + ")).map(v, '\"' + v.name + '\" (' + v.hostPath.?path.orValue('') + ')').join(', ') + ' mount sensitive host locations (runtime sockets, the root filesystem, /etc, /var/lib/kubelet, /proc, /sys, /dev and the like)'",
+			Message:    "'hostPath volumes ' + variables.spec.?volumes.orValue([]).filter(v, has(v.hostPath) && (" + sensitiveHostPathCEL("v.hostPath.?path.orValue('')") + ")).map(v, '\"' + v.name + '\" (' + v.hostPath.?path.orValue('') + ')').join(', ') + ' mount sensitive host locations (runtime sockets, the root filesystem, /etc, /var/lib/kubelet, /usr, /proc, /sys, /dev and the like)'",
 		},
 	})
 }
@@ -84,26 +92,19 @@ func sensitiveHostPath(_ *rule.Context, _ *inventory.Object, p podspec.Pod) []ru
 	return out
 }
 
-// The sensitive host locations of sensitiveHostPaths: exact ones, and trees
-// whose every descendant is sensitive too; /var/run spells every /run location again.
-var (
-	sensitiveHostExact = []string{"/", "/run/docker.sock", "/run/dockershim.sock", "/run/cri-dockerd.sock", "/run/containerd/containerd.sock",
-		"/run/crio/crio.sock", "/run/podman/podman.sock", "/run/k3s/containerd/containerd.sock"}
-	sensitiveHostTrees = []string{"/run/containerd", "/run/crio", "/run/podman", "/run/docker", "/run/k3s/containerd",
-		"/etc/kubernetes", "/var/lib/kubelet", "/var/lib/etcd", "/var/lib/docker", "/var/lib/containerd", "/var/lib/containers",
-		"/var/log", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/home"}
-)
-
-// withVarRun is ps and, after them, every /run location of ps spelt under /var/run.
-func withVarRun(ps []string) []string {
-	out := append([]string(nil), ps...)
-	for _, p := range ps {
-		if strings.HasPrefix(p, "/run/") {
-			out = append(out, "/var"+p)
+// sensitiveHostExact and sensitiveHostTrees are sensitiveHostPaths for CEL: the
+// locations, and those whose every descendant is sensitive too. They are derived from
+// it, so that Go and CEL judge by one list.
+var sensitiveHostExact, sensitiveHostTrees = func() (exact, trees []string) {
+	for _, l := range sensitiveHostPaths {
+		if l.Subtree {
+			trees = append(trees, l.Path)
+		} else {
+			exact = append(exact, l.Path)
 		}
 	}
-	return out
-}
+	return exact, trees
+}()
 
 // cleanPathCEL is path.Clean of the hostPath x taken from "/", as cleanHostPath
 // does: the elements other than "" and "." are kept unless a later ".." pops them, that
@@ -120,9 +121,11 @@ func cleanPathCEL(x string) string {
 func sensitiveHostPathCEL(x string) string {
 	pipe := x + ".replace('/', '\\\\').replace('\\u212a', 'k').lowerAscii()"
 	c := cleanPathCEL(x)
-	all := celexpr.List(append(withVarRun(sensitiveHostExact), withVarRun(sensitiveHostTrees)...))
+	all := celexpr.List(append(append([]string(nil), sensitiveHostExact...), sensitiveHostTrees...))
+	benign := slices.Sorted(maps.Keys(benignHostPaths))
+	pipes := slices.Sorted(maps.Keys(windowsPipes))
 	return fmt.Sprintf("(%[1]s.startsWith('\\\\\\\\.\\\\pipe\\\\') ? %[1]s in %[2]s : "+
-		"!(%[3]s in ['/etc/localtime', '/etc/timezone']) && (%[3]s in %[4]s || %[5]s.exists(d, %[3]s.startsWith(d + '/')) || %[4]s.exists(l, l.startsWith(%[3]s + '/'))))",
-		pipe, celexpr.List([]string{`\\.\pipe\docker_engine`, `\\.\pipe\containerd-containerd`, `\\.\pipe\cri-dockerd`, `\\.\pipe\dockershim`}),
-		c, all, celexpr.List(withVarRun(sensitiveHostTrees)))
+		"!(%[3]s in %[6]s || %[7]s.exists(d, %[3]s == d || %[3]s.startsWith(d + '/'))) && "+
+		"(%[3]s in %[4]s || %[5]s.exists(d, %[3]s.startsWith(d + '/')) || %[4]s.exists(l, l.startsWith(%[3]s + '/'))))",
+		pipe, celexpr.List(pipes), c, all, celexpr.List(sensitiveHostTrees), celexpr.List(benign), celexpr.List(benignHostTrees))
 }

@@ -64,9 +64,12 @@ func (s containerSet) has(k podspec.ContainerKind) bool {
 // forContainers turns a per-container condition into an Object check over the
 // containers of the selected lists.
 func forContainers(set containerSet, check func(p podspec.Pod, ct podspec.Container) []rule.Result) func(*rule.Context, *inventory.Object) []rule.Result {
-	return forPods(func(_ *rule.Context, _ *inventory.Object, p podspec.Pod) []rule.Result {
+	return forPods(func(c *rule.Context, _ *inventory.Object, p podspec.Pod) []rule.Result {
 		var out []rule.Result
 		for _, ct := range p.Containers() {
+			if c.Err() != nil {
+				return out // past the deadline: the evaluation is abandoned
+			}
 			if set.has(ct.Kind) {
 				out = append(out, check(p, ct)...)
 			}

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -36,6 +37,18 @@ type Options struct {
 	// CABundle is the PEM CA that signed the serving certificate; when empty the
 	// webhook configuration asks cert-manager's CA injector to fill it in.
 	CABundle []byte
+}
+
+// Validate refuses options that would print a fragile or unpinned deployment: what a
+// person asks for on the command line, where Replicas is always given.
+func (o Options) Validate() error {
+	if o.Replicas < 2 {
+		return fmt.Errorf("--replicas %d: run at least 2, so that one pod's loss does not block the cluster (failurePolicy is Fail)", o.Replicas)
+	}
+	if o.Image != "" && !strings.Contains(o.Image, "@sha256:") {
+		return fmt.Errorf("--image %q: pin the image by digest (NAME@sha256:...)", o.Image)
+	}
+	return nil
 }
 
 // Name is the name of the Deployment, Service, ServiceAccount and TLS Secret.

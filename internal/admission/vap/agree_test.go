@@ -63,6 +63,10 @@ func TestAgreesOnEdgeCases(t *testing.T) {
 		"/etc/./localtime", `\\.\pipe\docker_engine`, "//./pipe/Docker_Engine", `\\.\pipe\other`, "/var", "/opt/data", "/run",
 		"/run/foo", "/var/lib", "/var/lib/kubeletx", "..", "/..", "a/b/../..", "/home/user/.ssh", "/tmp", "", ".",
 		"/etc/kubernetes/../../tmp", "\\\\.\\pipe\\doc\u212aer_engine", "/a/b/c/../../../etc", "/a/../b/../var/log", "/x/y/../../../../tmp",
+		"/usr", "/usr/", "/usr/share/zoneinfo", "/usr/src", "/lib/modules", "/lib", "/opt", "/opt/cni", "/opt/cni/bin/", "/opt/cni/bin/bridge",
+		"/opt/cni/binaries", "/etc/ssl/certs/ca.crt", "/etc/ssl", "/etc/ssl/certs/../private/key.pem", "/etc/pki/tls/certs", "/run/dbus",
+		"/var/run/dbus/system_bus_socket", "/run/systemd", "/var/lib/rancher", "/var/lib/rancher/k3s/storage/pvc-1", "/var/lib/rancher/rke2/agent/x",
+		"/var/snap/microk8s/common/run", "/run/k0s", "/dev/kmsg",
 	} {
 		pods = append(pods, map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "p"}, "spec": map[string]any{
 			"containers": []any{map[string]any{"name": "app", "image": "app:1", "volumeMounts": []any{map[string]any{"name": "h", "mountPath": "/h"}}}},

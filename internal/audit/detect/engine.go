@@ -119,7 +119,14 @@ func (e *Engine) rulesFor(ev *audit.Event) []*Rule {
 // Eval runs every rule over one event and calls emit for each alert.
 func (e *Engine) Eval(ev *audit.Event, emit func(audit.Alert)) {
 	var v *vars
+	code := 0 // as the CEL variable reads an absent status
+	if ev.ResponseStatus != nil {
+		code = int(ev.ResponseStatus.Code)
+	}
 	for _, r := range e.rulesFor(ev) {
+		if t := r.prog.codes; t != nil && code >= 0 && code < maxCode && !t[code] {
+			continue // the conjuncts about the response code are false
+		}
 		if v == nil {
 			v = newVars(ev)
 		}

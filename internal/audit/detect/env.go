@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/ext"
@@ -73,9 +75,23 @@ var variables = []cel.EnvOption{
 	cel.Variable("command", cel.ListType(cel.StringType)),
 }
 
-type celEnv struct{ env *cel.Env }
+type celEnv struct {
+	env *cel.Env
+	// conjuncts caches the table of each conjunct about code: the pack's conditions share
+	// a handful (those of succeeded, refused, forbidden).
+	conjuncts map[string]*[maxCode]bool
+}
 
-type program struct{ prg cel.Program }
+type program struct {
+	prg cel.Program
+	// codes, for a condition with conjuncts that read the response code only (succeeded,
+	// refused, forbidden, code == 403...), says for each code below maxCode whether they
+	// all hold; nil when there are none. The engine skips the CEL where they do not.
+	codes *[maxCode]bool
+}
+
+// maxCode bounds the response codes tabulated for a condition (HTTP codes are below 600).
+const maxCode = 600
 
 func newEnv() (*celEnv, error) {
 	opts := append([]cel.EnvOption{cel.OptionalTypes(), ext.Strings(), ext.Lists(), ext.Sets(), ext.Bindings(), csrSubjectFunction}, variables...)
@@ -83,7 +99,7 @@ func newEnv() (*celEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &celEnv{env: env}, nil
+	return &celEnv{env: env, conjuncts: map[string]*[maxCode]bool{}}, nil
 }
 
 // compile checks src; a condition must be a bool, a field a string.
@@ -103,7 +119,112 @@ func (e *celEnv) compile(src string, condition bool) (program, error) {
 	if err != nil {
 		return program{}, err
 	}
-	return program{prg: prg}, nil
+	p := program{prg: prg}
+	if condition {
+		p.codes = e.codeTable(ast)
+	}
+	return p, nil
+}
+
+// codeTable tabulates the top-level conjuncts of a condition that read nothing but code,
+// for every code below maxCode. When such a conjunct is false the condition is false
+// whatever the rest gives (CEL's && is false if either side is, errors included), so a rule
+// whose table says false for an event's code cannot match it: most rules hold for admitted
+// requests only, the refused-attempt rules for refused ones, and the engine then runs only
+// the CEL of the side that can match. A conjunct that fails to evaluate counts as true.
+func (e *celEnv) codeTable(a *cel.Ast) *[maxCode]bool {
+	var conj []celast.Expr
+	var flatten func(x celast.Expr)
+	flatten = func(x celast.Expr) {
+		if x.Kind() == celast.CallKind && x.AsCall().FunctionName() == operators.LogicalAnd {
+			for _, arg := range x.AsCall().Args() {
+				flatten(arg)
+			}
+			return
+		}
+		conj = append(conj, x)
+	}
+	native := a.NativeRep()
+	flatten(native.Expr())
+	var table *[maxCode]bool
+	for _, x := range conj {
+		if !readsCodeOnly(x) {
+			continue
+		}
+		src, err := cel.ExprToString(x, native.SourceInfo())
+		if err != nil {
+			continue
+		}
+		t := e.conjunctTable(src)
+		if t == nil {
+			continue
+		}
+		if table == nil {
+			table = new([maxCode]bool)
+			*table = *t
+			continue
+		}
+		for c := range table {
+			table[c] = table[c] && t[c]
+		}
+	}
+	return table
+}
+
+// conjunctTable evaluates one conjunct about code for every code below maxCode (nil if it
+// is not a bool expression).
+func (e *celEnv) conjunctTable(src string) *[maxCode]bool {
+	if t, ok := e.conjuncts[src]; ok {
+		return t
+	}
+	var t *[maxCode]bool
+	sub, iss := e.env.Compile(src)
+	if iss.Err() == nil && sub.OutputType().IsExactType(cel.BoolType) {
+		if prg, err := e.env.Program(sub); err == nil {
+			t = new([maxCode]bool)
+			for c := range t {
+				out, _, err := prg.Eval(map[string]any{"code": c})
+				t[c] = err != nil || out != types.False
+			}
+		}
+	}
+	e.conjuncts[src] = t
+	return t
+}
+
+// readsCodeOnly reports whether x reads the variable code and no other, and binds no
+// variable of its own.
+func readsCodeOnly(x celast.Expr) bool {
+	code := false
+	ok := true
+	var walk func(x celast.Expr)
+	walk = func(x celast.Expr) {
+		switch x.Kind() {
+		case celast.IdentKind:
+			if x.AsIdent() == "code" {
+				code = true
+			} else {
+				ok = false
+			}
+		case celast.LiteralKind:
+		case celast.CallKind:
+			c := x.AsCall()
+			if c.IsMemberFunction() {
+				walk(c.Target())
+			}
+			for _, arg := range c.Args() {
+				walk(arg)
+			}
+		case celast.ListKind:
+			for _, el := range x.AsList().Elements() {
+				walk(el)
+			}
+		default: // selections, comprehensions, maps, structs
+			ok = false
+		}
+	}
+	walk(x)
+	return ok && code
 }
 
 // vars is the activation of one event: every rule reads the same one, and the costly

@@ -103,6 +103,9 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"yaml syntax", "- id: x\n  title: [\n", "f.yaml:"},
 		{"duplicate id", "- id: x/y\n  title: T\n  severity: low\n  output: o\n  condition: 'true'\n- id: x/y\n  title: T\n  severity: low\n  output: o\n  condition: 'true'\n", "f.yaml:6: rule x/y is defined twice (first at f.yaml:1)"},
 		{"bad stage", "- id: x/y\n  title: T\n  severity: low\n  output: o\n  stages: [Done]\n  condition: 'true'\n", "f.yaml:1: rule x/y: stage \"Done\""},
+		{"refused twice", "- id: x/y\n  title: T\n  severity: low\n  output: o\n  condition: 'true'\n  refused: {self: true, none: because}\n", "f.yaml:1: rule x/y: refused needs exactly one of"},
+		{"refused by itself", "- id: x/y\n  title: T\n  severity: low\n  output: o\n  condition: 'true'\n  refused: {by: x/y}\n", "f.yaml:1: rule x/y: refused: by names the rule itself"},
+		{"refused by nothing", "- id: x/y\n  title: T\n  severity: low\n  output: o\n  condition: 'true'\n  refused: {by: x/z}\n", "f.yaml:1: rule x/y: refused: by names x/z, which is not defined"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

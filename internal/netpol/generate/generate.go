@@ -60,6 +60,24 @@ type Flow struct {
 	Ports    reach.PortSet
 	// Why says where the need was found: `Service shop/db referenced in env DB_HOST of container "api"`.
 	Why []string
+	// reasons are the Why entries with the ports each one needs.
+	reasons []reason
+}
+
+type reason struct {
+	why   string
+	ports reach.PortSet
+}
+
+// whyFor lists the reasons that need some of ports.
+func (f Flow) whyFor(ports reach.PortSet) string {
+	var out []string
+	for _, r := range f.reasons {
+		if !r.ports.Intersect(ports).IsEmpty() {
+			out = appendOnce(out, r.why)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // Pseudo endpoints of flows.
@@ -113,9 +131,12 @@ func InferWith(inv *inventory.Inventory, opt Options) *Plan {
 		genIn:    map[string]bool{},
 		genEg:    map[string]bool{},
 		warnings: map[string]bool{},
+		isoMemo:  map[isoKey]bool{},
 	}
+	g.inNS = map[string][]*reach.Workload{}
 	for _, w := range g.m.Workloads {
 		g.byRef[w.Ref()] = w
+		g.inNS[w.Namespace] = append(g.inNS[w.Namespace], w)
 	}
 	g.namespaces()
 	g.services()
@@ -153,6 +174,7 @@ type gen struct {
 	svcs  []*service
 	byNS  map[string]*service // "ns/name" → Service, selectorless ones included
 	byRef map[reach.Endpoint]*reach.Workload
+	inNS  map[string][]*reach.Workload
 	flows map[[2]reach.Endpoint]*Flow
 	// genIn and genEg are the namespaces whose ingress and egress the generated
 	// policies isolate (a default deny for that direction).
@@ -162,6 +184,7 @@ type gen struct {
 	// api is how the API server is written.
 	api      apiServer
 	warnings map[string]bool
+	isoMemo  map[isoKey]bool
 }
 
 func (g *gen) warn(format string, args ...any) { g.warnings[fmt.Sprintf(format, args...)] = true }
@@ -199,6 +222,7 @@ func (g *gen) addFlow(src, dst reach.Endpoint, ports reach.PortSet, why string) 
 	f := g.flow(src, dst)
 	f.Ports = f.Ports.Union(ports)
 	f.Why = appendOnce(f.Why, why)
+	f.reasons = append(f.reasons, reason{why, ports})
 }
 
 func appendOnce(xs []string, s string) []string {
@@ -239,7 +263,11 @@ func (g *gen) namespaces() {
 	}
 	if !g.opt.Narrow {
 		for _, p := range g.m.Policies {
-			g.existing[p.Namespace] = append(g.existing[p.Namespace], p)
+			// Only networking.k8s.io NetworkPolicies: the engine may model other
+			// flavors, whose namespaces get no generated policies.
+			if p.Obj != nil && p.Obj.GVK.Group == networkingv1.GroupName && p.Obj.Kind() == "NetworkPolicy" {
+				g.existing[p.Namespace] = append(g.existing[p.Namespace], p)
+			}
 		}
 	}
 	seen := map[string]bool{}

@@ -22,8 +22,11 @@ type Action string
 const (
 	Allow Action = "Allow"
 	Deny  Action = "Deny"
-	// Pass hands the traffic to the NetworkPolicies (AdminNetworkPolicy only).
+	// Pass hands the traffic to the NetworkPolicies (AdminNetworkPolicy), or to the
+	// next tier (Calico).
 	Pass Action = "Pass"
+	// Log decides nothing: evaluation goes on with the next rule (Calico).
+	Log Action = "Log"
 )
 
 // AdminPolicy is an AdminNetworkPolicy or a BaselineAdminNetworkPolicy.

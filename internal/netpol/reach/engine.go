@@ -88,55 +88,6 @@ func (b bitset) each(fn func(int)) {
 	}
 }
 
-// class is an equivalence class of pods: same namespace (so same namespace labels),
-// same pod labels, same container ports, same IPs. Every policy treats its members alike.
-type class struct {
-	ns       string
-	nsLabels labels.Set
-	labels   labels.Set
-	ports    []ContainerPort
-	ips      []netip.Addr
-	members  []*Workload
-	probe    bool
-
-	inIso, egIso   bool
-	inPols, egPols []*Policy // the NetworkPolicies that select the class, by direction
-	inRules        []*cRule  // rules of the NetworkPolicies that select the class, by direction
-	egRules        []*cRule
-	inAdm, egAdm   []*cAdminRule // admin rules that apply, in evaluation order
-	inBase, egBase []*cAdminRule
-}
-
-// cRule is a compiled NetworkPolicy rule: which endpoints its peers match.
-type cRule struct {
-	pol     *Policy
-	rule    *Rule
-	ingress bool
-	match   bitset
-	ports   PortSet // resolved once unless the rule names ports
-}
-
-type cAdminRule struct {
-	pol   *AdminPolicy
-	rule  *AdminRule
-	match bitset
-	ports PortSet
-}
-
-func (r *cRule) resolve(dst []ContainerPort) PortSet {
-	if r.rule.Ports.hasNamed() {
-		return r.rule.Ports.Resolve(dst)
-	}
-	return r.ports
-}
-
-func (r *cAdminRule) resolve(dst []ContainerPort) PortSet {
-	if r.rule.Ports.hasNamed() {
-		return r.rule.Ports.Resolve(dst)
-	}
-	return r.ports
-}
-
 // Analysis is the compiled model: classes, outside nodes, rules with their matches.
 type Analysis struct {
 	Model   *Model
@@ -145,11 +96,13 @@ type Analysis struct {
 	n       int
 	byWork  map[*Workload]int
 	probe   int
+	// selected are the policies that select some class.
+	selected map[*Policy]bool
 }
 
 // Analyze compiles a model.
 func Analyze(m *Model, opt Options) *Analysis {
-	a := &Analysis{Model: m, byWork: map[*Workload]int{}, probe: -1}
+	a := &Analysis{Model: m, byWork: map[*Workload]int{}, probe: -1, selected: map[*Policy]bool{}}
 	byKey := map[string]int{}
 	byNS := map[string][]int{}
 	var kb strings.Builder
@@ -176,12 +129,14 @@ func Analyze(m *Model, opt Options) *Analysis {
 			kb.WriteString(ip.String())
 			kb.WriteByte(',')
 		}
+		kb.WriteByte(0)
+		kb.WriteString(w.ServiceAccount)
 		key := kb.String()
 		ci, ok := byKey[key]
 		if !ok {
 			ci = len(a.classes)
 			byKey[key] = ci
-			a.classes = append(a.classes, &class{ns: w.Namespace, nsLabels: m.Namespaces[w.Namespace], labels: w.Labels, ports: ports, ips: w.IPs})
+			a.classes = append(a.classes, &class{ns: w.Namespace, nsLabels: m.Namespaces[w.Namespace], labels: w.Labels, ports: ports, ips: w.IPs, sa: w.ServiceAccount})
 			byNS[w.Namespace] = append(byNS[w.Namespace], ci)
 		}
 		a.classes[ci].members = append(a.classes[ci].members, w)
@@ -189,7 +144,7 @@ func Analyze(m *Model, opt Options) *Analysis {
 	}
 	if opt.Probe {
 		a.probe = len(a.classes)
-		a.classes = append(a.classes, &class{ns: ProbeNamespace, nsLabels: labels.Set{NamespaceNameLabel: ProbeNamespace}, labels: labels.Set{}, probe: true})
+		a.classes = append(a.classes, &class{ns: ProbeNamespace, nsLabels: labels.Set{NamespaceNameLabel: ProbeNamespace}, labels: labels.Set{}, probe: true, sa: "default"})
 		byNS[ProbeNamespace] = append(byNS[ProbeNamespace], a.probe)
 	}
 	a.ext = partition(m, opt.Boundaries)
@@ -281,101 +236,7 @@ func Analyze(m *Model, opt Options) *Analysis {
 			}
 		}
 	}
-	compile := func(p *Policy, r *Rule, ingress bool) *cRule {
-		cr := &cRule{pol: p, rule: r, ingress: ingress, match: newBitset(a.n)}
-		if !r.Ports.hasNamed() {
-			cr.ports = r.Ports.Resolve(nil)
-		}
-		if r.AnyPeer {
-			cr.match.fill(a.n)
-			return cr
-		}
-		for _, pe := range r.Peers {
-			if pe.IPBlock != nil {
-				matchIPs(cr.match, []netip.Prefix{pe.IPBlock.CIDR}, pe.IPBlock.Contains)
-				continue
-			}
-			matchSel(cr.match, pe.Namespace, pe.Pod, p.Namespace)
-		}
-		return cr
-	}
-	for _, p := range m.Policies {
-		var sel []int
-		for _, ci := range byNS[p.Namespace] {
-			if p.Selector.Matches(a.classes[ci].labels) {
-				sel = append(sel, ci)
-			}
-		}
-		if len(sel) == 0 {
-			continue
-		}
-		var in, eg []*cRule
-		if p.Ingress {
-			for _, r := range p.IngressRules {
-				in = append(in, compile(p, r, true))
-			}
-		}
-		if p.Egress {
-			for _, r := range p.EgressRules {
-				eg = append(eg, compile(p, r, false))
-			}
-		}
-		for _, ci := range sel {
-			c := a.classes[ci]
-			if p.Ingress {
-				c.inIso = true
-				c.inPols = append(c.inPols, p)
-				c.inRules = append(c.inRules, in...)
-			}
-			if p.Egress {
-				c.egIso = true
-				c.egPols = append(c.egPols, p)
-				c.egRules = append(c.egRules, eg...)
-			}
-		}
-	}
-	compileAdmin := func(p *AdminPolicy, r *AdminRule) *cAdminRule {
-		cr := &cAdminRule{pol: p, rule: r, match: newBitset(a.n)}
-		if !r.Ports.hasNamed() {
-			cr.ports = r.Ports.Resolve(nil)
-		}
-		for _, pe := range r.Peers {
-			switch {
-			case pe.Nodes:
-			case pe.Networks != nil:
-				nets := pe.Networks
-				matchIPs(cr.match, nets, func(ip netip.Addr) bool {
-					return slices.ContainsFunc(nets, func(n netip.Prefix) bool { return n.Contains(ip) })
-				})
-			default:
-				matchSel(cr.match, pe.Namespace, pe.Pod, "")
-			}
-		}
-		return cr
-	}
-	for _, group := range [][]*AdminPolicy{m.Admin, m.Baseline} {
-		for _, p := range group {
-			var in, eg []*cAdminRule
-			for _, r := range p.Ingress {
-				in = append(in, compileAdmin(p, r))
-			}
-			for _, r := range p.Egress {
-				eg = append(eg, compileAdmin(p, r))
-			}
-			sel := newBitset(nc)
-			matchSel(sel, p.Subject.Namespace, p.Subject.Pod, "")
-			sel.each(func(ci int) {
-				c := a.classes[ci]
-				if p.Baseline {
-					c.inBase = append(c.inBase, in...)
-					c.egBase = append(c.egBase, eg...)
-				} else {
-					c.inAdm = append(c.inAdm, in...)
-					c.egAdm = append(c.egAdm, eg...)
-				}
-			})
-		}
-	}
+	a.compilePolicies(matchSel, matchIPs, byNS)
 	return a
 }
 
@@ -409,86 +270,6 @@ func (a *Analysis) dstPorts(i int) []ContainerPort {
 	return nil
 }
 
-// side computes what one end allows: the egress of class c towards peer, or the
-// ingress of class c from peer. Admin policies first (first matching rule decides,
-// Pass goes on), then NetworkPolicies for what passed, then the baseline policy for
-// what no NetworkPolicy isolates.
-func (a *Analysis) side(ci, peer int, egress bool) PortSet {
-	c := a.classes[ci]
-	rules, iso, adm, base := c.inRules, c.inIso, c.inAdm, c.inBase
-	dst := c.ports
-	if egress {
-		rules, iso, adm, base = c.egRules, c.egIso, c.egAdm, c.egBase
-		dst = a.dstPorts(peer)
-	}
-	np := func() PortSet {
-		var out PortSet
-		for _, r := range rules {
-			if r.match.has(peer) {
-				out = out.Union(r.resolve(dst))
-				if out.IsAll() {
-					break
-				}
-			}
-		}
-		return out
-	}
-	if len(adm) == 0 && len(base) == 0 {
-		if !iso {
-			return AllPorts()
-		}
-		return np()
-	}
-	allowed, pass := adminTier(adm, peer, dst)
-	if pass.IsEmpty() {
-		return allowed
-	}
-	if iso {
-		return allowed.Union(pass.Intersect(np()))
-	}
-	rem := pass
-	for _, r := range base {
-		if rem.IsEmpty() {
-			break
-		}
-		if !r.match.has(peer) {
-			continue
-		}
-		m := r.resolve(dst).Intersect(rem)
-		if r.rule.Action == Allow {
-			allowed = allowed.Union(m)
-		}
-		rem = rem.Subtract(m)
-	}
-	return allowed.Union(rem)
-}
-
-// adminTier evaluates the AdminNetworkPolicy rules (in order, first match decides):
-// the ports they allow, and the ports they pass on or leave undecided.
-func adminTier(adm []*cAdminRule, peer int, dst []ContainerPort) (allowed, pass PortSet) {
-	rem := AllPorts()
-	for _, r := range adm {
-		if rem.IsEmpty() {
-			break
-		}
-		if !r.match.has(peer) {
-			continue
-		}
-		m := r.resolve(dst).Intersect(rem)
-		if m.IsEmpty() {
-			continue
-		}
-		switch r.rule.Action {
-		case Allow:
-			allowed = allowed.Union(m)
-		case Pass:
-			pass = pass.Union(m)
-		}
-		rem = rem.Subtract(m)
-	}
-	return allowed, pass.Union(rem)
-}
-
 // Ports is what endpoint s may open to endpoint d: the egress of s and the ingress of
 // d must both allow it. An outside endpoint has no policy of its own.
 func (a *Analysis) Ports(s, d int) PortSet {
@@ -504,66 +285,6 @@ func (a *Analysis) Ports(s, d int) PortSet {
 		return eg.Intersect(a.side(d, s, false))
 	}
 	return eg
-}
-
-// candidates are the endpoints s may reach at all, or nil for "maybe any".
-func (a *Analysis) candidates(s int) bitset {
-	if s >= len(a.classes) {
-		return nil
-	}
-	c := a.classes[s]
-	if !c.egIso || len(c.egAdm) > 0 || len(c.egBase) > 0 {
-		return nil
-	}
-	b := newBitset(a.n)
-	for _, r := range c.egRules {
-		b.or(r.match)
-	}
-	return b
-}
-
-// outsideCandidates are the classes an outside address may reach at all: those no
-// NetworkPolicy isolates for ingress, those under admin policies, and those with an
-// ingress rule that matches some outside range.
-func (a *Analysis) outsideCandidates() bitset {
-	nc := len(a.classes)
-	b := newBitset(a.n)
-	for ci, c := range a.classes {
-		if !c.inIso || len(c.inAdm) > 0 || len(c.inBase) > 0 {
-			b.set(ci)
-			continue
-		}
-		for _, r := range c.inRules {
-			found := false
-			for i := nc; i < a.n; i++ {
-				if r.match.has(i) {
-					found = true
-					break
-				}
-			}
-			if found {
-				b.set(ci)
-				break
-			}
-		}
-	}
-	return b
-}
-
-// Sources are the endpoints that may reach class d at all, as a list; nil means any
-// endpoint may (d is not isolated for ingress, or admin policies apply).
-func (a *Analysis) Sources(d int) []int {
-	c := a.classes[d]
-	if !c.inIso || len(c.inAdm) > 0 || len(c.inBase) > 0 {
-		return nil
-	}
-	b := newBitset(a.n)
-	for _, r := range c.inRules {
-		b.or(r.match)
-	}
-	out := []int{}
-	b.each(func(i int) { out = append(out, i) })
-	return out
 }
 
 // EachClassPair calls fn for every pair of endpoints (not both outside) that may
@@ -751,16 +472,6 @@ func (a *Analysis) Namespace(i int) string {
 		return a.classes[i].ns
 	}
 	return ""
-}
-
-// Isolated reports whether NetworkPolicies isolate workload w for ingress and for egress.
-func (a *Analysis) Isolated(w *Workload) (ingress, egress bool) {
-	ci := a.Workload(w)
-	if ci < 0 {
-		return false, false
-	}
-	c := a.classes[ci]
-	return c.inIso, c.egIso
 }
 
 // fill sets bits 0..n-1.

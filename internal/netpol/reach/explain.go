@@ -63,7 +63,11 @@ func portsText(p PortSet) string {
 func polNames(ps []*Policy) string {
 	var n []string
 	for _, p := range ps {
-		n = append(n, p.Ref()+where(p.Obj, "metadata.name"))
+		name := p.Title()
+		if p.Flavor == Kubernetes {
+			name = p.Ref()
+		}
+		n = append(n, name+where(p.Obj, "metadata.name"))
 	}
 	return strings.Join(n, ", ")
 }
@@ -151,65 +155,105 @@ func (a *Analysis) Explain(src, dst Endpoint, asked *PortSet) (*Explanation, err
 }
 
 // reasons lists, for class ci's side (egress towards peer, or ingress from peer), the
-// admin rules, NetworkPolicies and baseline rules that apply, in evaluation order.
+// rules that apply in evaluation order (see decide.go): Cilium deny rules, admin
+// rules, each tier's policies and rules, the baseline.
 func (a *Analysis) reasons(ci, peer int, egress bool, self, other string, asked, result PortSet) []string {
 	c := a.classes[ci]
-	dir, field, towards := "ingress", "spec.ingress", "from"
-	pols, rules, iso, adm, base := c.inPols, c.inRules, c.inIso, c.inAdm, c.inBase
-	dst := c.ports
+	dir, towards := "ingress", "from"
+	ds, dst := &c.in, c.ports
 	if egress {
-		dir, field, towards = "egress", "spec.egress", "to"
-		pols, rules, iso, adm, base = c.egPols, c.egRules, c.egIso, c.egAdm, c.egBase
-		dst = a.dstPorts(peer)
+		dir, towards = "egress", "to"
+		ds, dst = &c.eg, a.dstPorts(peer)
 	}
 	var out []string
-	adminLine := func(r *cAdminRule) {
+	adminLine := func(r *cRule) {
 		ports := r.resolve(dst).Intersect(asked)
 		if !r.match.has(peer) || ports.IsEmpty() {
 			return
 		}
 		name := ""
-		if r.rule.Name != "" {
-			name = fmt.Sprintf(" %q", r.rule.Name)
+		if r.arule.Name != "" {
+			name = fmt.Sprintf(" %q", r.arule.Name)
 		}
 		prio := ""
-		if !r.pol.Baseline {
-			prio = fmt.Sprintf(" (priority %d)", r.pol.Priority)
+		if !r.adm.Baseline {
+			prio = fmt.Sprintf(" (priority %d)", r.adm.Priority)
 		}
-		verb := map[Action]string{Allow: "allows", Deny: "denies", Pass: "passes to the NetworkPolicies"}[r.rule.Action]
-		out = append(out, fmt.Sprintf("%s %s%s rule %s[%d]%s%s matches %s %s: it %s %s, unless a rule evaluated before it decided first.",
-			r.pol.Kind(), r.pol.Name, prio, field, r.rule.Index, name, where(r.pol.Obj, fmt.Sprintf("%s[%d]", field, r.rule.Index)), towards, other, verb, portsText(ports)))
+		verb := map[Action]string{Allow: "allows", Deny: "denies", Pass: "passes to the NetworkPolicies"}[r.action]
+		out = append(out, fmt.Sprintf("%s %s%s rule %s%s%s matches %s %s: it %s %s, unless a rule evaluated before it decided first.",
+			r.adm.Kind(), r.adm.Name, prio, r.field(), name, where(r.adm.Obj, r.field()), towards, other, verb, portsText(ports)))
 	}
-	for _, r := range adm {
-		adminLine(r)
-	}
-	if _, pass := adminTier(adm, peer, dst); len(adm) > 0 && pass.Intersect(asked).IsEmpty() {
-		out = append(out, fmt.Sprintf("The admin policies decide every asked port: NetworkPolicies and the baseline are not consulted for this %s.", dir))
-	} else if !iso {
-		out = append(out, fmt.Sprintf("No NetworkPolicy selects %s for %s, so NetworkPolicies do not limit its %s.", self, dir, dir))
-	} else {
-		out = append(out, fmt.Sprintf("%s is isolated for %s by %s: only what one of their %s rules allows gets through.", self, dir, polNames(pols), dir))
-		n := 0
-		for _, r := range rules {
-			if !r.match.has(peer) {
-				continue
+	rem := asked
+	isolated := false
+	for _, st := range ds.steps {
+		if rem.IsEmpty() {
+			break
+		}
+		var pass PortSet
+		for _, r := range st.rules {
+			ports := r.resolve(dst)
+			if r.match.has(peer) {
+				switch r.action {
+				case Allow, Deny:
+					rem = rem.Subtract(ports)
+				case Pass:
+					pass = pass.Union(ports.Intersect(rem))
+					rem = rem.Subtract(ports)
+				}
 			}
-			ports := r.resolve(dst).Intersect(asked)
-			if ports.IsEmpty() {
-				continue
+		}
+		switch st.kind {
+		case stepAdmin, stepBaseline:
+			for _, r := range st.rules {
+				adminLine(r)
 			}
-			n++
-			out = append(out, fmt.Sprintf("NetworkPolicy %s rule %s[%d]%s allows %s %s on %s.",
-				r.pol.Ref(), field, r.rule.Index, where(r.pol.Obj, fmt.Sprintf("%s[%d]", field, r.rule.Index)), towards, other, portsText(ports)))
+			if st.kind == stepAdmin && rem.Union(pass).IsEmpty() {
+				out = append(out, fmt.Sprintf("The admin policies decide every asked port: NetworkPolicies and the baseline are not consulted for this %s.", dir))
+			}
+		case stepDeny:
+			for _, r := range st.rules {
+				if ports := r.resolve(dst).Intersect(asked); r.match.has(peer) && !ports.IsEmpty() {
+					out = append(out, fmt.Sprintf("%s rule %s%s denies %s %s on %s: deny rules win over every allow.",
+						r.title(), r.field(), where(r.obj(), r.field()), towards, other, portsText(ports)))
+				}
+			}
+		case stepTier:
+			tier := ""
+			if st.name != DefaultTier {
+				tier = fmt.Sprintf(" in Calico tier %q", st.name)
+			}
+			switch {
+			case len(st.pols) == 0 && st.name == DefaultTier && !isolated:
+				out = append(out, fmt.Sprintf("No NetworkPolicy selects %s for %s, so NetworkPolicies do not limit its %s.", self, dir, dir))
+			case st.isolates:
+				isolated = true
+				out = append(out, fmt.Sprintf("%s is isolated for %s by %s%s: only what one of their %s rules allows gets through.", self, dir, polNames(st.pols), tier, dir))
+			case len(st.pols) > 0:
+				out = append(out, fmt.Sprintf("%s%s apply to %s for %s without isolating it: what their rules do not decide goes on.", polNames(st.pols), tier, self, dir))
+			}
+			n := 0
+			for _, r := range st.rules {
+				ports := r.resolve(dst).Intersect(asked)
+				if !r.match.has(peer) || ports.IsEmpty() || r.action == Log {
+					continue
+				}
+				n++
+				verb := map[Action]string{Allow: "allows", Deny: "denies", Pass: "passes to the next tier"}[r.action]
+				unless := ""
+				if !ds.simple {
+					unless = ", unless a rule evaluated before it decided first"
+				}
+				out = append(out, fmt.Sprintf("%s rule %s%s %s %s %s on %s%s.",
+					r.title(), r.field(), where(r.obj(), r.field()), verb, towards, other, portsText(ports), unless))
+			}
+			if st.isolates && n == 0 {
+				out = append(out, fmt.Sprintf("None of their %s rules matches %s on %s: add a rule %s it to one of them, or a new policy selecting %s, to allow it.", dir, other, portsText(asked), towards, self))
+			}
+			if st.isolates {
+				rem = PortSet{}
+			}
 		}
-		if n == 0 {
-			out = append(out, fmt.Sprintf("None of their %s rules matches %s on %s: add a rule %s it to one of them, or a new policy selecting %s, to allow it.", dir, other, portsText(asked), towards, self))
-		}
-	}
-	if _, pass := adminTier(adm, peer, dst); !iso && !pass.Intersect(asked).IsEmpty() {
-		for _, r := range base {
-			adminLine(r)
-		}
+		rem = rem.Union(pass)
 	}
 	if result.IsEmpty() {
 		out = append(out, fmt.Sprintf("Result: %s denies it.", dir))
@@ -278,23 +322,12 @@ func canonicalKind(k string) string {
 // some of ports: "NetworkPolicy shop/api spec.egress[1] (net.yaml:30)", admin Allow
 // rules included. For a side no policy limits, it is empty.
 func (a *Analysis) Allowing(ci, peer int, egress bool, ports PortSet) []string {
-	c := a.classes[ci]
-	field, rules, adm, base := "spec.ingress", c.inRules, c.inAdm, c.inBase
-	dst := c.ports
-	if egress {
-		field, rules, adm, base = "spec.egress", c.egRules, c.egAdm, c.egBase
-		dst = a.dstPorts(peer)
-	}
 	var out []string
-	for _, r := range rules {
-		if r.match.has(peer) && !r.resolve(dst).Intersect(ports).IsEmpty() {
-			out = append(out, fmt.Sprintf("NetworkPolicy %s %s[%d]%s", r.pol.Ref(), field, r.rule.Index, where(r.pol.Obj, fmt.Sprintf("%s[%d]", field, r.rule.Index))))
+	for _, g := range a.Grants(ci, peer, egress) {
+		if g.Default() || g.Ports.Intersect(ports).IsEmpty() {
+			continue
 		}
-	}
-	for _, r := range slices.Concat(adm, base) {
-		if r.rule.Action == Allow && r.match.has(peer) && !r.resolve(dst).Intersect(ports).IsEmpty() {
-			out = append(out, fmt.Sprintf("%s %s %s[%d]%s", r.pol.Kind(), r.pol.Name, field, r.rule.Index, where(r.pol.Obj, fmt.Sprintf("%s[%d]", field, r.rule.Index))))
-		}
+		out = append(out, fmt.Sprintf("%s %s%s", g.Title(), g.Field, where(g.Obj(), g.Field)))
 	}
 	return out
 }

@@ -20,9 +20,13 @@ func partition(m *Model, extra []netip.Prefix) []netip.Prefix {
 						pfx = append(pfx, pe.IPBlock.CIDR)
 						pfx = append(pfx, pe.IPBlock.Except...)
 					}
+					pfx = append(pfx, pe.Nets...)
 				}
 			}
 		}
+	}
+	for _, s := range m.NetworkSets {
+		pfx = append(pfx, s.Nets...)
 	}
 	for _, group := range [][]*AdminPolicy{m.Admin, m.Baseline} {
 		for _, p := range group {

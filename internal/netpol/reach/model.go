@@ -31,8 +31,57 @@ type Model struct {
 	Admin []*AdminPolicy
 	// Baseline holds the BaselineAdminNetworkPolicies (the API allows one, "default").
 	Baseline []*AdminPolicy
+	// Tiers are the Calico tiers named by Tier objects, by name.
+	Tiers map[string]Tier
+	// NetworkSets are Calico NetworkSets and GlobalNetworkSets: labelled lists of
+	// addresses that Calico selectors match besides pods.
+	NetworkSets []NetworkSet
+	// ServiceAccounts holds the labels of each ServiceAccount ("NAMESPACE/NAME"), which
+	// Calico's serviceAccountSelector and serviceAccounts match.
+	ServiceAccounts map[string]map[string]string
+	// Services holds the pod selector of each Service ("NAMESPACE/NAME"), which Calico's
+	// services match; a Service without a selector is absent.
+	Services map[string]map[string]string
+	// Skipped are the policies left out: the engine does not evaluate them, so they
+	// isolate nothing and allow nothing.
+	Skipped []Skipped
 	// Warnings are problems with objects that were left out (an invalid selector).
 	Warnings []string
+}
+
+// Skipped is a policy the engine left out, and why.
+type Skipped struct {
+	Kind, Namespace, Name string
+	Obj                   *inventory.Object
+	Reason                string
+}
+
+// Title names the policy as a sentence does: "CiliumNetworkPolicy shop/api".
+func (s Skipped) Title() string {
+	if s.Namespace == "" {
+		return s.Kind + " " + s.Name
+	}
+	return s.Kind + " " + s.Namespace + "/" + s.Name
+}
+
+// Tier is a Calico tier: policies of lower tiers are evaluated first, and Pass hands
+// traffic to the next tier.
+type Tier struct {
+	Name  string
+	Order float64
+	// Unordered is a tier with no order: Calico evaluates it last.
+	Unordered bool
+	// PassByDefault is a tier whose defaultAction is Pass: traffic no rule decides goes
+	// on to the next tier instead of being denied.
+	PassByDefault bool
+}
+
+// NetworkSet is a Calico NetworkSet (Namespace set) or GlobalNetworkSet: addresses that
+// Calico selectors match by the set's labels.
+type NetworkSet struct {
+	Namespace, Name string
+	Labels          map[string]string
+	Nets            []netip.Prefix
 }
 
 // Workload is a node of the graph: a pod controller or a bare pod.
@@ -42,7 +91,10 @@ type Workload struct {
 	Ports                 []ContainerPort
 	// IPs are the pod IPs, known only for pods read from a cluster.
 	IPs []netip.Addr
-	Obj *inventory.Object
+	// ServiceAccount is spec.serviceAccountName ("default" when unset): Cilium and Calico
+	// select by it.
+	ServiceAccount string
+	Obj            *inventory.Object
 }
 
 // Ref is the endpoint the workload is.
@@ -57,36 +109,165 @@ type ContainerPort struct {
 	Protocol Protocol
 }
 
-// Policy is a networking.k8s.io/v1 NetworkPolicy in the form the engine evaluates.
+// Flavor is the policy API a Policy comes from.
+type Flavor uint8
+
+const (
+	// Kubernetes is networking.k8s.io/v1 NetworkPolicy.
+	Kubernetes Flavor = iota
+	// Cilium is cilium.io/v2 CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy.
+	Cilium
+	// Calico is crd.projectcalico.org/v1 (or projectcalico.org/v3) NetworkPolicy and
+	// GlobalNetworkPolicy.
+	Calico
+)
+
+// Policy is a policy in the form the engine evaluates: a networking.k8s.io/v1
+// NetworkPolicy, or the L3/L4 part of a Cilium or Calico policy (see cilium.go and
+// calico.go for what is evaluated of those).
 type Policy struct {
+	// Namespace is empty for a cluster-wide policy.
 	Namespace, Name string
 	Obj             *inventory.Object
-	Selector        labels.Selector
-	// Ingress and Egress are the policy types after defaulting.
-	Ingress, Egress           bool
+	// Kind is the kind as written (NetworkPolicy, CiliumNetworkPolicy, GlobalNetworkPolicy...).
+	Kind   string
+	Flavor Flavor
+	// Selector is a NetworkPolicy's podSelector, over the pods of Namespace. Other
+	// flavors select with Subject and have Selector labels.Nothing().
+	Selector labels.Selector
+	// Subject selects the pods a Cilium or Calico policy applies to (nil for a NetworkPolicy).
+	Subject func(*EndpointInfo) bool
+	// SubjectText and SubjectPath describe the selector for messages: its text and field.
+	SubjectText, SubjectPath string
+	// AllPodsOf reports a Cilium or Calico policy that selects every pod of a
+	// namespace, present and future, for namespace-wide checks (nil for a NetworkPolicy).
+	AllPodsOf func(ns string, nsLabels map[string]string) bool
+	// Ingress and Egress are the policy types after defaulting: the directions in
+	// which its rules apply.
+	Ingress, Egress bool
+	// NoDefaultDenyIngress and NoDefaultDenyEgress are set for a Cilium policy with
+	// enableDefaultDeny false: its rules apply, but it isolates nothing.
+	NoDefaultDenyIngress, NoDefaultDenyEgress bool
+	// IngressRules and EgressRules hold the rules in evaluation order; Cilium's
+	// ingressDeny and egressDeny rules are among them with Action Deny.
 	IngressRules, EgressRules []*Rule
+	// Tier and Order place a Calico policy in evaluation order (tier "default" for
+	// the others, whose order is 1000, the order Calico gives Kubernetes policies).
+	Tier  string
+	Order float64
+	// Unordered is a Calico policy without order: evaluated after the ordered ones.
+	Unordered bool
+	// Part is, for one entry of a CiliumNetworkPolicy's specs list, "specs[N]".
+	Part string
+	// Unevaluated lists what the engine did not evaluate in this policy, in words
+	// ("toFQDNs in spec.egress[0]"); findings about it say so.
+	Unevaluated []string
 }
 
-// Ref names the policy as "NAMESPACE/NAME".
-func (p *Policy) Ref() string { return p.Namespace + "/" + p.Name }
+// Ref names the policy as "NAMESPACE/NAME" (NAME for a cluster-wide policy).
+func (p *Policy) Ref() string {
+	if p.Namespace == "" {
+		return p.Name
+	}
+	return p.Namespace + "/" + p.Name
+}
 
-// Rule is one ingress or egress rule of a NetworkPolicy.
+// Title names the policy with its kind: "NetworkPolicy shop/api", "Calico
+// NetworkPolicy shop/api", "CiliumClusterwideNetworkPolicy default-deny".
+func (p *Policy) Title() string {
+	kind := p.Kind
+	if p.Flavor == Calico && kind == "NetworkPolicy" {
+		kind = "Calico NetworkPolicy"
+	}
+	t := kind + " " + p.Ref()
+	if p.Part != "" {
+		t += " " + p.Part
+	}
+	return t
+}
+
+// IsolatesIngress and IsolatesEgress report a policy that puts the pods it selects in
+// default deny for that direction.
+func (p *Policy) IsolatesIngress() bool { return p.Ingress && !p.NoDefaultDenyIngress }
+
+// IsolatesEgress: see IsolatesIngress.
+func (p *Policy) IsolatesEgress() bool { return p.Egress && !p.NoDefaultDenyEgress }
+
+// Selects reports whether the policy selects an endpoint (never an outside range).
+func (p *Policy) Selects(e *EndpointInfo) bool {
+	if !e.Pod {
+		return false
+	}
+	if p.Subject != nil {
+		return p.Subject(e)
+	}
+	return e.Namespace == p.Namespace && p.Selector.Matches(labels.Set(e.Labels))
+}
+
+// SelectsAllOf reports whether the policy selects every pod of namespace ns, present
+// and future: a NetworkPolicy with podSelector {} in it, a Cilium or Calico policy
+// whose selector only asks about the namespace.
+func (p *Policy) SelectsAllOf(ns string, nsLabels map[string]string) bool {
+	if p.AllPodsOf != nil {
+		return p.AllPodsOf(ns, nsLabels)
+	}
+	return p.Subject == nil && p.Namespace == ns && p.Selector.Empty()
+}
+
+// Rule is one ingress or egress rule.
 type Rule struct {
-	// Index is the rule's position in spec.ingress or spec.egress.
+	// Index is the rule's position in its list (spec.ingress, spec.egressDeny...).
 	Index int
+	// Field is the rule's path, "spec.ingress[0]"; empty means spec.ingress[Index] or
+	// spec.egress[Index] by direction.
+	Field string
+	// Action is what the rule does with what it matches: Allow (the only action of a
+	// NetworkPolicy and of Cilium's ingress and egress), Deny, Pass or Log (Calico).
+	Action Action
 	// AnyPeer is set when from/to is absent or empty: every source or destination.
 	AnyPeer bool
 	Peers   []Peer
 	Ports   PortSpecs
+	// NotPorts are ports the rule does not match (Calico notPorts, notProtocol).
+	NotPorts PortSpecs
+	// Self restricts a Calico rule to some of the endpoints its policy selects (the
+	// destination of an ingress rule, the source of an egress rule); nil: all.
+	Self func(*EndpointInfo) bool
+}
+
+// FieldIn is the rule's path given its direction.
+func (r *Rule) FieldIn(ingress bool) string {
+	if r.Field != "" {
+		return r.Field
+	}
+	if ingress {
+		return fmt.Sprintf("spec.ingress[%d]", r.Index)
+	}
+	return fmt.Sprintf("spec.egress[%d]", r.Index)
+}
+
+// action is the rule's action, Allow when unset.
+func (r *Rule) action() Action {
+	if r.Action == "" {
+		return Allow
+	}
+	return r.Action
 }
 
 // Peer is one NetworkPolicyPeer. For an ipBlock peer IPBlock is set and the selectors nil.
+// A Cilium or Calico peer sets Match instead.
 type Peer struct {
 	// Pod selects pods (nil: absent). Without Namespace, in the policy's namespace.
 	Pod labels.Selector
 	// Namespace selects namespaces (nil: absent).
 	Namespace labels.Selector
 	IPBlock   *IPBlock
+	// Match decides, for a Cilium or Calico peer, which endpoints (pods and outside
+	// ranges) it matches; Key identifies it (equal keys match alike).
+	Match func(*EndpointInfo) bool
+	Key   string
+	// Nets are the CIDRs Match asks about, which split the outside into ranges.
+	Nets []netip.Prefix
 	// policyNS is the namespace of the policy, for a podSelector alone.
 	policyNS string
 }
@@ -225,7 +406,13 @@ func FromInventory(inv *inventory.Inventory) *Model {
 			continue
 		}
 		addNS(ns)
-		w := &Workload{Namespace: ns, Kind: o.Kind(), Name: o.Name(), Labels: p.Meta.Labels, Obj: o}
+		w := &Workload{Namespace: ns, Kind: o.Kind(), Name: o.Name(), Labels: p.Meta.Labels, ServiceAccount: p.Spec.ServiceAccountName, Obj: o}
+		if w.ServiceAccount == "" {
+			w.ServiceAccount = p.Spec.DeprecatedServiceAccount
+		}
+		if w.ServiceAccount == "" {
+			w.ServiceAccount = "default"
+		}
 		for _, cs := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
 			for _, c := range cs {
 				for _, cp := range c.Ports {
@@ -259,11 +446,12 @@ func FromInventory(inv *inventory.Inventory) *Model {
 		addNS(o.EffectiveNamespace())
 		p, err := parsePolicy(np, o)
 		if err != nil {
-			m.Warnings = append(m.Warnings, fmt.Sprintf("NetworkPolicy %s/%s left out: %v", o.EffectiveNamespace(), np.Name, err))
+			m.skip(o, o.EffectiveNamespace(), err)
 			continue
 		}
 		m.Policies = append(m.Policies, p)
 	}
+	m.addForeign(inv, addNS)
 	for _, o := range inv.Objects {
 		if o.GVK.Group != AdminGroup {
 			continue
@@ -285,6 +473,18 @@ func FromInventory(inv *inventory.Inventory) *Model {
 	}
 	m.Sort()
 	return m
+}
+
+// skip records a policy left out.
+func (m *Model) skip(o *inventory.Object, ns string, err error) {
+	s := Skipped{Kind: o.Kind(), Namespace: ns, Name: o.Name(), Obj: o, Reason: err.Error()}
+	if o.GVK.Group == "crd.projectcalico.org" || o.GVK.Group == "projectcalico.org" {
+		if s.Kind == "NetworkPolicy" {
+			s.Kind = "Calico NetworkPolicy"
+		}
+	}
+	m.Skipped = append(m.Skipped, s)
+	m.Warnings = append(m.Warnings, fmt.Sprintf("%s left out: %v", s.Title(), err))
 }
 
 // Sort puts the admin policies in evaluation order and the workloads in output order.
@@ -345,7 +545,7 @@ func parsePolicy(np *networkingv1.NetworkPolicy, o *inventory.Object) (*Policy, 
 	if err != nil {
 		return nil, fmt.Errorf("spec.podSelector: %w", err)
 	}
-	p := &Policy{Namespace: ns, Name: np.Name, Obj: o, Selector: sel}
+	p := &Policy{Namespace: ns, Name: np.Name, Obj: o, Kind: "NetworkPolicy", Selector: sel, Tier: DefaultTier, Order: k8sOrder}
 	if len(np.Spec.PolicyTypes) == 0 {
 		p.Ingress, p.Egress = true, len(np.Spec.Egress) > 0
 	}

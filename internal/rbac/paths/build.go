@@ -6,6 +6,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
+	"github.com/moat-dev/moat/internal/rbac"
 	"github.com/moat-dev/moat/internal/rbac/authz"
 )
 
@@ -67,7 +68,6 @@ func reqs(verbs []string, group string, resources ...string) []authz.Request {
 }
 
 var probes = []probe{
-	{kind: fEverything, cluster: true, reqs: []authz.Request{{Verb: "*", APIGroup: "*", Resource: "*"}}},
 	{kind: fListSecrets, reqs: reqs([]string{"list", "watch"}, "", "secrets")},
 	{kind: fGetSecrets, reqs: reqs([]string{"get"}, "", "secrets")},
 	{kind: fCreateSecrets, reqs: reqs([]string{"create"}, "", "secrets")},
@@ -95,6 +95,11 @@ func factsOf(bindings []*authz.Binding) []fact {
 	var out []fact
 	for _, b := range bindings {
 		rules := b.Rules()
+		// Full control of every resource is judged over all the rules of the role,
+		// whatever the verbs are called (rbac.FullControl).
+		if b.Namespace == "" && rbac.FullControl(rules) != nil {
+			out = append(out, fact{fEverything, "", "*", b})
+		}
 		for i := range rules {
 			r := &rules[i]
 			for _, p := range probes {
@@ -287,7 +292,7 @@ func edges(g *graph, s Node, facts []fact, anySA func(string) Node, tokens map[s
 		return fact{}, false
 	}
 	for _, f := range have[fEverything] {
-		g.add(s, goalCA, "rbac/cluster-admin-equivalent", "holds every verb on every resource", f.b)
+		g.add(s, goalCA, "rbac/cluster-admin-equivalent", "reads, creates, changes and deletes every resource", f.b)
 	}
 	for _, f := range have[fListSecrets] {
 		if f.scope == "" {
@@ -323,9 +328,15 @@ func edges(g *graph, s Node, facts []fact, anySA func(string) Node, tokens map[s
 			g.add(s, anySA(c.scope), "rbac/create-secrets", "create a service-account-token Secret and read it "+where(c.scope), c.b)
 		}
 	}
+	// The API server refuses to impersonate a group without a user.
+	_, user := first(fImpersonateUser, nil)
+	if _, sa := first(fImpersonateSA, nil); sa {
+		user = true
+	}
 	for _, f := range have[fImpersonateGrp] {
-		switch f.name {
-		case "*", authz.GroupMasters:
+		switch {
+		case !user:
+		case f.name == "*" || f.name == authz.GroupMasters:
 			g.add(s, goalCA, "rbac/impersonate", "impersonate the group system:masters", f.b)
 		default:
 			g.add(s, Node{Kind: rbacv1.GroupKind, Name: f.name}, "rbac/impersonate", "impersonate the group "+f.name, f.b)

@@ -83,13 +83,37 @@ func TestFind(t *testing.T) {
 			},
 		},
 		{
-			"impersonating system:masters is cluster-admin; a RoleBinding cannot grant it",
+			"impersonating system:masters with a user is cluster-admin; a RoleBinding cannot grant it",
 			[]string{
-				clusterRole("masters", `{apiGroups: [""], resources: [groups], verbs: [impersonate], resourceNames: ["system:masters"]}`),
+				clusterRole("masters", `{apiGroups: [""], resources: [groups], verbs: [impersonate], resourceNames: ["system:masters"]}`,
+					`{apiGroups: [""], resources: [users], verbs: [impersonate], resourceNames: ["break-glass"]}`),
 				binding("ClusterRoleBinding", "", "oncall", "ClusterRole", "masters", "{kind: Group, apiGroup: rbac.authorization.k8s.io, name: oncall}"),
 				binding("RoleBinding", "web", "web-masters", "ClusterRole", "masters", userDev),
 			},
 			[]string{"Group oncall => cluster-admin: rbac/impersonate"},
+		},
+		{
+			"the API server refuses to impersonate a group without a user",
+			[]string{
+				clusterRole("group-only", `{apiGroups: [""], resources: [groups], verbs: [impersonate], resourceNames: ["system:masters"]}`),
+				binding("ClusterRoleBinding", "", "oncall", "ClusterRole", "group-only", "{kind: Group, apiGroup: rbac.authorization.k8s.io, name: oncall}"),
+			},
+			nil,
+		},
+		{
+			"full control of every resource is cluster-admin, whatever the verbs are called",
+			[]string{
+				clusterRole("operator", `{apiGroups: ["*"], resources: ["*"], verbs: [get, list, watch, create, update, patch, delete]}`),
+				binding("ClusterRoleBinding", "", "operator", "ClusterRole", "operator", "{kind: ServiceAccount, name: operator, namespace: platform}"),
+				clusterRole("reader", `{apiGroups: ["*"], resources: ["*"], verbs: [get, list, watch]}`),
+				binding("ClusterRoleBinding", "", "reader", "ClusterRole", "reader", "{kind: Group, apiGroup: rbac.authorization.k8s.io, name: auditors}"),
+			},
+			// get on every resource includes get on pods/exec, which the websocket
+			// protocol uses: the auditors can exec into the operator's pods.
+			[]string{
+				"ServiceAccount platform/operator => cluster-admin: rbac/cluster-admin-equivalent",
+				"Group auditors => cluster-admin: rbac/exec-into-pods, -, -, rbac/cluster-admin-equivalent",
+			},
 		},
 		{
 			"binding a named role other than cluster-admin leads nowhere",

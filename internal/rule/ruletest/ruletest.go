@@ -35,6 +35,13 @@ var Options = rule.Options{PSSVersion: "latest", Now: Now}
 // Fixtures checks a registered rule against testdata/<Dir(id)>/{pass,fail}.
 func Fixtures(t *testing.T, id string) {
 	t.Helper()
+	FixturesWith(t, id, Options)
+}
+
+// FixturesWith checks a rule against its fixtures with options of its own: a rule that
+// reads the config file's settings (rule.Options.Registries) is tested with them.
+func FixturesWith(t *testing.T, id string, opt rule.Options) {
+	t.Helper()
 	r := rule.Get(id)
 	if r == nil {
 		t.Fatalf("rule %s is not registered", id)
@@ -47,7 +54,7 @@ func Fixtures(t *testing.T, id string) {
 	}
 	for _, f := range fails {
 		t.Run("fail/"+filepath.Base(f), func(t *testing.T) {
-			got := Run(t, r, f)
+			got := run(t, r, f, opt)
 			if len(got) == 0 {
 				t.Fatalf("%s: no finding of %s", f, id)
 			}
@@ -56,7 +63,7 @@ func Fixtures(t *testing.T, id string) {
 	}
 	for _, f := range passes {
 		t.Run("pass/"+filepath.Base(f), func(t *testing.T) {
-			if got := Run(t, r, f); len(got) > 0 {
+			if got := run(t, r, f, opt); len(got) > 0 {
 				t.Fatalf("%s: unexpected findings of %s:\n%s", f, id, Format(got))
 			}
 		})
@@ -66,11 +73,16 @@ func Fixtures(t *testing.T, id string) {
 // Run loads a manifest file and returns the findings of one rule on it.
 func Run(t *testing.T, r *rule.Rule, file string) []finding.Finding {
 	t.Helper()
+	return run(t, r, file, Options)
+}
+
+func run(t *testing.T, r *rule.Rule, file string, opt rule.Options) []finding.Finding {
+	t.Helper()
 	inv := inventory.Load([]string{file}, inventory.Options{})
 	for _, e := range inv.Errors {
 		t.Fatalf("fixture does not load: %v", e)
 	}
-	fs, errs := engine.Run(context.Background(), inv, []*rule.Rule{r}, Options)
+	fs, errs := engine.Run(context.Background(), inv, []*rule.Rule{r}, opt)
 	for _, e := range errs {
 		t.Errorf("%s: %v", file, e)
 	}
@@ -109,7 +121,7 @@ func Evaluate(t testing.TB, inv *inventory.Inventory, opt rule.Options, rules ..
 // fails the test when a rule fails.
 func Check(t testing.TB, o *inventory.Object, rules ...*rule.Rule) []finding.Finding {
 	t.Helper()
-	fs, errs := engine.Check(context.Background(), o, rules, Options)
+	fs, errs := engine.Check(context.Background(), o, rules, Options, 0)
 	for _, e := range errs {
 		t.Errorf("%v", e)
 	}

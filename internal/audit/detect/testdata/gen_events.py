@@ -157,9 +157,9 @@ def cr(name, rules, kind="ClusterRole", ns=None):
     o={"kind":kind,"apiVersion":R+"/v1","metadata":{"name":name},"rules":rules}
     if ns: o["metadata"]["namespace"]=ns
     return o
-def crev(obj, verb="create", user="alice@example.com", code=None):
+def crev(obj, verb="create", user="alice@example.com", code=None, body=True, **kw):
     res={"ClusterRole":"clusterroles","Role":"roles","ClusterRoleBinding":"clusterrolebindings","RoleBinding":"rolebindings"}[obj["kind"]]
-    return ev(verb,res,obj["metadata"].get("namespace",""),obj["metadata"]["name"],user=user,code=code,req=obj,group=R)
+    return ev(verb,res,obj["metadata"].get("namespace",""),obj["metadata"]["name"],user=user,code=code,req=obj if body else None,group=R,**kw)
 viewer=cr("pod-viewer",[{"apiGroups":[""],"resources":["pods","pods/log"],"verbs":["get","list","watch"]}])
 fx("clusterrole-wildcard",[crev(cr("ops-all",[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}])),crev(cr("deploy",[{"apiGroups":["apps"],"resources":["deployments"],"verbs":["*"]}]),verb="update")],
    [crev(viewer),crev(cr("system:aggregate-to-view",[{"apiGroups":["*"],"resources":["*"],"verbs":["get"]}]),user="system:apiserver")])
@@ -326,7 +326,7 @@ fx("privileged-binding-refused",[crev(crb("eve-admin","cluster-admin",[U("eve@ex
    crev(crb("open","view",[G("system:unauthenticated")]),**ESC("alice@example.com")),
    crev(crb("d","edit",[SA("shop","default")],kind="RoleBinding",ns="shop"),**ESC("alice@example.com"))],
    [crev(crb("view","view",[U("eve@example.com")]),**ESC("alice@example.com")),crev(crb("eve-admin","cluster-admin",[U("eve@example.com")])),
-    crev(crb("eve-admin","cluster-admin",[U("eve@example.com")]),code=403)])
+    crev(crb("eve-admin","cluster-admin",[U("eve@example.com")]),code=403,body=False)])
 fx("system-rbac-change-refused",[ev("update","clusterroles","","system:node",group=R,code=403),ev("delete","clusterrolebindings","","system:kube-scheduler",group=R,code=403)],
    [ev("update","clusterroles","","app-role",group=R,code=403),ev("update","clusterroles","","system:node",group=R,req=cr("system:node",[])),
     ev("get","clusterroles","","system:node",group=R,code=403,level="Metadata")])
