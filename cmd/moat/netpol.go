@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/spf13/cobra"
 
@@ -112,6 +113,8 @@ shop/deploy/api, shop/sts/postgres), or addresses outside the cluster (an IP or 
 
 func newNetpolGenerateCmd() *cobra.Command {
 	var in inputFlags
+	var opt generate.Options
+	var apiServer []string
 	cmd := &cobra.Command{
 		Use:   "generate [PATH...]",
 		Short: "Write least-privilege NetworkPolicies inferred from the manifests, as YAML",
@@ -122,11 +125,19 @@ default-deny policy, DNS egress to kube-dns, and one policy per workload that al
 exactly the inferred connections. Review the output before applying it.`,
 		Example: `  moat netpol generate examples/shop > netpol.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, c := range apiServer {
+				p, err := netip.ParsePrefix(c)
+				if err != nil {
+					return fmt.Errorf("--apiserver-cidr: %w", err)
+				}
+				opt.APIServer = append(opt.APIServer, p)
+			}
 			l, err := in.load(cmd, args)
 			if err != nil {
 				return err
 			}
-			plan := generate.Infer(l.Inventory)
+			plan := generate.InferWith(l.Inventory, opt)
+			printAll(cmd.ErrOrStderr(), "warning:", plan.Warnings)
 			printAll(cmd.ErrOrStderr(), "note:", plan.Notes)
 			if err := generate.WriteYAML(cmd.OutOrStdout(), plan); err != nil {
 				return err
@@ -135,5 +146,7 @@ exactly the inferred connections. Review the output before applying it.`,
 		},
 	}
 	in.register(cmd, inputFeatures{namespace: true})
+	cmd.Flags().BoolVar(&opt.Narrow, "narrow", false, "replace the inputs' NetworkPolicies instead of adding to them (the notes name the ones to delete)")
+	cmd.Flags().StringArrayVar(&apiServer, "apiserver-cidr", nil, "address range pods reach the API server at (repeatable; default: the inputs' kubernetes endpoints, else any address on 443 and 6443)")
 	return cmd
 }

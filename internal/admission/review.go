@@ -23,7 +23,7 @@ import (
 // MaxFindings bounds the findings of one reviewed object. Real objects have dozens; a
 // pod of 60,000 containers had 600,000, and judging them took a gigabyte. Past it the
 // object is refused as not judged (fail closed), and moat scan lists every finding.
-const MaxFindings = 2000
+const MaxFindings = 10000
 
 // Reviewer decides admission requests. It is safe for concurrent use once built.
 type Reviewer struct {

@@ -67,7 +67,12 @@ func TestSameVerdictAsScan(t *testing.T) {
 			if len(inv.Errors) > 0 {
 				t.Fatalf("examples do not load: %v", inv.Errors)
 			}
-			cfg := &exceptions.Config{}
+			// alice may use moat.dev/ignore, so that the objects' annotations count at
+			// admission as they do in a scan (by default they do not: see ignore_test.go).
+			cfg, err := exceptions.Parse([]byte("admission:\n  ignoreAnnotations:\n    users: [alice]\n"), ".moat.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
 			rep := scan.NewEvaluator(scan.Options{PSSVersion: "latest", Now: fixedNow, Config: cfg}).Evaluate(context.Background(), inv)
 			want := map[key][]finding.Finding{}
 			skipped := 0

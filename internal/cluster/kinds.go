@@ -32,6 +32,13 @@ func builtin(group, version, kind, resource string, namespaced bool) Kind {
 	return Kind{GVK: schema.GroupVersionKind{Group: group, Version: version, Kind: kind}, Resource: resource, Namespaced: namespaced}
 }
 
+// optionalCluster is an optional kind without a namespace.
+func optionalCluster(group, version, kind, resource string) Kind {
+	k := builtin(group, version, kind, resource, false)
+	k.Optional = true
+	return k
+}
+
 func optional(group, version, kind, resource string) Kind {
 	k := builtin(group, version, kind, resource, true)
 	k.Optional = true
@@ -69,8 +76,13 @@ var kinds = []Kind{
 	optional("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
 	builtin("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true),
 	optional("cilium.io", "v2", "CiliumNetworkPolicy", "ciliumnetworkpolicies"),
+	optionalCluster("cilium.io", "v2", "CiliumClusterwideNetworkPolicy", "ciliumclusterwidenetworkpolicies"),
 	optional("projectcalico.org", "v3", "NetworkPolicy", "networkpolicies"),
 	optional("crd.projectcalico.org", "v1", "NetworkPolicy", "networkpolicies"),
+	optionalCluster("projectcalico.org", "v3", "GlobalNetworkPolicy", "globalnetworkpolicies"),
+	optionalCluster("crd.projectcalico.org", "v1", "GlobalNetworkPolicy", "globalnetworkpolicies"),
+	optionalCluster(adminGroup, "v1alpha1", "AdminNetworkPolicy", "adminnetworkpolicies"),
+	optionalCluster(adminGroup, "v1alpha1", "BaselineAdminNetworkPolicy", "baselineadminnetworkpolicies"),
 	builtin("apps", "v1", "Deployment", "deployments", true),
 	builtin("apps", "v1", "ReplicaSet", "replicasets", true),
 	builtin("apps", "v1", "StatefulSet", "statefulsets", true),
@@ -89,10 +101,10 @@ func Kinds() []Kind { return append([]Kind(nil), kinds...) }
 const adminGroup = "policy.networking.k8s.io"
 
 // ReachabilityKinds are what a NetworkPolicy analysis reads besides the kinds of a
-// scan, in loads of their own: the admin network policies when the cluster serves them,
-// pods (an ipBlock matches pods by IP, so reachability needs them even when their
-// controller is read), and ReplicaSets and Jobs (the owners that group pods). Each load
-// holds only kinds whose controllers it does not list, so the loader keeps every object.
+// scan, in loads of their own: pods (an ipBlock matches pods by IP, so reachability
+// needs them even when their controller is read), and ReplicaSets and Jobs (the owners
+// that group pods). Each load holds only kinds whose controllers it does not list, so
+// the loader keeps every object.
 func ReachabilityKinds() [][]Kind {
 	pick := func(names ...string) []Kind {
 		var out []Kind
@@ -105,9 +117,5 @@ func ReachabilityKinds() [][]Kind {
 		}
 		return out
 	}
-	admin := []Kind{ // cluster-scoped, served only where the CRDs are installed
-		{GVK: schema.GroupVersionKind{Group: adminGroup, Version: "v1alpha1", Kind: "AdminNetworkPolicy"}, Resource: "adminnetworkpolicies", Optional: true},
-		{GVK: schema.GroupVersionKind{Group: adminGroup, Version: "v1alpha1", Kind: "BaselineAdminNetworkPolicy"}, Resource: "baselineadminnetworkpolicies", Optional: true},
-	}
-	return [][]Kind{admin, pick("Pod"), pick("ReplicaSet", "Job")}
+	return [][]Kind{pick("Pod"), pick("ReplicaSet", "Job")}
 }

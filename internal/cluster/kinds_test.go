@@ -18,6 +18,12 @@ import (
 	"github.com/moat-dev/moat/internal/rule"
 )
 
+// crdPlurals are the plurals that CRDs declare where the API machinery's guess is
+// wrong (it makes "gatewaies" of Gateway).
+var crdPlurals = map[schema.GroupKind]string{
+	{Group: "gateway.networking.k8s.io", Kind: "Gateway"}: "gateways",
+}
+
 func TestKindsAreWellFormed(t *testing.T) {
 	seen := map[schema.GroupVersionResource]bool{}
 	for _, k := range Kinds() {
@@ -27,6 +33,9 @@ func TestKindsAreWellFormed(t *testing.T) {
 			}
 			seen[k.GVR()] = true
 			plural, _ := meta.UnsafeGuessKindToResource(k.GVK)
+			if p, ok := crdPlurals[k.GVK.GroupKind()]; ok {
+				plural.Resource = p
+			}
 			if plural.Resource != k.Resource {
 				t.Errorf("resource %q, want the plural of %s, %q", k.Resource, k.GVK.Kind, plural.Resource)
 			}

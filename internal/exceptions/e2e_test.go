@@ -41,8 +41,8 @@ func TestScanWithExceptions(t *testing.T) {
 			out = append(out, s)
 		}
 		if show {
-			if rep.Summary.Suppressed != 2 {
-				t.Errorf("summary counts %d suppressed, want 2", rep.Summary.Suppressed)
+			if rep.Summary.Suppressed != 6 {
+				t.Errorf("summary counts %d suppressed, want 6 (wildcard-resources by annotation, the five netpol findings of monitoring by config)", rep.Summary.Suppressed)
 			}
 			wantWarn := `testdata/e2e/moat.yaml:9: exceptions[2].rules[0]: "rbac/wildcard-verb" matches no rule (see moat rules)`
 			if strings.Join(rep.Warnings, "\n") != wantWarn {
@@ -52,22 +52,42 @@ func TestScanWithExceptions(t *testing.T) {
 		return out
 	}
 	reported := []string{
-		"high rbac/cluster-admin-binding ClusterRoleBinding/ci-admin",             // its annotation has no reason
-		"high rbac/binding-to-all-authenticated ClusterRoleBinding/everyone-view", // its exception expired
+		"critical rbac/nodes-proxy ClusterRole/backup-reader",
+		"high rbac/exec-into-pods ClusterRole/backup-reader",
+		"high rbac/read-secrets ClusterRole/backup-reader",
+		"high rbac/cluster-admin-binding ClusterRoleBinding/ci-admin",
+		"high rbac/kube-system-configmaps ClusterRoleBinding/ci-admin",
+		"high rbac/binding-to-all-authenticated ClusterRoleBinding/everyone-view",
 		"medium config/expired-exception MoatConfig/testdata/e2e/moat.yaml",
+		"medium netpol/egress-to-metadata Namespace/shop",
+		"medium netpol/namespace-without-default-deny Namespace/shop",
 		"medium netpol/namespace-without-policy Namespace/shop",
+		"medium netpol/unrestricted-egress Namespace/shop",
+		"medium netpol/workload-not-isolated-ingress Namespace/shop",
 		"low config/ignore-without-reason ClusterRoleBinding/ci-admin",
 	}
 	if got := run(false); strings.Join(got, "\n") != strings.Join(reported, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(reported, "\n"))
 	}
 	all := []string{
+		"critical rbac/nodes-proxy ClusterRole/backup-reader",
+		"high rbac/exec-into-pods ClusterRole/backup-reader",
+		"high rbac/read-secrets ClusterRole/backup-reader",
 		"high rbac/wildcard-resources ClusterRole/backup-reader suppressed by annotation",
 		"high rbac/cluster-admin-binding ClusterRoleBinding/ci-admin",
+		"high rbac/kube-system-configmaps ClusterRoleBinding/ci-admin",
 		"high rbac/binding-to-all-authenticated ClusterRoleBinding/everyone-view",
 		"medium config/expired-exception MoatConfig/testdata/e2e/moat.yaml",
+		"medium netpol/egress-to-metadata Namespace/monitoring suppressed by config",
+		"medium netpol/namespace-without-default-deny Namespace/monitoring suppressed by config",
 		"medium netpol/namespace-without-policy Namespace/monitoring suppressed by config",
+		"medium netpol/unrestricted-egress Namespace/monitoring suppressed by config",
+		"medium netpol/workload-not-isolated-ingress Namespace/monitoring suppressed by config",
+		"medium netpol/egress-to-metadata Namespace/shop",
+		"medium netpol/namespace-without-default-deny Namespace/shop",
 		"medium netpol/namespace-without-policy Namespace/shop",
+		"medium netpol/unrestricted-egress Namespace/shop",
+		"medium netpol/workload-not-isolated-ingress Namespace/shop",
 		"low config/ignore-without-reason ClusterRoleBinding/ci-admin",
 	}
 	if got := run(true); strings.Join(got, "\n") != strings.Join(all, "\n") {

@@ -79,6 +79,7 @@ func checkDatabasePortExposed(c *rule.Context) []rule.Result {
 			continue
 		}
 		ci := v.a.Workload(w)
+		open := v.a.Unlimited(ci, false)
 		sources := v.a.Sources(ci)
 		if sources == nil {
 			sources = make([]int, v.a.NumEndpoints())
@@ -88,23 +89,44 @@ func checkDatabasePortExposed(c *rule.Context) []rule.Result {
 		}
 		for _, p := range dbPorts {
 			port := reach.Port(reach.TCP, p.Port)
+			if open {
+				// Nothing limits its ingress: every other namespace, any namespace, outside.
+				from := []string{"addresses outside the cluster", "any namespace"}
+				for _, ns := range v.namespaces() {
+					if ns != w.Namespace {
+						from = append(from, "namespace "+ns)
+					}
+				}
+				slices.Sort(from)
+				out = append(out, result(w, fmt.Sprintf("%s listens on %s port %d, reachable from outside namespace %q: from %s (no policy limits its ingress)%s",
+					workloadName(w), databasePorts[p.Port], p.Port, w.Namespace, listOf(from), v.notEvaluated(v.applying([]*reach.Workload{w}, true), w.Namespace))))
+				continue
+			}
 			var from []string
 			byPolicy := map[*culprit][]string{}
+			defaultFrom := map[string]bool{} // source namespaces already named by the default
 			for _, s := range sources {
-				if s < v.a.NumClasses() && v.a.Namespace(s) == w.Namespace {
+				if s < v.a.NumClasses() && v.a.Namespace(s) == w.Namespace || !v.a.Ingress(ci, s).Has(reach.TCP, p.Port) {
 					continue
 				}
 				for _, g := range v.a.Grants(ci, s, false) {
 					if !g.Ports.Has(reach.TCP, p.Port) {
 						continue
 					}
-					label := v.sourceLabel(s)
 					if g.Default() {
-						if !slices.Contains(from, label) {
-							from = append(from, label)
+						nsKey := v.a.Namespace(s)
+						if s == v.a.Probe() {
+							nsKey = "\x00any"
+						}
+						if !defaultFrom[nsKey] {
+							defaultFrom[nsKey] = true
+							if label := v.sourceLabel(s); !slices.Contains(from, label) {
+								from = append(from, label)
+							}
 						}
 						continue
 					}
+					label := v.sourceLabel(s)
 					cu := cs.get(g)
 					cu.addField(g.Field)
 					cu.addWorkload(w, port)

@@ -94,4 +94,3 @@ func checkUnrestrictedEgress(c *rule.Context) []rule.Result {
 			cu.rules(), cu.workloads(), portsWords(cu.ports), cu.needs())
 	})...)
 }
-

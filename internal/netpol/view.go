@@ -116,8 +116,6 @@ func result(w *reach.Workload, msg string) rule.Result {
 	return rule.Result{Object: w.Obj, Path: labelsPath(w), Message: msg}
 }
 
-func labelSet(l map[string]string) labels.Set { return labels.Set(l) }
-
 func labelsText(l map[string]string) string {
 	if len(l) == 0 {
 		return "none"
@@ -337,6 +335,9 @@ type ownerCover struct {
 
 func (v *view) cover(ci int, dsts []int, egress bool) cover {
 	var out cover
+	if v.a.Unlimited(ci, egress) {
+		return cover{def: reach.AllPorts()}
+	}
 	type acc struct {
 		g      reach.Grant
 		fields []string

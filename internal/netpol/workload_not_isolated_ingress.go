@@ -75,4 +75,3 @@ func checkWorkloadNotIsolatedIngress(c *rule.Context) []rule.Result {
 			ns, es.describe(true), pols, es.them(), on, v.notEvaluated(v.applying(es.workloads(), true), ns))
 	})
 }
-

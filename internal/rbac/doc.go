@@ -5,8 +5,10 @@
 //   - policy.go builds the authorizer's view of an inventory (package authz evaluates it
 //     exactly as kube-apiserver does: who-can, can, single questions);
 //   - grants.go is the catalogue's machinery: a Primitive is a risky permission (a set of
-//     verb/resource asks) that a rule file registers as rbac/<slug> and that package
-//     paths chains into privilege-escalation paths;
+//     verb/resource asks) that a rule file registers as rbac/<slug>. A role is judged by
+//     what the authorizer lets it do ("*" allows what it covers), gives one finding per
+//     rule ID listing what it allows, and its message says only the consequences
+//     (Clauses) that what it allows supports; roleCEL builds the same check in CEL;
 //   - one file per rule: the basics (wildcards, cluster-admin bindings, bindings to the
 //     anonymous and all-authenticated groups), the catalogue of risky and escalation
 //     primitives (Object checks on Roles and ClusterRoles), and the rules that need the

@@ -30,7 +30,7 @@ func TestPrimitiveGrant(t *testing.T) {
 		p      Primitive
 		rules  []rbacv1.PolicyRule
 		inRole bool
-		want   string // Allows, then " => " and the consequence when wantCons
+		want   string // Grant.Allows; "" when the rules grant nothing of it
 		cons   string // a part the consequence must hold, if set
 		not    string // a part it must not hold, if set
 	}{
@@ -75,7 +75,7 @@ func TestPrimitiveGrant(t *testing.T) {
 			want: `bind on clusterroles (rbac.authorization.k8s.io; resourceNames ["cluster-admin"])`, cons: "grant the roles the rule covers", not: "cluster-admin"},
 		{name: "a ClusterRole's bind on cluster-admin with create on ClusterRoleBindings", p: BindVerb,
 			rules: []rbacv1.PolicyRule{rule1(ss("bind"), ss(Group), ss("clusterroles"), "cluster-admin"), rule1(ss("create"), ss(Group), ss("clusterrolebindings"))},
-			want: `bind on clusterroles (rbac.authorization.k8s.io; resourceNames ["cluster-admin"])`, cons: "make themselves cluster-admin"},
+			want:  `bind on clusterroles (rbac.authorization.k8s.io; resourceNames ["cluster-admin"])`, cons: "make themselves cluster-admin"},
 		{name: "create on secrets with no read does not read the token back", p: CreateSecrets,
 			rules: []rbacv1.PolicyRule{rule1(ss("create"), ss(""), ss("secrets"))}, want: "create on secrets",
 			cons: "does not let them read the token back", not: "read that token back"},

@@ -145,13 +145,14 @@ func TestPathsDot(t *testing.T) {
 }
 
 // A step's label gives its description and, under it, its primitive (the case of the
-// former internal/rbac/paths TestWriteDot).
+// former internal/rbac/paths TestWriteDot). Impersonating a group takes impersonating a
+// user too: the API server refuses a request that names groups alone.
 func TestPathsDotImpersonation(t *testing.T) {
 	world := `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: masters}
 rules:
-- {apiGroups: [""], resources: [groups], verbs: [impersonate]}
+- {apiGroups: [""], resources: [groups, users], verbs: [impersonate]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding

@@ -154,5 +154,5 @@ func (e *Evaluator) EvaluateObject(ctx context.Context, o *inventory.Object, inl
 }
 
 func (e *Evaluator) ruleOptions(now time.Time) rule.Options {
-	return rule.Options{PSSVersion: e.opt.PSSVersion, Now: now}
+	return rule.Options{PSSVersion: e.opt.PSSVersion, Now: now, Registries: e.opt.Config.Registries()}
 }

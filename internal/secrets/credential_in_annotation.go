@@ -42,7 +42,7 @@ metadata: kubectl describe prints them where it hides a Secret's data, metadata-
 watches and lists return them, and tools and controllers copy them; on other kinds they
 are stored and shown in clear like any field. NSA/CISA Kubernetes Hardening Guide,
 Secrets; MITRE ATT&CK T1552.007 (Unsecured Credentials: Container API). Messages show
-only the first characters and the length of the value.`,
+no part of the value, nor its length.`,
 			Remediation: "Remove the credential from the annotation and rotate it; apply Secrets with server-side apply (kubectl apply --server-side) or kubectl create so that no last-applied-configuration copy is kept, and remove the existing annotation.",
 			Frameworks:  finding.Frameworks{NSA: nsaSecrets, MITRE: mitreContainerAPI},
 			Kinds:       []string{"*"},

@@ -28,8 +28,8 @@ its format, or the literal value of a flag or shell variable named like a creden
 (--password=..., --api-key ..., PGPASSWORD=...). Arguments are stored in the manifest and
 etcd in clear, shown by kubectl describe, and visible on the node to every process through
 /proc/PID/cmdline. NSA/CISA Kubernetes Hardening Guide, Secrets; MITRE ATT&CK T1552.007
-(Unsecured Credentials: Container API). Messages show only the first characters and the
-length of the value.`,
+(Unsecured Credentials: Container API). Messages show no part of the value, nor its
+length.`,
 			Remediation: "Pass the credential in a file mounted from a Secret (--password-file=/run/secrets/...) or, if the program only reads flags, through an environment variable from secretKeyRef referenced as $(VAR); rotate the exposed credential.",
 			Frameworks:  finding.Frameworks{NSA: nsaSecrets, MITRE: mitreContainerAPI},
 			Kinds:       podspec.Kinds,

@@ -33,8 +33,8 @@ YAML, INI, XML) whose credential-named keys hold literals. ConfigMaps are not Se
 are readable by every role that may read configuration, are not encrypted at rest by an
 EncryptionConfiguration that covers secrets, and are logged and shown in full. NSA/CISA
 Kubernetes Hardening Guide, Secrets; MITRE ATT&CK T1552.001 (Unsecured Credentials:
-Credentials In Files); Kubescape C-0012. Messages show only the first characters and the
-length of the value.`,
+Credentials In Files); Kubescape C-0012. Messages show no part of the value, nor its
+length.`,
 			Remediation: "Move the credential into a Secret supplied by a secret manager (External Secrets, Sealed Secrets, CSI secrets store) and have the configuration read it from a mounted file or an environment variable; rotate the exposed credential.",
 			Frameworks:  finding.Frameworks{NSA: nsaSecrets, MITRE: mitreCredentialsInFiles},
 			Kinds:       []string{"ConfigMap"},

@@ -49,8 +49,8 @@ func init() {
 		},
 		Object: forPods(sensitiveHostPath),
 		CEL: &rule.CEL{Pod: true,
-			Expression: "variables.spec.?volumes.orValue([]).all(v, !has(v.hostPath) || !(" + sensitiveHostPathCEL("v.hostPath.?path.orValue('')") + "))",
-			Message:    "'hostPath volumes ' + variables.spec.?volumes.orValue([]).filter(v, has(v.hostPath) && (" + sensitiveHostPathCEL("v.hostPath.?path.orValue('')") + ")).map(v, '\"' + v.name + '\" (' + v.hostPath.?path.orValue('') + ')').join(', ') + ' mount sensitive host locations (runtime sockets, the root filesystem, /etc, /var/lib/kubelet, /usr, /proc, /sys, /dev and the like)'",
+			Expression: hostPathFormsCEL + ".all(f, !(" + sensitiveHostFormCEL("f") + "))",
+			Message:    "'hostPath volumes ' + " + hostPathFormsCEL + ".filter(f, " + sensitiveHostFormCEL("f") + ").map(f, '\"' + f[0] + '\" (' + f[1] + ')').join(', ') + ' mount sensitive host locations (runtime sockets, the root filesystem, /etc, /var/lib/kubelet, /usr, /proc, /sys, /dev and the like)'",
 		},
 	})
 }
@@ -115,12 +115,21 @@ func cleanPathCEL(x string) string {
 	return fmt.Sprintf("('/' + lists.range(%[1]s.size()).filter(i, %[2]s).map(i, %[1]s[i]).join('/'))", elems, kept)
 }
 
-// sensitiveHostPathCEL: classifyHostPath finds the hostPath x sensitive. A known
-// Windows runtime pipe is; another pipe is not; a path is when, cleaned, it is a
-// location, lies below a sensitive tree or holds a location, unless it is benign.
-func sensitiveHostPathCEL(x string) string {
-	pipe := x + ".replace('/', '\\\\').replace('\\u212a', 'k').lowerAscii()"
-	c := cleanPathCEL(x)
+// hostPathFormsCEL lists, for each hostPath volume of the pod, [name, path as written,
+// path as a Windows pipe name, path cleaned as cleanHostPath does]: each form is
+// computed once per volume, which keeps the policy within the API server's cost limit.
+var hostPathFormsCEL = func() string {
+	x := "v.hostPath.?path.orValue('')"
+	return fmt.Sprintf("variables.spec.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, [string(v.name), string(%[1]s), %[1]s.replace('/', '\\\\').replace('\\u212a', 'k').lowerAscii(), %[2]s])",
+		x, cleanPathCEL(x))
+}()
+
+// sensitiveHostFormCEL: classifyHostPath finds the volume f of hostPathFormsCEL
+// sensitive. A known Windows runtime pipe is; another pipe is not; a path is when,
+// cleaned, it is a location, lies below a sensitive tree or holds a location, unless
+// it is benign.
+func sensitiveHostFormCEL(f string) string {
+	pipe, c := f+"[2]", f+"[3]"
 	all := celexpr.List(append(append([]string(nil), sensitiveHostExact...), sensitiveHostTrees...))
 	benign := slices.Sorted(maps.Keys(benignHostPaths))
 	pipes := slices.Sorted(maps.Keys(windowsPipes))

@@ -111,13 +111,13 @@ func TestAgreesWithRuleFixtures(t *testing.T) {
 	}
 }
 
-// plural is the resource name of a kind: "ingresses", "networkpolicies", "pods".
+// plural is the resource name of a kind: "ingresses", "networkpolicies", "pods", "gateways".
 func plural(kind string) string {
 	k := strings.ToLower(kind)
 	switch {
 	case strings.HasSuffix(k, "s"):
 		return k + "es"
-	case strings.HasSuffix(k, "y"):
+	case strings.HasSuffix(k, "y") && !strings.HasSuffix(k, "ay") && !strings.HasSuffix(k, "ey"):
 		return strings.TrimSuffix(k, "y") + "ies"
 	}
 	return k + "s"

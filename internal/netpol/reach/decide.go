@@ -458,6 +458,9 @@ func (a *Analysis) Grants(ci, peer int, egress bool) []Grant {
 	if egress {
 		ds, dst = &c.eg, a.dstPorts(peer)
 	}
+	if a.Unlimited(ci, egress) {
+		return []Grant{{Ports: AllPorts()}}
+	}
 	var out []Grant
 	eval(ds, peer, dst, &out)
 	return out
@@ -486,7 +489,7 @@ func eval(ds *dirState, peer int, dst []ContainerPort, grants *[]Grant) PortSet 
 			case Allow:
 				m := ps.Intersect(rem)
 				if grants != nil {
-					if g := m; !g.IsEmpty() {
+					if g := m.Union(ps.Intersect(open)); !g.IsEmpty() {
 						*grants = append(*grants, Grant{Ports: g, Policy: r.pol, Admin: r.adm, Field: r.field()})
 					}
 				}
@@ -607,3 +610,16 @@ func (a *Analysis) Governed(w *Workload) bool {
 
 // Selects reports whether policy p selects some workload of the model.
 func (a *Analysis) Selects(p *Policy) bool { return a.selected[p] }
+
+// Unlimited reports a class that no policy limits in a direction: every grant towards
+// any peer is the default, on every port.
+func (a *Analysis) Unlimited(ci int, egress bool) bool {
+	ds := &a.classes[ci].in
+	if egress {
+		ds = &a.classes[ci].eg
+	}
+	return ds.simple && !ds.iso && len(ds.allows) == 0
+}
+
+// Ingress is what the ingress of class d allows from endpoint s, whatever s's egress.
+func (a *Analysis) Ingress(d, s int) PortSet { return a.side(d, s, false) }

@@ -1,7 +1,10 @@
 // Package reach is Moat's NetworkPolicy reachability engine: from the inventory it
 // computes which workloads may open connections to which, on which ports, with the
-// semantics of networking.k8s.io/v1 NetworkPolicy and of AdminNetworkPolicy and
-// BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1).
+// semantics of networking.k8s.io/v1 NetworkPolicy, of AdminNetworkPolicy and
+// BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1), and of the L3/L4 part
+// of Cilium's and Calico's policies (cilium.go and calico.go say what is evaluated and
+// what is not; decide.go gives the order in which all of them decide). A policy that
+// does not parse is left out (Model.Skipped): it isolates nothing.
 //
 // The graph. Nodes are workloads (pod controllers and bare pods; pods on the host
 // network are left out, NetworkPolicy does not apply to them) and ranges of addresses
@@ -29,6 +32,8 @@
 //     protocol, endPort makes a range, a named port resolves against the destination
 //     pod's container ports of that name and protocol;
 //   - a connection needs the egress of the source and the ingress of the destination;
+//     Grants says, for one side, which rule allows which ports, and which ports no
+//     policy decides (the rules of package netpol report each on its own object);
 //   - admin policies: AdminNetworkPolicies by priority (lower number first, ties by
 //     name), within one the first matching rule decides: Allow and Deny are final,
 //     Pass hands the traffic to the NetworkPolicies; then NetworkPolicies; traffic no

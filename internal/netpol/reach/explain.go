@@ -189,17 +189,19 @@ func (a *Analysis) reasons(ci, peer int, egress bool, self, other string, asked,
 		if rem.IsEmpty() {
 			break
 		}
+		// decided are the asked ports each rule of the step decides (or passes on),
+		// rule by rule in evaluation order.
+		decided := make([]PortSet, len(st.rules))
 		var pass PortSet
-		for _, r := range st.rules {
+		for i, r := range st.rules {
+			if !r.match.has(peer) || r.action == Log {
+				continue
+			}
 			ports := r.resolve(dst)
-			if r.match.has(peer) {
-				switch r.action {
-				case Allow, Deny:
-					rem = rem.Subtract(ports)
-				case Pass:
-					pass = pass.Union(ports.Intersect(rem))
-					rem = rem.Subtract(ports)
-				}
+			decided[i] = ports.Intersect(rem)
+			rem = rem.Subtract(ports)
+			if r.action == Pass {
+				pass = pass.Union(decided[i])
 			}
 		}
 		switch st.kind {
@@ -211,10 +213,10 @@ func (a *Analysis) reasons(ci, peer int, egress bool, self, other string, asked,
 				out = append(out, fmt.Sprintf("The admin policies decide every asked port: NetworkPolicies and the baseline are not consulted for this %s.", dir))
 			}
 		case stepDeny:
-			for _, r := range st.rules {
-				if ports := r.resolve(dst).Intersect(asked); r.match.has(peer) && !ports.IsEmpty() {
+			for i, r := range st.rules {
+				if !decided[i].IsEmpty() {
 					out = append(out, fmt.Sprintf("%s rule %s%s denies %s %s on %s: deny rules win over every allow.",
-						r.title(), r.field(), where(r.obj(), r.field()), towards, other, portsText(ports)))
+						r.title(), r.field(), where(r.obj(), r.field()), towards, other, portsText(decided[i])))
 				}
 			}
 		case stepTier:
@@ -232,24 +234,26 @@ func (a *Analysis) reasons(ci, peer int, egress bool, self, other string, asked,
 				out = append(out, fmt.Sprintf("%s%s apply to %s for %s without isolating it: what their rules do not decide goes on.", polNames(st.pols), tier, self, dir))
 			}
 			n := 0
-			for _, r := range st.rules {
-				ports := r.resolve(dst).Intersect(asked)
-				if !r.match.has(peer) || ports.IsEmpty() || r.action == Log {
+			for i, r := range st.rules {
+				ports := decided[i]
+				if ds.simple && r.match.has(peer) {
+					ports = r.resolve(dst).Intersect(asked) // every allowing rule, as they add up
+				}
+				if ports.IsEmpty() {
 					continue
 				}
 				n++
 				verb := map[Action]string{Allow: "allows", Deny: "denies", Pass: "passes to the next tier"}[r.action]
-				unless := ""
-				if !ds.simple {
-					unless = ", unless a rule evaluated before it decided first"
-				}
-				out = append(out, fmt.Sprintf("%s rule %s%s %s %s %s on %s%s.",
-					r.title(), r.field(), where(r.obj(), r.field()), verb, towards, other, portsText(ports), unless))
+				out = append(out, fmt.Sprintf("%s rule %s%s %s %s %s on %s.",
+					r.title(), r.field(), where(r.obj(), r.field()), verb, towards, other, portsText(ports)))
 			}
 			if st.isolates && n == 0 {
 				out = append(out, fmt.Sprintf("None of their %s rules matches %s on %s: add a rule %s it to one of them, or a new policy selecting %s, to allow it.", dir, other, portsText(asked), towards, self))
 			}
-			if st.isolates {
+			if st.isolates && !rem.IsEmpty() {
+				if !ds.simple && n > 0 {
+					out = append(out, fmt.Sprintf("What no rule of the tier decides (%s) is denied.", portsText(rem)))
+				}
 				rem = PortSet{}
 			}
 		}

@@ -410,12 +410,10 @@ spec:
 			t.Errorf("Unevaluated %q lacks %q", got, want)
 		}
 	}
-	if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "nodes are not in the graph") {
-		t.Errorf("warnings %q, want the host policy left out", m.Warnings)
+	if len(m.Warnings) != 2 || !strings.Contains(m.Warnings[0], "nodes are not in the graph") ||
+		!strings.HasPrefix(m.Warnings[1], "CiliumNetworkPolicy shop/api: not evaluated: L7 rules of toPorts[0] in spec.ingress[0]; toFQDNs") {
+		t.Errorf("warnings %q, want the host policy left out and what was not evaluated", m.Warnings)
 	}
-	// The FQDN rule matches nothing: the egress is isolated and allows no address.
-	a := Analyze(m, Options{})
-	_ = a
 }
 
 func TestCalicoSelectors(t *testing.T) {
@@ -522,4 +520,51 @@ spec:
 		t.Errorf("db's ingress admits web on %s", ps)
 	}
 	checkConsistent(t, a)
+}
+
+// An explanation walks the tiers in order and names the rule that decides.
+func TestExplainForeign(t *testing.T) {
+	w := world{pods: []string{"x/a", "y/a"}, protocols: []corev1.Protocol{tcp}, ports: []int32{80}, policies: []*networkingv1.NetworkPolicy{allowAllX}}
+	a := worldWithAdmin(t, w, calHeader+`metadata: {name: deny-y, namespace: x}
+spec:
+  order: 100
+  ingress:
+  - action: Deny
+    source: {namespaceSelector: ns == 'y'}
+  - action: Pass
+---
+`+cnpHeader+`metadata: {name: no-x, namespace: "y"}
+spec:
+  endpointSelector: {}
+  ingressDeny:
+  - fromEndpoints: [{matchLabels: {io.kubernetes.pod.namespace: x}}]
+  ingress:
+  - fromEntities: [all]
+`)
+	p := Port(TCP, 80)
+	for _, tt := range []struct {
+		src, dst string
+		want     []string
+	}{
+		{"y/a", "x/a", []string{
+			"x/Pod/a is isolated for ingress by Calico NetworkPolicy x/deny-y (admin.yaml:3), x/allow-all: only what one of their ingress rules allows gets through.",
+			"Calico NetworkPolicy x/deny-y rule spec.ingress[0] (admin.yaml:7) denies from y/Pod/a on TCP/80.",
+			"Denied: y/Pod/a may not connect to x/Pod/a on TCP/80; blocked by the ingress of x/Pod/a.",
+		}},
+		{"x/a", "y/a", []string{
+			"CiliumNetworkPolicy y/no-x rule spec.ingressDeny[0] (admin.yaml:17) denies from x/Pod/a on TCP/80: deny rules win over every allow.",
+			"Denied:",
+		}},
+	} {
+		e, err := a.Explain(endpointOf(tt.src), endpointOf(tt.dst), &p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := e.String()
+		for _, want := range tt.want {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s→%s: explanation lacks %q:\n%s", tt.src, tt.dst, want, text)
+			}
+		}
+	}
 }

@@ -193,17 +193,6 @@ func (p *Policy) IsolatesIngress() bool { return p.Ingress && !p.NoDefaultDenyIn
 // IsolatesEgress: see IsolatesIngress.
 func (p *Policy) IsolatesEgress() bool { return p.Egress && !p.NoDefaultDenyEgress }
 
-// Selects reports whether the policy selects an endpoint (never an outside range).
-func (p *Policy) Selects(e *EndpointInfo) bool {
-	if !e.Pod {
-		return false
-	}
-	if p.Subject != nil {
-		return p.Subject(e)
-	}
-	return e.Namespace == p.Namespace && p.Selector.Matches(labels.Set(e.Labels))
-}
-
 // SelectsAllOf reports whether the policy selects every pod of namespace ns, present
 // and future: a NetworkPolicy with podSelector {} in it, a Cilium or Calico policy
 // whose selector only asks about the namespace.
@@ -452,6 +441,11 @@ func FromInventory(inv *inventory.Inventory) *Model {
 		m.Policies = append(m.Policies, p)
 	}
 	m.addForeign(inv, addNS)
+	for _, p := range m.Policies {
+		if len(p.Unevaluated) > 0 {
+			m.Warnings = append(m.Warnings, fmt.Sprintf("%s: not evaluated: %s", p.Title(), strings.Join(p.Unevaluated, "; ")))
+		}
+	}
 	for _, o := range inv.Objects {
 		if o.GVK.Group != AdminGroup {
 			continue
