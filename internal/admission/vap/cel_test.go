@@ -46,13 +46,17 @@ func compile(t testing.TB, p *admissionregistrationv1.ValidatingAdmissionPolicy)
 		validations = append(validations, &validating.ValidationCondition{Expression: v.Expression, Message: v.Message})
 		messages = append(messages, &validating.MessageExpressionCondition{MessageExpression: v.MessageExpression})
 	}
+	var audits []plugincel.ExpressionAccessor
+	for _, a := range p.Spec.AuditAnnotations {
+		audits = append(audits, &validating.AuditAnnotationCondition{Key: a.Key, ValueExpression: a.ValueExpression})
+	}
 	var conds []plugincel.ExpressionAccessor
 	for i := range p.Spec.MatchConditions {
 		conds = append(conds, (*matchconditions.MatchCondition)(&p.Spec.MatchConditions[i]))
 	}
 	matcher := matchconditions.NewMatcher(c.CompileCondition(conds, optionalVars, environment.StoredExpressions), p.Spec.FailurePolicy, "policy", "validate", p.Name)
 	// Compile errors surface per expression; collect them here.
-	for _, set := range [][]plugincel.ExpressionAccessor{validations, messages, conds} {
+	for _, set := range [][]plugincel.ExpressionAccessor{validations, messages, conds, audits} {
 		for _, r := range compileErrors(c, set, optionalVars) {
 			t.Errorf("%s: %s", p.Name, r)
 		}

@@ -235,7 +235,10 @@ func ignoreNotice(s *admission.Settings, ps []Policy) Policy {
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
 			FailurePolicy:    &fail,
 			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: matchedByAny(ps)},
+			MatchConditions:  []admissionregistrationv1.MatchCondition{{Name: "has-ignore-annotation", Expression: has}},
 			Validations: []admissionregistrationv1.Validation{{
+				// Every object this policy matches carries the annotation: the validation
+				// fails so that the binding's Warn and Audit actions report it.
 				Expression: "!(" + has + ")",
 				MessageExpression: fmt.Sprintf("%s ? 'moat: the object\\'s %s annotation is honoured (the admission settings allow it for this requester)' : "+
 					"'moat: the object\\'s %s annotation is not honoured at admission: an object may not exempt itself unless the admission settings allow it (ignoreAnnotations)'",
@@ -243,7 +246,7 @@ func ignoreNotice(s *admission.Settings, ps []Policy) Policy {
 			}},
 			AuditAnnotations: []admissionregistrationv1.AuditAnnotation{{
 				Key:             "ignore-annotation",
-				ValueExpression: fmt.Sprintf("%s ? (%s ? 'honoured' : 'refused') : null", has, honoured),
+				ValueExpression: fmt.Sprintf("%s ? 'honoured' : 'refused'", honoured),
 			}},
 		},
 	}

@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
 
+	"github.com/moat-dev/moat/internal/admission"
 	_ "github.com/moat-dev/moat/internal/catalog"
+	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/scan"
@@ -209,4 +212,29 @@ func reports(t *testing.T, r *rule.Rule, o *inventory.Object) bool {
 		t.Fatalf("%s on %s: %v", r.ID, o.Ref(), err)
 	}
 	return len(fs) > 0
+}
+
+// The notice policy compiles with the API server's compiler, for nobody allowed (the
+// default) and for named requesters.
+func TestIgnoreNoticePolicyCompiles(t *testing.T) {
+	for _, yaml := range []string{"", "admission:\n  ignoreAnnotations:\n    namespaces: [legacy]\n    users: [ci]\n    groups: [admins]\n"} {
+		cfg, err := exceptions.Parse([]byte(yaml), ".moat.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := admission.ParseSettings(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, _ := Export(rule.All(), Options{Settings: s})
+		objs := Objects(ps, s)
+		notice, ok := objs[len(objs)-2].(*admissionregistrationv1.ValidatingAdmissionPolicy)
+		if !ok || notice.Name != IgnoreNoticeName {
+			t.Fatalf("the last policy is %v, want %s", objs[len(objs)-2], IgnoreNoticeName)
+		}
+		compile(t, notice)
+		if len(notice.Spec.MatchConstraints.ResourceRules) == 0 {
+			t.Error("the notice policy matches no resource")
+		}
+	}
 }

@@ -297,6 +297,21 @@ admission:
 			t.Errorf("privileged pod in the exempt namespace refused: %v", err)
 		}
 	})
+	t.Run("a pod cannot exempt itself with moat.dev/ignore", func(t *testing.T) {
+		warn.take()
+		selfExempt := func(p *corev1.Pod) {
+			privileged(p)
+			p.Annotations = map[string]string{"moat.dev/ignore": "*", "moat.dev/ignore-reason": "trust me"}
+			p.Spec.HostPID, p.Spec.HostNetwork = true, true
+		}
+		_, err := cs.CoreV1().Pods("shop").Create(ctx, pod("shop", "escape", selfExempt), metav1.CreateOptions{})
+		if err == nil || !strings.Contains(err.Error(), "pod/privileged-container") || !strings.Contains(err.Error(), "pod/host-namespaces") {
+			t.Errorf("a self-exempting privileged pod: %v, want it denied naming the rules", err)
+		}
+		if w := warn.take(); !slices.ContainsFunc(w, func(s string) bool { return strings.Contains(s, "is not honoured at admission") }) {
+			t.Errorf("no warning that the annotation was refused in %q", w)
+		}
+	})
 	t.Run("bad Deployment refused at apply time", func(t *testing.T) {
 		p := pod("shop", "x", privileged)
 		one := int32(1)
