@@ -58,7 +58,8 @@ credentials); NSA/CISA Kubernetes Hardening Guide, network separation.`,
 				{Group: "networking.k8s.io", Version: "v1", Resources: []string{"ingresses"}},
 				{Version: "v1", Resources: []string{"configmaps"}},
 			},
-			Expression: "object.kind == 'ConfigMap' ? !(object.?data[?'allow-snippet-annotations'].orValue('') in " + trueWordsCEL + ") : " +
+			// dyn: the policy also matches Ingresses, which have no data field for the type check.
+			Expression: "object.kind == 'ConfigMap' ? !(dyn(object).?data[?'allow-snippet-annotations'].orValue('') in " + trueWordsCEL + ") : " +
 				"!object.metadata.?annotations.orValue({}).exists(k, " + snippetKeyCEL + " && object.metadata.annotations[k].trim() != '')",
 			Message: "object.kind == 'ConfigMap' ? 'ConfigMap \"' + object.metadata.?name.orValue('') + '\" sets allow-snippet-annotations: every Ingress author may inject NGINX configuration into the controller (CVE-2021-25742)' : " +
 				"'Ingress annotations ' + object.metadata.annotations.filter(k, " + snippetKeyCEL + " && object.metadata.annotations[k].trim() != '').join(', ') + ' inject NGINX configuration into the controller (CVE-2021-25742)'",

@@ -141,15 +141,22 @@ var digestHexLen = map[string]int{"sha256": 64, "sha384": 96, "sha512": 128}
 // normalized reference matches ReferenceRegexp with a path of at most 255 characters;
 // a digest is sha256, sha384 or sha512 in lower-case hex of its length.
 func imageValidCEL(x string) string {
+	// Each step names the one before it once or a few times: CEL in the API server has
+	// no let-binding, so an expression that nested the normalized name into the path
+	// length (16 copies) was 37 KB long and took 3 s to type-check.
 	first := fmt.Sprintf("%s.split('/')[0]", x)
 	isDomain := fmt.Sprintf("(%[1]s.contains('/') && (%[2]s == 'localhost' || %[2]s.contains('.') || %[2]s.contains(':') || %[2]s.lowerAscii() != %[2]s))", x, first)
 	rem := fmt.Sprintf("(%s ? %s.substring(%s.size() + 1) : %s)", isDomain, x, first, x)
+	dockerHub := fmt.Sprintf("(!%[1]s || %[2]s == 'index.docker.io' || %[2]s == 'docker.io')", isDomain, first)
 	domain := fmt.Sprintf("(%[1]s ? (%[2]s == 'index.docker.io' ? 'docker.io' : %[2]s) : 'docker.io')", isDomain, first)
+	library := fmt.Sprintf("(%s && !%s.contains('/'))", dockerHub, rem)
 	remote := fmt.Sprintf("%s.split(':')[0]", rem)
-	norm := fmt.Sprintf("(%[1]s + '/' + (%[1]s == 'docker.io' && !%[2]s.contains('/') ? 'library/' : '') + %[2]s)", domain, rem)
-	name := fmt.Sprintf("%s.split('@')[0]", norm)
-	nameOnly := fmt.Sprintf("(%[1]s.lastIndexOf(':') > %[1]s.lastIndexOf('/') ? %[1]s.substring(0, %[1]s.lastIndexOf(':')) : %[1]s)", name)
-	pathLen := fmt.Sprintf("(%[1]s.split('/')[0].matches(r'^%[2]s$') ? %[1]s.size() - %[1]s.split('/')[0].size() - 1 : %[1]s.size())", nameOnly, reference.DomainRegexp.String())
+	norm := fmt.Sprintf("(%s + '/' + (%s ? 'library/' : '') + %s)", domain, library, rem)
+	// The path is the normalized name without domain, digest and tag: library/ and
+	// the remainder up to its tag.
+	r0 := fmt.Sprintf("%s.split('@')[0]", rem)
+	nameEnd := fmt.Sprintf("(%[1]s.lastIndexOf(':') > %[1]s.lastIndexOf('/') ? %[1]s.lastIndexOf(':') : %[1]s.size())", r0)
+	pathLen := fmt.Sprintf("(%s + (%s ? 8 : 0))", nameEnd, library)
 	return fmt.Sprintf("(!%[1]s.matches(r'^[a-f0-9]{64}$') && %[2]s.lowerAscii() == %[2]s && %[3]s.matches(r'%[4]s') && %[5]s <= %[6]d && "+
 		"(!%[1]s.contains('@') || %[1]s.matches(r'@(?:sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$')))",
 		x, remote, norm, reference.ReferenceRegexp.String(), pathLen, reference.RepositoryNameTotalLengthMax)
