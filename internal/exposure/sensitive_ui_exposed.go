@@ -193,7 +193,7 @@ func uisBehind(inv *inventory.Inventory, o *inventory.Object) []uiBehind {
 	var out []uiBehind
 	for _, w := range inv.InNamespace(o.EffectiveNamespace()) {
 		p, ok := podspec.Of(w)
-		if !ok || !selects(svc.Spec.Selector, p.Meta.Labels) || ownedInInventory(inv, w) {
+		if !ok || !selects(svc.Spec.Selector, p.Meta.Labels) || inv.HasOwnerOf(w) {
 			continue
 		}
 		for _, ct := range p.Containers() {
@@ -215,17 +215,6 @@ func selects(selector, labels map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// ownedInInventory reports a pod-spec object whose controlling owner the inventory
-// holds: the owner stands for it.
-func ownedInInventory(inv *inventory.Inventory, o *inventory.Object) bool {
-	for _, r := range o.Meta.GetOwnerReferences() {
-		if r.Controller != nil && *r.Controller && inv.Find(r.Kind, o.EffectiveNamespace(), r.Name) != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // routesToPort reports a Service port whose target is one of ports on the container:

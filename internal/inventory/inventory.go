@@ -92,3 +92,15 @@ func (inv *Inventory) Find(kind, namespace, name string) *Object {
 	}
 	return inv.byKind[kind][i]
 }
+
+// HasOwnerOf reports whether the inventory holds o's controlling owner (a Deployment's
+// ReplicaSet, a ReplicaSet's pod): the owner carries the same pod template, and rules
+// report on it instead.
+func (inv *Inventory) HasOwnerOf(o *Object) bool {
+	for _, r := range o.Meta.GetOwnerReferences() {
+		if r.Controller != nil && *r.Controller && inv.Find(r.Kind, o.EffectiveNamespace(), r.Name) != nil {
+			return true
+		}
+	}
+	return false
+}

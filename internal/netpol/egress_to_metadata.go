@@ -55,27 +55,7 @@ func checkEgressToMetadata(c *rule.Context) []rule.Result {
 	if dst < 0 {
 		return nil
 	}
-	open := byNamespace{}
-	var cs culprits
-	seen := map[int]cover{}
-	for _, w := range v.m.Workloads {
-		ci := v.a.Workload(w)
-		cv, ok := seen[ci]
-		if !ok {
-			cv = v.cover(ci, []int{dst}, true)
-			seen[ci] = cv
-		}
-		if !cv.def.IsEmpty() {
-			open.add(w, cv.def)
-		}
-		for _, o := range cv.owners {
-			cu := cs.get(o.g)
-			for _, f := range o.fields {
-				cu.addField(f)
-			}
-			cu.addWorkload(w, o.ports)
-		}
-	}
+	open, cs := v.egressTo(c, []int{dst})
 	out := open.results(v, severity(finding.Medium), func(ns string, es nsEntryList) string {
 		on := "on every port"
 		if !es.allPorts() {

@@ -57,30 +57,7 @@ func checkUnrestrictedEgress(c *rule.Context) []rule.Result {
 	if len(public) == 0 {
 		return nil
 	}
-	open := byNamespace{}
-	var cs culprits
-	seen := map[int]cover{}
-	for _, w := range v.m.Workloads {
-		if c.Err() != nil {
-			break
-		}
-		ci := v.a.Workload(w)
-		cv, ok := seen[ci]
-		if !ok {
-			cv = v.cover(ci, public, true)
-			seen[ci] = cv
-		}
-		if !cv.def.IsEmpty() {
-			open.add(w, cv.def)
-		}
-		for _, o := range cv.owners {
-			cu := cs.get(o.g)
-			for _, f := range o.fields {
-				cu.addField(f)
-			}
-			cu.addWorkload(w, o.ports)
-		}
-	}
+	open, cs := v.egressTo(c, public)
 	out := open.results(v, nil, func(ns string, es nsEntryList) string {
 		on := "on every port"
 		if !es.allPorts() {

@@ -483,3 +483,34 @@ func (b byNamespace) results(v *view, sev *finding.Severity, msg func(ns string,
 }
 
 func severity(s finding.Severity) *finding.Severity { return &s }
+
+// egressTo sorts, for every workload, its egress to the outside endpoints dsts: what no
+// policy decides, by namespace, and what policy rules allow, by rule (the culprits).
+// Workloads of one equivalence class share one cover.
+func (v *view) egressTo(c *rule.Context, dsts []int) (byNamespace, culprits) {
+	open := byNamespace{}
+	var cs culprits
+	seen := map[int]cover{}
+	for _, w := range v.m.Workloads {
+		if c.Err() != nil {
+			break
+		}
+		ci := v.a.Workload(w)
+		cv, ok := seen[ci]
+		if !ok {
+			cv = v.cover(ci, dsts, true)
+			seen[ci] = cv
+		}
+		if !cv.def.IsEmpty() {
+			open.add(w, cv.def)
+		}
+		for _, o := range cv.owners {
+			cu := cs.get(o.g)
+			for _, f := range o.fields {
+				cu.addField(f)
+			}
+			cu.addWorkload(w, o.ports)
+		}
+	}
+	return open, cs
+}

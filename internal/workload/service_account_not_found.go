@@ -21,7 +21,6 @@ import (
 	"strings"
 
 	"github.com/moat-dev/moat/internal/finding"
-	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
 )
@@ -68,7 +67,7 @@ func serviceAccountNotFound(c *rule.Context) []rule.Result {
 			break
 		}
 		p, ok := podspec.Of(o)
-		if !ok || ownerInInventory(inv, o) {
+		if !ok || inv.HasOwnerOf(o) {
 			continue
 		}
 		name, field := serviceAccountName(p)
@@ -85,17 +84,6 @@ func serviceAccountNotFound(c *rule.Context) []rule.Result {
 		})
 	}
 	return out
-}
-
-// ownerInInventory reports an object whose controlling owner the inventory holds: the
-// owner carries the same pod template, and is reported instead.
-func ownerInInventory(inv *inventory.Inventory, o *inventory.Object) bool {
-	for _, r := range o.Meta.GetOwnerReferences() {
-		if r.Controller != nil && *r.Controller && inv.Find(r.Kind, o.EffectiveNamespace(), r.Name) != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // listNames quotes up to five names, sorted: `"api", "default" and 3 more`.
