@@ -148,9 +148,15 @@ func (e *Evaluator) EvaluateObject(ctx context.Context, o *inventory.Object, inl
 	if ctx.Err() != nil || len(errs) > 0 {
 		return nil, errs // not judged: the caller refuses it
 	}
-	fs = e.opt.Config.Suppress(fs, inventory.NewInventory([]*inventory.Object{o}), now, inline)
-	finding.Sort(fs)
-	return fs, errs
+	var inv *inventory.Inventory // only the inline annotations read it
+	if inline {
+		inv = inventory.NewInventory([]*inventory.Object{o})
+	}
+	out := e.opt.Config.Suppress(fs, inv, now, inline)
+	if len(out) != len(fs) {
+		finding.Sort(out) // findings about the annotations were appended; the engine sorted the rest
+	}
+	return out, errs
 }
 
 func (e *Evaluator) ruleOptions(now time.Time) rule.Options {
