@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/moat-dev/moat/internal/kubeversion"
 	"github.com/moat-dev/moat/internal/report"
 	"github.com/moat-dev/moat/internal/scan"
 )
@@ -17,6 +18,9 @@ type inputFlags struct {
 	helmValues, helmSet []string
 	namespace           string
 	allNamespaces       bool
+
+	kubeVersion string
+	apiVersions []string
 
 	followSymlinks, allowRemote, enableHelm bool
 	renderTimeout                           time.Duration
@@ -43,6 +47,8 @@ func (f *inputFlags) register(cmd *cobra.Command, feat inputFeatures) {
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.helmValues, "helm-values", "f", nil, "values file for Helm charts (repeatable)")
 	fl.StringArrayVar(&f.helmSet, "set", nil, "set Helm values on the command line, key=value (repeatable)")
+	fl.StringVar(&f.kubeVersion, "kube-version", "", "Kubernetes version a file scan targets: Helm's .Capabilities.KubeVersion, the API versions charts see and the built-in RBAC roles (default "+kubeversion.Default.MinorString()+")")
+	fl.StringSliceVarP(&f.apiVersions, "api-versions", "a", nil, "further API versions charts see in .Capabilities.APIVersions, beside those the --kube-version serves (repeatable, comma-separated)")
 	fl.BoolVar(&f.followSymlinks, "follow-symlinks", false, "follow symbolic links that lead outside the scanned paths (never into /proc, /sys or /dev)")
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "let Kustomize fetch remote bases and resources, and chart schemas remote $refs (off: a static scan opens no connection)")
 	fl.BoolVar(&f.enableHelm, "enable-helm", false, "let Kustomize render helmCharts with the helm binary, as kustomize build --enable-helm")
@@ -63,7 +69,13 @@ func (f *inputFlags) register(cmd *cobra.Command, feat inputFeatures) {
 // that belong to it — and says what to read.
 func (f *inputFlags) input(cmd *cobra.Command, paths []string) (scan.Input, error) {
 	in := scan.Input{Paths: paths, Stdin: cmd.InOrStdin(), HelmValues: f.helmValues, HelmSet: f.helmSet, Namespace: f.namespace,
+		KubeVersion: f.kubeVersion, APIVersions: f.apiVersions,
 		FollowSymlinks: f.followSymlinks, AllowRemote: f.allowRemote, EnableHelm: f.enableHelm, RenderTimeout: f.renderTimeout}
+	if f.kubeVersion != "" {
+		if _, err := kubeversion.Parse(f.kubeVersion); err != nil {
+			return in, fmt.Errorf("--kube-version: %w", err)
+		}
+	}
 	if !f.cluster {
 		for _, name := range []string{"kubeconfig", "context", "all-namespaces", "read-secrets"} {
 			if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
@@ -77,6 +89,11 @@ func (f *inputFlags) input(cmd *cobra.Command, paths []string) (scan.Input, erro
 	}
 	if len(paths) > 0 {
 		return in, fmt.Errorf("give PATHs or --cluster, not both")
+	}
+	for _, name := range []string{"kube-version", "api-versions"} {
+		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
+			return in, fmt.Errorf("--%s is for PATHs: a live scan reads the cluster's own version, APIs and roles", name)
+		}
 	}
 	if f.allNamespaces && f.namespace != "" {
 		return in, fmt.Errorf("give -n NAMESPACE or -A, not both")

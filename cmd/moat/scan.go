@@ -22,6 +22,7 @@ type scanFlags struct {
 	config         string
 	pssVersion     string
 	showSuppressed bool
+	verbose        bool
 	cpuProfile     string
 
 	severity        string
@@ -46,6 +47,7 @@ func newScanCmd() *cobra.Command {
 	fl.StringVar(&f.config, "config", "", "exceptions file (default .moat.yaml in the current directory, if present)")
 	fl.StringVar(&f.pssVersion, "pss-version", "latest", "Pod Security Standards version: v1.N or latest")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "include suppressed findings in the output")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list the files read and not scanned (not Kubernetes objects) that the summary counts")
 	fl.StringVar(&f.severity, "severity", "info", "report only findings at or above this severity (the exit code follows what is reported)")
 	fl.StringArrayVar(&f.rules, "rule", nil, "report only the rules matching this ID or glob, e.g. 'pod/*' (repeatable)")
 	fl.StringArrayVar(&f.skipRule, "skip-rule", nil, "do not run the rules matching this ID or glob (repeatable)")
@@ -77,7 +79,9 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	if err != nil {
 		return err
 	}
-	renderer, err := report.Findings.New(f.output, terminal(cmd))
+	opt := terminal(cmd)
+	opt.Verbose = f.verbose
+	renderer, err := report.Findings.New(f.output, opt)
 	if err != nil {
 		return fmt.Errorf("--output: %w", err)
 	}

@@ -165,6 +165,9 @@ type Summary struct {
 	// RootCauses counts the fields the unsuppressed findings come from (RootCauses): what
 	// a person fixes, where Findings counts the controls that fail.
 	RootCauses int `json:"rootCauses"`
+	// Skipped counts the files a directory walk read that hold no Kubernetes object
+	// (CI workflows, package.json, values files outside a chart); Report.Skipped names them.
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // Summarize counts the unsuppressed findings by severity and the suppressed ones apart,

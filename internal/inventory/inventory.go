@@ -18,9 +18,21 @@ type Inventory struct {
 	// Partial is set when whole kinds could not be read (a cluster scan whose credentials
 	// may not list them); Warnings say which. A partial scan exits with code 2.
 	Partial bool
+	// Skipped are the files of a directory walk that hold no Kubernetes object, and
+	// directories of Kustomize Components that no kustomization of the scan uses: read,
+	// not scanned, and not an error.
+	Skipped []Skipped
 
 	byKind map[string][]*Object
 	byNS   map[string][]*Object
+}
+
+// Skipped is an input that was read and holds nothing to scan.
+type Skipped struct {
+	// Path is the file or directory, with forward slashes.
+	Path string
+	// Reason says why it was not scanned.
+	Reason string
 }
 
 // NewInventory indexes objects.

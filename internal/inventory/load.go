@@ -18,8 +18,17 @@ type Options struct {
 	// HelmValues are values files for charts (helm -f); HelmSet are key=value pairs (helm --set).
 	HelmValues []string
 	HelmSet    []string
-	// Namespace is the release namespace for charts; empty means "default".
+	// Namespace is the release namespace for charts and the namespace of every
+	// namespaced object written without one, as `kubectl apply -n` and `helm template
+	// -n` place them; empty means "default".
 	Namespace string
+	// KubeVersion is the Kubernetes version charts are rendered for
+	// (.Capabilities.KubeVersion) and whose built-in RBAC roles a file scan assumes,
+	// "1.N" or "v1.N.P"; empty means DefaultKubeVersion.
+	KubeVersion string
+	// APIVersions are further API versions charts see in .Capabilities.APIVersions
+	// ("group/version" or "group/version/Kind"), beside every version KubeVersion serves.
+	APIVersions []string
 	// Stdin is read for the path "-".
 	Stdin io.Reader
 

@@ -4,7 +4,7 @@ package report
 // default), json (the versioned contract of DESIGN.md), sarif (code scanning), junit (CI
 // test reports) and policyreport (wgpolicyk8s.io PolicyReports).
 var Findings = newFormats(
-	format("table", func(o Options) Renderer[*Report] { return &Table{Color: o.Color, Width: o.Width} }),
+	format("table", func(o Options) Renderer[*Report] { return &Table{Color: o.Color, Width: o.Width, Verbose: o.Verbose} }),
 	plain("json", renderJSON),
 	plain("sarif", renderSARIF),
 	plain("junit", renderJUnit),

@@ -17,10 +17,11 @@ type JSONDocument struct {
 	Findings []finding.Finding `json:"findings"`
 	Errors   []string          `json:"errors,omitempty"`
 	Warnings []string          `json:"warnings,omitempty"`
+	Skipped  []Skipped         `json:"skipped,omitempty"`
 }
 
 func renderJSON(w io.Writer, r *Report) error {
-	doc := JSONDocument{Version: JSONVersion, Summary: r.Summary, Findings: r.Findings, Errors: r.Errors, Warnings: r.Warnings}
+	doc := JSONDocument{Version: JSONVersion, Summary: r.Summary, Findings: r.Findings, Errors: r.Errors, Warnings: r.Warnings, Skipped: r.Skipped}
 	if doc.Findings == nil {
 		doc.Findings = []finding.Finding{}
 	}

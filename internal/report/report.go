@@ -36,6 +36,10 @@ type Report struct {
 	Warnings []string
 	// Partial says that whole kinds could not be read: the findings are incomplete.
 	Partial bool
+	// Skipped are the inputs that were read and hold nothing to scan, each with why:
+	// files of a directory walk that are not Kubernetes objects, a directory of
+	// Kustomize Components no overlay uses.
+	Skipped []Skipped
 	// Rules are the rules that ran, for renderers that describe them (SARIF).
 	Rules []*rule.Rule
 	// ToolVersion is Moat's version.
@@ -43,6 +47,12 @@ type Report struct {
 	// Time is when the scan ran. Formats that carry a time (policyreport) use it, so that
 	// rendering reads no clock; the zero value leaves the time out.
 	Time time.Time
+}
+
+// Skipped is an input that was read and not scanned, and why.
+type Skipped struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 // Renderer writes one document of type T in one format.
@@ -62,6 +72,8 @@ type Options struct {
 	Color bool
 	// Width is the column text wraps at; 0 means DefaultWidth.
 	Width int
+	// Verbose lists what the summary only counts (the skipped inputs).
+	Verbose bool
 }
 
 // UnknownFormatError is the error of New for a format the document does not have.

@@ -40,6 +40,8 @@ type Table struct {
 	Color bool
 	// Width is the column messages wrap at; 0 means DefaultWidth.
 	Width int
+	// Verbose lists the skipped inputs the summary counts.
+	Verbose bool
 }
 
 // messageIndent is where a finding's message starts: under the rule ID.
@@ -96,7 +98,12 @@ func (t *Table) Render(w io.Writer, r *Report) error {
 	for _, e := range r.Warnings {
 		t.writeNote(&b, t.paint(ansiYellow, "warning:"), "warning: ", e, width)
 	}
-	if len(r.Errors)+len(r.Warnings) > 0 {
+	if t.Verbose {
+		for _, sk := range r.Skipped {
+			t.writeNote(&b, "skipped:", "skipped: ", sk.Path+": "+sk.Reason, width)
+		}
+	}
+	if len(r.Errors)+len(r.Warnings) > 0 || (t.Verbose && len(r.Skipped) > 0) {
 		b.WriteByte('\n')
 	}
 	for _, g := range groupFindings(r.Findings) {
@@ -344,6 +351,9 @@ func (t *Table) writeSummary(b *strings.Builder, s finding.Summary, width int) {
 	}
 	if s.Suppressed > 0 {
 		add(fmt.Sprintf("%d suppressed", s.Suppressed), "")
+	}
+	if s.Skipped > 0 {
+		add(plural(s.Skipped, "file")+" skipped", "")
 	}
 	if s.Errors > 0 {
 		text := plural(s.Errors, "input error")

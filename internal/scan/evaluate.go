@@ -125,10 +125,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Res
 		Errors:      errs,
 		Warnings:    append(slices.Clip(inv.Warnings), e.opt.Config.WarningList()...),
 		Partial:     inv.Partial,
+		Skipped:     skipped(inv.Skipped),
 		Rules:       e.rules,
 		ToolVersion: e.opt.ToolVersion,
 		Time:        now,
 	}}
+	r.Summary.Skipped = len(r.Skipped)
 	r.Findings = fs
 	if !e.opt.ShowSuppressed {
 		// Filtered in place: fs is this evaluation's own slice.
@@ -161,4 +163,15 @@ func (e *Evaluator) EvaluateObject(ctx context.Context, o *inventory.Object, inl
 
 func (e *Evaluator) ruleOptions(now time.Time) rule.Options {
 	return rule.Options{PSSVersion: e.opt.PSSVersion, Now: now, Registries: e.opt.Config.Registries()}
+}
+
+func skipped(in []inventory.Skipped) []report.Skipped {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]report.Skipped, len(in))
+	for i, s := range in {
+		out[i] = report.Skipped{Path: s.Path, Reason: s.Reason}
+	}
+	return out
 }

@@ -22,6 +22,10 @@ type Input struct {
 	// Namespace is the namespace of objects written without one and of Helm releases;
 	// with a cluster, the one namespace to read (empty: every namespace).
 	Namespace string
+	// KubeVersion is the target Kubernetes version of a file scan (Helm capabilities,
+	// built-in RBAC roles); APIVersions are further API versions charts may use.
+	KubeVersion string
+	APIVersions []string
 	// FollowSymlinks follows symbolic links that lead outside the scanned paths;
 	// AllowRemote lets Kustomize and chart schemas fetch remote resources; EnableHelm lets
 	// Kustomize run helm for helmCharts; RenderTimeout bounds the rendering of one chart
@@ -66,6 +70,7 @@ func Load(ctx context.Context, in Input) (*Loaded, error) {
 		}
 		inv := inventory.Load(in.Paths, inventory.Options{
 			HelmValues: in.HelmValues, HelmSet: in.HelmSet, Namespace: in.Namespace, Stdin: in.Stdin,
+			KubeVersion: in.KubeVersion, APIVersions: in.APIVersions,
 			FollowSymlinks: in.FollowSymlinks, AllowRemote: in.AllowRemote, EnableHelm: in.EnableHelm, RenderTimeout: in.RenderTimeout,
 		})
 		return &Loaded{Inventory: inv}, nil
