@@ -22,6 +22,12 @@ type Inventory struct {
 	// directories of Kustomize Components that no kustomization of the scan uses: read,
 	// not scanned, and not an error.
 	Skipped []Skipped
+	// Builtin are the objects every cluster of the target version has and that a file
+	// scan does not hold: the bootstrap ClusterRoles, Roles and their bindings (admin,
+	// edit, view, system:*). Analyses that resolve references (RBAC) read them after
+	// the scanned objects, which take precedence; no rule reports on them. Nil for a
+	// live scan, which reads the cluster's own.
+	Builtin []*Object
 
 	byKind map[string][]*Object
 	byNS   map[string][]*Object

@@ -66,6 +66,7 @@ func Load(paths []string, opt Options) *Inventory {
 	for _, p := range paths {
 		l.path(p)
 	}
+	setNamespace(l.inv, opt.Namespace)
 	return l.inv
 }
 

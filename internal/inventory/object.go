@@ -6,6 +6,7 @@ package inventory
 import (
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,6 +30,13 @@ type Object struct {
 	// object makes anew on every render: randAlphaNum, genPrivateKey, genCA, uuidv4
 	// and the like (see markGenerated). Nil for objects not rendered from a chart.
 	Generated map[string]bool
+	// PodTemplate is the pod template of a workload kind that Obj's type does not
+	// give (an Argo Rollout, an OpenShift DeploymentConfig, a custom resource named by
+	// the config file's podTemplatePaths), decoded once before rules run so that they
+	// read it concurrently; PodTemplatePath is its field path ("spec.template"). Nil
+	// for every other object.
+	PodTemplate     *corev1.PodTemplateSpec
+	PodTemplatePath string
 
 	// text is the line index of the object's document, for SourceAt; itemPath is the
 	// object's place inside a List document ("items[3]"), whose items share one text.
