@@ -6,6 +6,7 @@
 // always gives the same bytes.
 //
 //	go run ./bench/gen -n 10000 -seed 1 > /tmp/cluster.yaml
+//	go run ./bench/gen -mix dense -n 100000 > /tmp/dense.yaml
 package main
 
 import (
@@ -19,13 +20,14 @@ import (
 func main() {
 	n := flag.Int("n", 10000, "number of objects to write")
 	seed := flag.Uint64("seed", 1, "random seed; the same seed gives the same output")
+	mix := flag.String("mix", "cluster", "mix of objects: cluster (a multi-team cluster, some of it hardened) or dense (about 100 objects a namespace, unhardened: about ten findings per object)")
 	flag.Parse()
-	if *n < 0 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: gen [-n OBJECTS] [-seed SEED] > cluster.yaml")
+	if *n < 0 || flag.NArg() > 0 || (*mix != "cluster" && *mix != "dense") {
+		fmt.Fprintln(os.Stderr, "usage: gen [-n OBJECTS] [-seed SEED] [-mix cluster|dense] > cluster.yaml")
 		os.Exit(2)
 	}
 	w := bufio.NewWriterSize(os.Stdout, 256<<10)
-	if err := Generate(w, *n, *seed); err != nil {
+	if err := GenerateMix(w, *n, *seed, *mix); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
@@ -35,9 +37,16 @@ func main() {
 	}
 }
 
-// Generate writes exactly n objects made from seed to w.
-func Generate(w io.Writer, n int, seed uint64) error {
+// Generate writes exactly n objects of the cluster mix made from seed to w.
+func Generate(w io.Writer, n int, seed uint64) error { return GenerateMix(w, n, seed, "cluster") }
+
+// GenerateMix writes exactly n objects of a mix ("cluster" or "dense") made from seed to w.
+func GenerateMix(w io.Writer, n int, seed uint64, mix string) error {
 	g := newGenerator(w, n, seed)
-	g.run()
+	if mix == "dense" {
+		g.runDense()
+	} else {
+		g.run()
+	}
 	return g.err
 }
