@@ -31,6 +31,8 @@ type inputFlags struct {
 
 	// reachability: the command analyses NetworkPolicies (reads pods from a cluster).
 	reachability bool
+
+	feat inputFeatures
 }
 
 // inputFeatures say which input flags a command has.
@@ -44,11 +46,12 @@ type inputFeatures struct {
 }
 
 func (f *inputFlags) register(cmd *cobra.Command, feat inputFeatures) {
+	f.feat = feat
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.helmValues, "helm-values", "f", nil, "values file for Helm charts (repeatable)")
 	fl.StringArrayVar(&f.helmSet, "set", nil, "set Helm values on the command line, key=value (repeatable)")
 	fl.StringVar(&f.kubeVersion, "kube-version", "", "Kubernetes version a file scan targets: Helm's .Capabilities.KubeVersion, the API versions charts see and the built-in RBAC roles (default "+kubeversion.Default.MinorString()+")")
-	fl.StringSliceVarP(&f.apiVersions, "api-versions", "a", nil, "further API versions charts see in .Capabilities.APIVersions, beside those the --kube-version serves (repeatable, comma-separated)")
+	fl.StringSliceVarP(&f.apiVersions, "api-versions", "a", nil, "further API versions charts see in .Capabilities.APIVersions (group/version or group/version/Kind), beside every one the --kube-version release serves (by default those of Kubernetes "+kubeversion.Default.MinorString()+") (repeatable, comma-separated)")
 	fl.BoolVar(&f.followSymlinks, "follow-symlinks", false, "follow symbolic links that lead outside the scanned paths (never into /proc, /sys or /dev)")
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "let Kustomize fetch remote bases and resources, and chart schemas remote $refs (off: a static scan opens no connection)")
 	fl.BoolVar(&f.enableHelm, "enable-helm", false, "let Kustomize render helmCharts with the helm binary, as kustomize build --enable-helm")
@@ -77,7 +80,13 @@ func (f *inputFlags) input(cmd *cobra.Command, paths []string) (scan.Input, erro
 		}
 	}
 	if !f.cluster {
-		for _, name := range []string{"kubeconfig", "context", "all-namespaces", "read-secrets"} {
+		clusterOnly := []string{"kubeconfig", "context"}
+		if f.feat.scanCluster {
+			// Only moat scan's -A and --read-secrets are about reading a cluster; who-can's
+			// -A is part of its question.
+			clusterOnly = append(clusterOnly, "all-namespaces", "read-secrets")
+		}
+		for _, name := range clusterOnly {
 			if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
 				return in, fmt.Errorf("--%s needs --cluster", name)
 			}
@@ -113,6 +122,13 @@ func (f *inputFlags) load(cmd *cobra.Command, paths []string) (*scan.Loaded, err
 	if err != nil {
 		return nil, err
 	}
+	// The pod templates of Rollouts, DeploymentConfigs and the config file's
+	// podTemplatePaths, which moat scan reads through its evaluation.
+	cfg, err := loadConfig("")
+	if err != nil {
+		return nil, err
+	}
+	l.Errors = append(l.Errors, scan.PrepareTemplates(l.Objects, cfg)...)
 	w := cmd.ErrOrStderr()
 	printAll(w, "note:", l.Notes)
 	printAll(w, "warning:", l.Warnings)

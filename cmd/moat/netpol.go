@@ -31,35 +31,59 @@ func netpolInput(cmd *cobra.Command, in *inputFlags) {
 }
 
 // model builds the reachability model of the input and prints its warnings.
-func model(cmd *cobra.Command, in *inputFlags, paths []string) (*reach.Model, int, error) {
+func model(cmd *cobra.Command, in *inputFlags, paths []string, opt reach.ModelOptions) (*reach.Model, int, error) {
 	l, err := in.load(cmd, paths)
 	if err != nil {
 		return nil, 0, err
 	}
-	m := reach.FromInventory(l.Inventory)
+	m := reach.FromInventoryWith(l.Inventory, opt)
 	printAll(cmd.ErrOrStderr(), "warning:", m.Warnings)
 	return m, l.InputCode(), nil
 }
 
+// The rows of `netpol conns --by`.
+const (
+	byOwner = "owner"
+	byPod   = "pod"
+)
+
 func newNetpolConnsCmd() *cobra.Command {
 	var in inputFlags
-	var output string
+	var output, by string
 	cmd := &cobra.Command{
 		Use:   "conns [PATH... | --cluster]",
 		Short: "List every pair of workloads (and outside address ranges) that may connect, with the ports",
+		Long: `Pods read from a cluster or a file (kubectl get pods -o yaml) are shown by owner: the
+pods of a Deployment (through its ReplicaSet), StatefulSet, DaemonSet or CronJob (through
+its Job) are one row, "shop/Deployment/reviews-v1 (3 pods)". Pods of one owner that differ
+in their labels (leaving out per-pod labels such as pod-template-hash), or that policies
+treat differently (an ipBlock holding the IPs of some), are on rows of their own, and a
+note says why. --by pod shows a row per pod, as before, with a controller read with its
+pods standing for them.`,
 		Example: `  moat netpol conns examples/shop-hardened
   moat netpol conns -o json deploy/
-  moat netpol conns --cluster -o dot | dot -Tsvg > conns.svg`,
+  moat netpol conns --cluster -o dot | dot -Tsvg > conns.svg
+  kubectl get pods,netpol -A -o yaml | moat netpol conns --by pod -`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if by != byOwner && by != byPod {
+				return fmt.Errorf("--by: %q is not one of owner, pod", by)
+			}
 			r, err := report.Connections.New(output, terminal(cmd))
 			if err != nil {
 				return fmt.Errorf("--output: %w", err)
 			}
-			m, code, err := model(cmd, &in, args)
+			m, code, err := model(cmd, &in, args, reach.ModelOptions{PodsApart: by == byOwner})
 			if err != nil {
 				return err
 			}
-			if err := r.Render(cmd.OutOrStdout(), reach.Analyze(m, reach.Options{}).ConnectionSet().All()); err != nil {
+			a := reach.Analyze(m, reach.Options{})
+			rows := a.WorkloadRows()
+			if by == byOwner {
+				var notes []string
+				rows, notes = a.OwnerRows()
+				printAll(cmd.ErrOrStderr(), "note:", notes)
+			}
+			if err := r.Render(cmd.OutOrStdout(), a.ConnectionsOf(rows).All()); err != nil {
 				return err
 			}
 			return exit(code)
@@ -67,6 +91,7 @@ func newNetpolConnsCmd() *cobra.Command {
 	}
 	netpolInput(cmd, &in)
 	outputFlag(cmd, &output, report.Connections.Names())
+	cmd.Flags().StringVar(&by, "by", byOwner, "one row per owner (the pods of a Deployment together) or per pod: owner|pod")
 	return cmd
 }
 
@@ -77,7 +102,10 @@ func newNetpolExplainCmd() *cobra.Command {
 		Use:   "explain SRC DST [--port 80/TCP] [PATH... | --cluster]",
 		Short: "Say which policies and rules allow or deny connections from SRC to DST",
 		Long: `SRC and DST are workloads, written NAMESPACE/KIND/NAME (kubectl's short kinds work:
-shop/deploy/api, shop/sts/postgres), or addresses outside the cluster (an IP or a CIDR).`,
+shop/deploy/api, shop/sts/postgres), or addresses outside the cluster (an IP or a CIDR).
+Where pods are read, a pod (shop/pod/api-5d8f-abcde) and its owner (shop/deploy/api, or
+its ReplicaSet) both work; an owner whose pods policies treat differently does not: name
+one of its pods.`,
 		Example: `  moat netpol explain shop/deploy/api shop/sts/postgres --port 5432/TCP examples/shop-hardened
   moat netpol explain shop/deploy/worker 169.254.169.254 examples/shop`,
 		Args: cobra.MinimumNArgs(2),
@@ -94,7 +122,7 @@ shop/deploy/api, shop/sts/postgres), or addresses outside the cluster (an IP or 
 			if err != nil {
 				return fmt.Errorf("--port: %w", err)
 			}
-			m, code, err := model(cmd, &in, args[2:])
+			m, code, err := model(cmd, &in, args[2:], reach.ModelOptions{PodsApart: true})
 			if err != nil {
 				return err
 			}

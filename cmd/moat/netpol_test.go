@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/moat-dev/moat/internal/golden"
 )
 
 const netpolApp, netpolPolicies = "testdata/netpol/app.yaml", "testdata/netpol/policies.yaml"
@@ -158,5 +161,112 @@ func TestNetpolGenerate(t *testing.T) {
 	code, conns, _ := run(t, out, "netpol", "conns", netpolApp, "-")
 	if code != 0 || !strings.Contains(conns, "shop/Deployment/api") || strings.Contains(conns, "shop/Deployment/web      shop/StatefulSet/db") {
 		t.Errorf("conns after generate: exit %d\n%s", code, conns)
+	}
+}
+
+// The pods of netpol-owners/pods.yaml, as a pod list gives them, with some of their
+// owners. The by-pod goldens were written by moat before --by existed: --by pod keeps
+// that output byte for byte. manifests.table likewise: workloads from manifests show
+// as before either way.
+const ownersPods, ownersPolicies = "testdata/netpol-owners/pods.yaml", "testdata/netpol-owners/policies.yaml"
+
+func TestNetpolConnsBy(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		golden string
+		notes  bool // stderr holds the notes, in by-owner.notes
+	}{
+		{"pods by owner, the default", []string{ownersPods, ownersPolicies}, "by-owner.table", true},
+		{"pods by owner as JSON", []string{"-o", "json", ownersPods, ownersPolicies}, "by-owner.json", true},
+		{"pods by owner as dot", []string{"-o", "dot", ownersPods, ownersPolicies}, "by-owner.dot", true},
+		{"pods by pod as before", []string{"--by", "pod", ownersPods, ownersPolicies}, "by-pod.table", false},
+		{"pods by pod as before, csv", []string{"--by", "pod", "-o", "csv", ownersPods, ownersPolicies}, "by-pod.csv", false},
+		{"pods by pod as before, dot", []string{"--by", "pod", "-o", "dot", ownersPods, ownersPolicies}, "by-pod.dot", false},
+		{"pods by pod as JSON: the old fields, and group and pod", []string{"--by", "pod", "-o", "json", ownersPods, ownersPolicies}, "by-pod.json", false},
+		{"manifests by owner as before", []string{netpolApp, netpolPolicies}, "manifests.table", false},
+		{"manifests by pod as before", []string{"--by", "pod", netpolApp, netpolPolicies}, "manifests.table", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := run(t, "", append([]string{"netpol", "conns"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			golden.Check(t, "testdata/netpol-owners/"+tt.golden, []byte(out))
+			if tt.notes {
+				golden.Check(t, "testdata/netpol-owners/"+strings.TrimSuffix(tt.golden, filepath.Ext(tt.golden))+".notes", []byte(errs))
+			} else if errs != "" {
+				t.Errorf("stderr: %s", errs)
+			}
+		})
+	}
+}
+
+// Every JSON endpoint that stands for pods names its group; by owner it counts them,
+// by pod it names the pod.
+func TestNetpolConnsByJSONFields(t *testing.T) {
+	type endpoint struct {
+		Kind, Name, Group, Pod, Variant, IPBlock string
+		Pods                                     int
+	}
+	for _, by := range []string{"owner", "pod"} {
+		code, out, errs := run(t, "", "netpol", "conns", "-o", "json", "--by", by, ownersPods, ownersPolicies)
+		if code != 0 {
+			t.Fatalf("--by %s: exit %d: %s", by, code, errs)
+		}
+		var doc struct {
+			Connections []struct{ Src, Dst endpoint }
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("--by %s: %v", by, err)
+		}
+		for _, c := range doc.Connections {
+			for _, e := range []endpoint{c.Src, c.Dst} {
+				switch {
+				case e.IPBlock != "":
+				case e.Group == "":
+					t.Errorf("--by %s: %+v has no group", by, e)
+				case by == "owner" && (e.Pods == 0 || e.Pod != "" || e.Group != e.Kind+"/"+e.Name):
+					t.Errorf("--by owner: %+v: want its own group and a pod count", e)
+				case by == "pod" && e.Kind == "Pod" && (e.Pod != e.Name || e.Pods != 0):
+					t.Errorf("--by pod: %+v: want the pod and no count", e)
+				}
+			}
+		}
+	}
+}
+
+func TestNetpolOwnersExplainAndErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout, or in stderr when code is 2
+	}{
+		{"an owner whose pods stand for it", []string{"explain", "shop/deploy/productpage", "shop/rs/reviews-v1-545db77b95", "--port", "9080"}, 0,
+			"Allowed: shop/Deployment/productpage may connect to shop/ReplicaSet/reviews-v1-545db77b95 on TCP/9080."},
+		{"a CronJob by its Job's pod", []string{"explain", "shop/cj/migrate", "shop/pod/db-1", "--port", "5432"}, 0,
+			"Allowed: shop/CronJob/migrate may connect to shop/Pod/db-1 on TCP/5432."},
+		{"an owner whose pods policies treat differently", []string{"explain", "shop/pod/debug", "shop/sts/db"}, 2,
+			"name one of its pods, such as shop/Pod/db-1"},
+		{"a pod of it instead", []string{"explain", "shop/pod/debug", "shop/pod/db-0", "--port", "5432"}, 0,
+			"Allowed: shop/Pod/debug may connect to shop/Pod/db-0 on TCP/5432."},
+		{"an unknown --by", []string{"conns", "--by", "node"}, 2, `--by: "node" is not one of owner, pod`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := run(t, "", append(append([]string{"netpol"}, tt.args...), ownersPods, ownersPolicies)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d: %s%s", code, tt.code, out, errs)
+			}
+			got := out
+			if tt.code == 2 {
+				got = errs
+			}
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, got)
+			}
+		})
 	}
 }

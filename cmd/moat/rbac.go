@@ -25,33 +25,48 @@ func newRBACCmd() *cobra.Command {
 func newWhoCanCmd() *cobra.Command {
 	var in inputFlags
 	var output, group, name, namespace string
+	var everywhere bool
 	cmd := &cobra.Command{
 		Use:   "who-can VERB RESOURCE[/SUBRESOURCE] [PATH... | --cluster]",
 		Short: "List the users, groups and service accounts a request is allowed for",
 		Long: `who-can answers as the API server's RBAC authorizer would: the ClusterRoleBindings, and
 with -n the RoleBindings of that namespace. Without -n the question is cluster-wide, as a
 SubjectAccessReview without a namespace (cluster-scoped resources, or all namespaces at
-once). RESOURCE may be RESOURCE.GROUP (deployments.apps) or a non-resource URL that
-begins with "/". The group system:masters is always listed: the API server allows its
-members everything.`,
+once); with -A it is answered cluster-wide and then in every namespace the input knows,
+one list each. RESOURCE may be RESOURCE.GROUP (deployments.apps) or a non-resource URL
+that begins with "/". The group system:masters is always listed: the API server allows
+its members everything.
+
+-n is also, as for kubectl, the namespace of the objects of PATHs written without one
+(and of Helm releases); with --cluster only that namespace's Roles and RoleBindings are
+read. For PATHs, the roles and bindings every cluster has (admin, edit, view, system:*,
+and the Roles of kube-system) are those of --kube-version, unless the PATHs define
+their own.`,
 		Example: `  moat rbac who-can get secrets -n shop examples/shop
+  moat rbac who-can get secrets -A examples/shop
   moat rbac who-can create pods/exec -n kube-system --cluster
   moat rbac who-can get /metrics --cluster -o json`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if everywhere && namespace != "" {
+				return fmt.Errorf("give -n NAMESPACE or -A, not both")
+			}
 			q, err := authz.ParseQuestion(args[0], args[1], group, name, namespace)
 			if err != nil {
 				return err
 			}
-			r, err := report.WhoCan.New(output, terminal(cmd))
-			if err != nil {
-				return fmt.Errorf("--output: %w", err)
-			}
+			in.namespace = namespace
 			l, err := in.load(cmd, args[2:])
 			if err != nil {
 				return err
 			}
-			if err := r.Render(cmd.OutOrStdout(), rbac.PolicyOf(l.Inventory).WhoCan(q)); err != nil {
+			p := rbac.PolicyOf(l.Inventory)
+			if everywhere {
+				err = renderTo(cmd, report.WhoCanEverywhere, output, p.WhoCanEverywhere(q, l.Namespaces()))
+			} else {
+				err = renderTo(cmd, report.WhoCan, output, p.WhoCan(q))
+			}
+			if err != nil {
 				return err
 			}
 			return exit(l.InputCode())
@@ -61,8 +76,18 @@ members everything.`,
 	outputFlag(cmd, &output, report.WhoCan.Names())
 	cmd.Flags().StringVar(&group, "api-group", "", "API group of the resource (default: the core group, or GROUP of RESOURCE.GROUP)")
 	cmd.Flags().StringVar(&name, "name", "", "name of the object the request is about")
-	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the request (default: cluster-wide)")
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the request (default: cluster-wide), and of the objects of PATHs written without one")
+	cmd.Flags().BoolVarP(&everywhere, "all-namespaces", "A", false, "answer cluster-wide and in every namespace the input knows, one list each")
 	return cmd
+}
+
+// renderTo renders v in the format of the command's -o.
+func renderTo[T any](cmd *cobra.Command, doc *report.Formats[T], format string, v T) error {
+	r, err := doc.New(format, terminal(cmd))
+	if err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	return r.Render(cmd.OutOrStdout(), v)
 }
 
 func newCanCmd() *cobra.Command {
@@ -75,7 +100,12 @@ func newCanCmd() *cobra.Command {
 		Long: `can lists the rules that apply to SUBJECT: user:NAME, group:NAME or sa:NAMESPACE/NAME,
 from the ClusterRoleBindings and, with -n, the RoleBindings of that namespace. A user
 is taken to be in system:authenticated (add more groups with --group); a service account
-is in system:serviceaccounts, system:serviceaccounts:NS and system:authenticated.`,
+is in system:serviceaccounts, system:serviceaccounts:NS and system:authenticated.
+
+-n is also, as for kubectl, the namespace of the objects of PATHs written without one
+(and of Helm releases); with --cluster only that namespace's Roles and RoleBindings are
+read. For PATHs, the roles and bindings every cluster has (admin, edit, view, system:*)
+are those of --kube-version, unless the PATHs define their own.`,
 		Example: `  moat rbac can sa:ci/deployer -n ci examples/shop
   moat rbac can user:alice --group dev --cluster`,
 		Args: cobra.MinimumNArgs(1),
@@ -88,6 +118,7 @@ is in system:serviceaccounts, system:serviceaccounts:NS and system:authenticated
 			if err != nil {
 				return fmt.Errorf("--output: %w", err)
 			}
+			in.namespace = namespace
 			l, err := in.load(cmd, args[1:])
 			if err != nil {
 				return err
@@ -100,7 +131,7 @@ is in system:serviceaccounts, system:serviceaccounts:NS and system:authenticated
 	}
 	in.register(cmd, inputFeatures{})
 	outputFlag(cmd, &output, report.Can.Names())
-	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace (default: cluster-wide rules only)")
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the rules listed (default: cluster-wide rules only), and of the objects of PATHs written without one")
 	cmd.Flags().StringArrayVar(&groups, "group", nil, "a further group of the subject (repeatable)")
 	return cmd
 }
@@ -132,7 +163,7 @@ func newRBACCheckCmd() *cobra.Command {
 			return exit(l.InputCode())
 		},
 	}
-	in.register(cmd, inputFeatures{})
+	in.register(cmd, inputFeatures{namespace: true})
 	cmd.Flags().StringVar(&questions, "questions", "", "JSON file with an array of questions")
 	_ = cmd.MarkFlagRequired("questions")
 	return cmd

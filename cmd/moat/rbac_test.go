@@ -20,16 +20,28 @@ func TestRBACWhoCan(t *testing.T) {
 			[]string{"Group:developers via ci/developers", "Group:system:masters via (built in: the API server allows every request of this group)"}},
 		{"cluster-wide, a RoleBinding does not count", []string{"create", "deployments", "--api-group", "apps"},
 			[]string{"Group:system:masters via (built in: the API server allows every request of this group)"}},
+		// The built-in bindings of Kubernetes 1.37 answer too: the controller manager and
+		// the garbage collector and namespace controllers may read every Secret.
 		{"a named Secret needs its name", []string{"get", "secrets", "--name", "registry", "-n", "web"},
-			[]string{"Group:system:masters via (built in: the API server allows every request of this group)", "ServiceAccount:ci/deployer via deployer-binder"}},
+			[]string{"User:system:kube-controller-manager via system:kube-controller-manager", "Group:system:masters via (built in: the API server allows every request of this group)",
+				"ServiceAccount:ci/deployer via deployer-binder", "ServiceAccount:kube-system/generic-garbage-collector via system:controller:generic-garbage-collector",
+				"ServiceAccount:kube-system/namespace-controller via system:controller:namespace-controller"}},
 		{"a non-resource URL with a * suffix", []string{"get", "/debug/pprof"},
 			[]string{"User:alice via prometheus", "Group:system:masters via (built in: the API server allows every request of this group)", "ServiceAccount:monitoring/prometheus via prometheus"}},
 		{"a subresource is not its resource", []string{"get", "pods/exec", "-n", "ci"},
-			[]string{"Group:system:masters via (built in: the API server allows every request of this group)"}},
+			[]string{"Group:system:masters via (built in: the API server allows every request of this group)",
+				"ServiceAccount:kube-system/generic-garbage-collector via system:controller:generic-garbage-collector",
+				"ServiceAccount:kube-system/namespace-controller via system:controller:namespace-controller"}},
+		{"-n is also the namespace of objects written without one", []string{"create", "deployments.apps", "-n", "shop", "testdata/rbac/edit-no-namespace.yaml"},
+			[]string{"Group:developers via shop/developers", "Group:system:masters via (built in: the API server allows every request of this group)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append(append([]string{"rbac", "who-can"}, tt.args...), rbacWorld, "-o", "json")
+			args := append([]string{"rbac", "who-can"}, tt.args...)
+			if !strings.HasSuffix(args[len(args)-1], ".yaml") {
+				args = append(args, rbacWorld)
+			}
+			args = append(args, "-o", "json")
 			code, out, errb := run(t, "", args...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errb)
@@ -59,10 +71,11 @@ func TestRBACWhoCan(t *testing.T) {
 }
 
 func TestRBACWhoCanTable(t *testing.T) {
-	code, out, _ := run(t, "", "rbac", "who-can", "list", "pods", "-n", "ci", rbacWorld)
+	code, out, _ := run(t, "", "rbac", "who-can", "create", "deployments.apps", "-n", "ci", rbacWorld)
 	want := `KIND   NAMESPACE  NAME            BINDING                                                        ROLE
 Group  -          developers      ci/developers                                                  Role/runner
 Group  -          system:masters  (built in: the API server allows every request of this group)  (system:masters)
+                                  cluster-admin                                                  ClusterRole/cluster-admin
 `
 	if code != 0 || out != want {
 		t.Errorf("exit %d, output:\n%s\nwant:\n%s", code, out, want)
@@ -83,13 +96,14 @@ func TestRBACCan(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Rules) != 3 {
-		t.Fatalf("sa:ci/deployer holds %d rules in ci, want the 3 of ClusterRole binder:\n%s", len(doc.Rules), out)
-	}
+	// The 3 rules of ClusterRole binder, and those the built-in bindings give every
+	// authenticated caller and every service account (discovery, self-review).
+	via := map[string]int{}
 	for _, r := range doc.Rules {
-		if r.Via.Binding != "deployer-binder" {
-			t.Errorf("rule %v via %q", r.Resources, r.Via.Binding)
-		}
+		via[r.Via.Binding]++
+	}
+	if via["deployer-binder"] != 3 || via["system:basic-user"] == 0 || via["system:discovery"] == 0 || via["system:service-account-issuer-discovery"] == 0 {
+		t.Errorf("sa:ci/deployer holds rules in ci through %v, want the 3 of ClusterRole binder and the built-in ones of every account:\n%s", via, out)
 	}
 	code, out, _ = run(t, "", "rbac", "can", "group:developers", rbacWorld)
 	if code != 0 || strings.Count(out, "\n") != 1 {
@@ -193,5 +207,65 @@ func TestRBACUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, want 2\n%s%s", code, out, errb)
 			}
 		})
+	}
+}
+
+// who-can -A answers cluster-wide, then in every namespace the input knows (of its
+// objects, and the built-in policy's kube-system and kube-public), one list each.
+func TestRBACWhoCanAllNamespaces(t *testing.T) {
+	code, out, errb := run(t, "", "rbac", "who-can", "create", "deployments.apps", "-A", rbacWorld, "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	var doc struct {
+		Answers []struct {
+			Namespace string
+			Subjects  []struct{ Kind, Name, Namespace string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var got []string
+	for _, a := range doc.Answers {
+		var names []string
+		for _, s := range a.Subjects {
+			names = append(names, s.Kind+":"+s.Name)
+		}
+		got = append(got, a.Namespace+" "+strings.Join(names, ","))
+	}
+	want := []string{
+		" Group:system:masters",
+		"ci Group:developers,Group:system:masters",
+		"kube-public Group:system:masters",
+		"kube-system Group:system:masters",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("answers:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	code, out, _ = run(t, "", "rbac", "who-can", "create", "deployments.apps", "-A", rbacWorld)
+	for _, head := range []string{"cluster-wide:\nKIND", "\n\nnamespace ci:\nKIND", "developers      ci/developers"} {
+		if code != 0 || !strings.Contains(out, head) {
+			t.Errorf("table: exit %d, no %q in:\n%s", code, head, out)
+		}
+	}
+	if code, _, errb := run(t, "", "rbac", "who-can", "get", "pods", "-A", "-n", "ci", rbacWorld); code != 2 || !strings.Contains(errb, "-n NAMESPACE or -A") {
+		t.Errorf("-A with -n: exit %d, stderr %q", code, errb)
+	}
+}
+
+// A binding in the files to a built-in role is answered with its built-in rules, of
+// the release --kube-version names.
+func TestRBACWhoCanBuiltinRole(t *testing.T) {
+	for _, args := range [][]string{nil, {"--kube-version", "1.37"}, {"--kube-version", "1.99"}} {
+		all := append([]string{"rbac", "who-can", "get", "secrets", "-n", "shop", "testdata/rbac/edit-no-namespace.yaml", "-o", "json"}, args...)
+		code, out, errb := run(t, "", all...)
+		if code != 0 || !strings.Contains(out, `"role": "ClusterRole/edit"`) || !strings.Contains(out, `"name": "developers"`) {
+			t.Errorf("%v: exit %d, developers not allowed through the built-in edit:\n%s\n%s", args, code, out, errb)
+		}
+		if note := strings.Contains(errb, "use those of 1.37"); note != (len(args) > 0 && args[1] == "1.99") {
+			t.Errorf("%v: stderr %q", args, errb)
+		}
 	}
 }

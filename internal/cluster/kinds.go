@@ -49,7 +49,9 @@ func optional(group, version, kind, resource string) Kind {
 // derived from the rules: the kinds their metadata names (TestKindsCoverRules checks
 // that every such kind is here) and the kinds that cross-object checks look up in the
 // inventory:
-//   - pods and every pod controller (podspec.Kinds): the workload and PSS rules;
+//   - pods and every pod controller (podspec.Kinds): the workload and PSS rules; Argo
+//     Rollouts and OpenShift DeploymentConfigs where the API server serves them (their
+//     pod templates are podspec.BuiltinTemplates);
 //   - ServiceAccount (token automounting, the default service account), LimitRange
 //     (default requests and limits), ConfigMap and Secret (credentials), Service and
 //     Ingress (exposure), and the Gateway API's Gateway and HTTPRoute where the API
@@ -83,6 +85,8 @@ var kinds = []Kind{
 	optionalCluster("crd.projectcalico.org", "v1", "GlobalNetworkPolicy", "globalnetworkpolicies"),
 	optionalCluster(adminGroup, "v1alpha1", "AdminNetworkPolicy", "adminnetworkpolicies"),
 	optionalCluster(adminGroup, "v1alpha1", "BaselineAdminNetworkPolicy", "baselineadminnetworkpolicies"),
+	optional("argoproj.io", "v1alpha1", "Rollout", "rollouts"),
+	optional("apps.openshift.io", "v1", "DeploymentConfig", "deploymentconfigs"),
 	builtin("apps", "v1", "Deployment", "deployments", true),
 	builtin("apps", "v1", "ReplicaSet", "replicasets", true),
 	builtin("apps", "v1", "StatefulSet", "statefulsets", true),
@@ -102,9 +106,10 @@ const adminGroup = "policy.networking.k8s.io"
 
 // ReachabilityKinds are what a NetworkPolicy analysis reads besides the kinds of a
 // scan, in loads of their own: pods (an ipBlock matches pods by IP, so reachability
-// needs them even when their controller is read), and ReplicaSets and Jobs (the owners
-// that group pods). Each load holds only kinds whose controllers it does not list, so
-// the loader keeps every object.
+// needs them even when their controller is read), and ReplicaSets, Jobs and
+// ReplicationControllers (the owners that group pods: a DeploymentConfig's pods belong
+// to it through a ReplicationController, which the scan leaves out). Each load holds
+// only kinds whose controllers it does not list, so the loader keeps every object.
 func ReachabilityKinds() [][]Kind {
 	pick := func(names ...string) []Kind {
 		var out []Kind
@@ -117,5 +122,5 @@ func ReachabilityKinds() [][]Kind {
 		}
 		return out
 	}
-	return [][]Kind{pick("Pod"), pick("ReplicaSet", "Job")}
+	return [][]Kind{pick("Pod"), pick("ReplicaSet", "Job", "ReplicationController")}
 }

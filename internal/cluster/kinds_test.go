@@ -1,13 +1,18 @@
 package cluster
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/kubernetes/scheme"
 
@@ -77,8 +82,9 @@ func TestKindsCoverRules(t *testing.T) {
 	for _, kind := range podspec.Kinds {
 		if !listed.Has(kind) {
 			t.Errorf("%s carries a pod spec but is not listed", kind)
+			continue
 		}
-		if !carriesPods(kindNamed(t, kind)) {
+		if !carriesPods(workloadNamed(t, kind)) {
 			t.Errorf("%s carries a pod spec but the owned-object filter does not know it", kind)
 		}
 	}
@@ -93,6 +99,55 @@ func kindNamed(t *testing.T, name string) Kind {
 	}
 	t.Fatalf("no kind %s", name)
 	return Kind{}
+}
+
+// workloadNamed is the listed kind of that name whose objects carry a pod spec: the
+// built-in kind, or the optional one whose template podspec finds (a Rollout of
+// argoproj.io, not one of another group).
+func workloadNamed(t *testing.T, name string) Kind {
+	t.Helper()
+	for _, k := range Kinds() {
+		if k.GVK.Kind == name && (!k.Optional || slices.ContainsFunc(podspec.BuiltinTemplates, func(p podspec.TemplatePath) bool {
+			return p.Group == k.GVK.Group && p.Kind == k.GVK.Kind
+		})) {
+			return k
+		}
+	}
+	t.Fatalf("no workload kind %s", name)
+	return Kind{}
+}
+
+// The pod controllers that are CRDs are listed only where the API server serves them,
+// and the loads a NetworkPolicy analysis adds hold the owners of their pods.
+func TestOptionalWorkloadKinds(t *testing.T) {
+	tests := []struct {
+		name  string
+		gk    schema.GroupKind
+		owner string // the kind the controller's pods belong to, read for reachability
+	}{
+		{"Argo Rollout", schema.GroupKind{Group: "argoproj.io", Kind: "Rollout"}, "ReplicaSet"},
+		{"OpenShift DeploymentConfig", schema.GroupKind{Group: "apps.openshift.io", Kind: "DeploymentConfig"}, "ReplicationController"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i := slices.IndexFunc(Kinds(), func(k Kind) bool { return k.GVK.GroupKind() == tt.gk })
+			if i < 0 {
+				t.Fatalf("%s is not listed", tt.gk)
+			}
+			if k := Kinds()[i]; !k.Optional || !carriesPods(k) {
+				t.Errorf("%s: optional %v, carries pods %v; want both", tt.gk, k.Optional, carriesPods(k))
+			}
+			var reach []string
+			for _, ks := range ReachabilityKinds() {
+				for _, k := range ks {
+					reach = append(reach, k.GVK.Kind)
+				}
+			}
+			if !slices.Contains(reach, tt.owner) {
+				t.Errorf("the reachability loads (%v) leave out %s, the owner of %s's pods", reach, tt.owner, tt.gk.Kind)
+			}
+		})
+	}
 }
 
 // TestRBACManifestMatchesKinds keeps deploy/rbac.yaml the least a full scan needs: the
@@ -147,5 +202,48 @@ func TestRBACManifestMatchesKinds(t *testing.T) {
 	}
 	if inv.Find("ServiceAccount", "moat-system", "moat") == nil {
 		t.Error("deploy/rbac.yaml has no ServiceAccount moat-system/moat")
+	}
+}
+
+// The ReplicaSets of a listed Rollout and the ReplicationControllers of a listed
+// DeploymentConfig are left out as those of a Deployment are: the controller's pod
+// template is checked instead, once.
+func TestAssembleLeavesOutWhatOptionalControllersDescribe(t *testing.T) {
+	optionalKind := func(group, kind string) Kind {
+		for _, k := range Kinds() {
+			if k.GVK.Group == group && k.GVK.Kind == kind {
+				return k
+			}
+		}
+		t.Fatalf("%s.%s is not listed", kind, group)
+		return Kind{}
+	}
+	rollouts, dcs := optionalKind("argoproj.io", "Rollout"), optionalKind("apps.openshift.io", "DeploymentConfig")
+	ks := []Kind{rollouts, dcs, kindNamed(t, "ReplicaSet"), kindNamed(t, "ReplicationController")}
+	crd := func(k Kind, name, uid string) *inventory.Object {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(k.GVK)
+		u.SetName(name)
+		u.SetNamespace("shop")
+		u.SetUID(types.UID(uid))
+		return inventory.New(u, k.GVK, nil)
+	}
+	results := []listResult{
+		{objs: []*inventory.Object{crd(rollouts, "checkout", "rollout-uid")}},
+		{objs: []*inventory.Object{crd(dcs, "ledger", "dc-uid")}},
+		{objs: []*inventory.Object{
+			object(t, "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: om("checkout-1", "rs-1", controlledBy("rollout-uid"))}),
+			object(t, "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: om("other-1", "rs-2", controlledBy("rollout-not-listed"))}),
+		}},
+		{objs: []*inventory.Object{
+			object(t, "ReplicationController", &corev1.ReplicationController{ObjectMeta: om("ledger-1", "rc-1", controlledBy("dc-uid"))}),
+		}},
+	}
+	inv, stats := assemble(ks, results)
+	if got, want := names(inv.Objects), []string{"checkout", "ledger", "other-1"}; !slices.Equal(got, want) {
+		t.Errorf("inventory %v, want %v", got, want)
+	}
+	if got := fmt.Sprint(stats.Owned); got != "map[ReplicaSet:1 ReplicationController:1]" {
+		t.Errorf("owned %s", got)
 	}
 }

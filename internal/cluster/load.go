@@ -146,6 +146,10 @@ var podKinds = map[schema.GroupKind]bool{
 	{Group: "apps", Kind: "DaemonSet"}:         true,
 	{Group: "batch", Kind: "Job"}:              true,
 	{Group: "batch", Kind: "CronJob"}:          true,
+	// Optional kinds, listed where served: a Rollout owns ReplicaSets, a
+	// DeploymentConfig ReplicationControllers.
+	{Group: "argoproj.io", Kind: "Rollout"}:                true,
+	{Group: "apps.openshift.io", Kind: "DeploymentConfig"}: true,
 }
 
 func carriesPods(k Kind) bool { return podKinds[k.GVK.GroupKind()] }

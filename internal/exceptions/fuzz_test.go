@@ -14,7 +14,7 @@ import (
 // FuzzLoadConfig feeds the config parser the testdata configs, good and bad, and what
 // the fuzzer makes of them. The parser must not panic; every error must name the file
 // (and so each line of a joined error starts with it); a config it accepts must hold
-// only complete exceptions, which Apply must handle.
+// only complete exceptions, which Apply must handle, and complete pod template paths.
 func FuzzLoadConfig(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "config", "*", "*.yaml"))
 	if len(seeds) == 0 {
@@ -51,6 +51,11 @@ func FuzzLoadConfig(f *testing.F) {
 			}
 			if e.ExpiresText != "" && e.Expires.IsZero() {
 				t.Fatalf("expires %q accepted without a time", e.ExpiresText)
+			}
+		}
+		for _, tp := range cfg.PodTemplatePaths {
+			if tp.Group == "" || tp.Kind == "" || !fieldPathRE.MatchString(tp.Path) {
+				t.Fatalf("incomplete pod template path accepted: %+v", tp)
 			}
 		}
 		fs := []finding.Finding{

@@ -23,6 +23,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	Admission *yaml.Node
 	// Images is the images: section, the registries images may and may not come from.
 	Images Images
+	// PodTemplatePaths is the podTemplatePaths: section, where custom resources keep
+	// their pod template (podtemplates.go).
+	PodTemplatePaths []podspec.TemplatePath
 	// Warnings are problems that do not stop the scan (a rule pattern matching no
 	// rule), each naming the file and line.
 	Warnings []string
@@ -170,7 +174,7 @@ func (p *parser) parse(data []byte) {
 		p.errorf(root, "", "want a mapping with the field exceptions, not %s", describeNode(root))
 		return
 	}
-	p.fields(root, "", []string{"exceptions", "admission", "images"}, func(key string, k, v *yaml.Node) {
+	p.fields(root, "", []string{"exceptions", "admission", "images", "podTemplatePaths"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "exceptions":
 			p.exceptions(v)
@@ -178,6 +182,8 @@ func (p *parser) parse(data []byte) {
 			p.cfg.Admission = v
 		case "images":
 			p.images(v)
+		case "podTemplatePaths":
+			p.podTemplatePaths(v)
 		}
 	})
 }

@@ -21,7 +21,7 @@ func TestLoadInvalid(t *testing.T) {
 	}{
 		{"missing-reason.yaml", []string{":4: exceptions[1]: reason is required"}},
 		{"unknown-field.yaml", []string{`:3: exceptions[0]: unknown field "namespace" (want one of rules, namespaces, kinds, names, reason, expires)`}},
-		{"unknown-top-field.yaml", []string{`:1: unknown field "version" (want one of exceptions, admission, images)`}},
+		{"unknown-top-field.yaml", []string{`:1: unknown field "version" (want one of exceptions, admission, images, podTemplatePaths)`}},
 		{"bad-glob.yaml", []string{
 			`:4: exceptions[0].rules[1]: bad pattern "pod/[privileged": unclosed [`,
 			`:5: exceptions[0].kinds[0]: bad pattern "Deploy\\": trailing \`,
@@ -42,6 +42,18 @@ func TestLoadInvalid(t *testing.T) {
 		}},
 		{"two-documents.yaml", []string{":2: a second YAML document: the config is one document"}},
 		{"repeated-field.yaml", []string{`:4: exceptions[0]: field "reason" is repeated`}},
+		{"pod-template-paths.yaml", []string{
+			`:4: podTemplatePaths[0].path: "spec.runner[0].template" is not a field path (want field names joined by dots, such as spec.template)`,
+			`:5: podTemplatePaths[1]: give apiVersion or group, not both`,
+			`:12: podTemplatePaths[2]: give path (a PodTemplateSpec) or podSpecPath (a PodSpec), not both`,
+			`:14: podTemplatePaths[3].kind: "" is not a kind (want a name such as MyWorkload)`,
+			`:16: podTemplatePaths[4]: kind is required`,
+			`:18: podTemplatePaths[4]: unknown field "template" (want one of apiVersion, group, kind, path, podSpecPath)`,
+			`:19: podTemplatePaths[5].apiVersion: "v1" is not the apiVersion of a custom resource (want GROUP/VERSION, such as example.com/v1)`,
+			`:22: podTemplatePaths[6]: give path (a PodTemplateSpec, such as spec.template) or podSpecPath (a bare PodSpec)`,
+			`:24: podTemplatePaths[7].group: "Example.COM" is not an API group (want a DNS name such as example.com)`,
+			`:30: podTemplatePaths[9]: kind Twice of group example.com is named twice (first on line 27)`,
+		}},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -77,6 +77,11 @@ type Source struct {
 	// Origin says what produced the file when it is not a plain manifest:
 	// "helm:CHART" or "kustomize:DIR".
 	Origin string `json:"origin,omitempty"`
+	// LineUnknown says why Line is absent where a line was looked for: a chart's
+	// field that template code (include, toYaml, a value) wrote has no line of the
+	// template to point at ("rendered by template code"). Renderers say so rather
+	// than name a wrong line.
+	LineUnknown string `json:"lineUnknown,omitempty"`
 }
 
 func (s *Source) String() string {
@@ -208,6 +213,7 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		Suppressed int             `json:"suppressed"`
 		Errors     int             `json:"errors"`
 		RootCauses int             `json:"rootCauses"`
+		Skipped    int             `json:"skipped,omitempty"`
 	}
 	var b strings.Builder
 	b.WriteByte('{')
@@ -218,5 +224,5 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		fmt.Fprintf(&b, "%q:%d", sev.String(), s.BySeverity[sev])
 	}
 	b.WriteByte('}')
-	return json.Marshal(plain{s.Objects, s.Findings, json.RawMessage(b.String()), s.Suppressed, s.Errors, s.RootCauses})
+	return json.Marshal(plain{s.Objects, s.Findings, json.RawMessage(b.String()), s.Suppressed, s.Errors, s.RootCauses, s.Skipped})
 }

@@ -216,7 +216,9 @@ var legacy = map[schema.GroupKind]schema.GroupVersion{
 
 // decodeDocument turns one document into objects: one, or the items of a List. The
 // objects keep the document's line index for SourceAt, built in the same walk as the
-// JSON, and not its text.
+// JSON, and not its text. A document that is no Kubernetes object at all gives one
+// *Error whose Err is a *notObjectError, which a directory walk tells apart (see
+// nothingToScan).
 func decodeDocument(doc document, file string) ([]*Object, []error) {
 	if doc.data == nil {
 		return nil, []error{&Error{file, doc.line, fmt.Errorf("document larger than %d MiB", MaxDocumentBytes>>20)}}
@@ -226,7 +228,7 @@ func decodeDocument(doc document, file string) ([]*Object, []error) {
 	}
 	js, tm, idx, err := toJSONIndexed(doc.data)
 	if err != nil {
-		return nil, []error{&Error{file, doc.line + yamlErrorLine(err), fmt.Errorf("invalid YAML: %v", trimLine(err))}}
+		return nil, []error{&Error{file, doc.line + yamlErrorLine(err), &syntaxError{trimLine(err)}}}
 	}
 	defer putJSON(js)
 	if bytes.Equal(js, []byte("null")) {
@@ -241,27 +243,119 @@ func decodeDocument(doc document, file string) ([]*Object, []error) {
 		}
 	}
 	if isList(tm) {
-		var objs []*Object
-		var errs []error
-		txt := &docText{idx: idx}
-		for i, item := range tm.Items {
-			itemPath := fmt.Sprintf("items[%d]", i)
-			o, err := decodeObject(item, nil, src)
-			if err != nil {
-				errs = append(errs, &Error{file, errorLine(doc, itemPath, err), fmt.Errorf("%s: %w", itemPath, err)})
-				continue
-			}
+		return decodeList(doc, file, tm, idx, src)
+	}
+	if tm.Kind == "" && tm.APIVersion == "" {
+		return nil, []error{&Error{file, doc.line, &notObjectError{"no apiVersion or kind"}}}
+	}
+	o, errs := decodeLenient(js, tm, src)
+	if o != nil {
+		o.text = &docText{idx: idx}
+	}
+	return objectsOf(o), located(doc, file, "", errs)
+}
+
+// decodeList decodes the items of a List document. The items share the document's
+// line index and source; SourceAt finds each by its place in the list.
+func decodeList(doc document, file string, list *typeMeta, idx *lineIndex, src *finding.Source) ([]*Object, []error) {
+	var objs []*Object
+	var errs []error
+	txt := &docText{idx: idx}
+	for i, item := range list.Items {
+		itemPath := fmt.Sprintf("items[%d]", i)
+		js, tm, err := itemType(list, item)
+		if err != nil {
+			errs = append(errs, &Error{file, errorLine(doc, itemPath, err), fmt.Errorf("%s: %w", itemPath, err)})
+			continue
+		}
+		o, ierrs := decodeLenient(js, tm, src)
+		for _, e := range ierrs {
+			errs = append(errs, &Error{file, errorLine(doc, itemPath, e), fmt.Errorf("%s: %w", itemPath, e)})
+		}
+		if o != nil {
 			o.text, o.itemPath = txt, itemPath
 			objs = append(objs, o)
 		}
-		return objs, errs
 	}
-	o, err := decodeObject(js, tm, src)
-	if err != nil {
-		return nil, []error{&Error{file, errorLine(doc, "", err), err}}
+	return objs, errs
+}
+
+// itemType reads the apiVersion and kind of a List's item. Client libraries write
+// typed lists (a NamespaceList, a PodList) with items that leave both out: an item
+// of an XList is an X of the list's apiVersion, and is given them, in its JSON too,
+// for kinds decoded unstructured. A v1 List holds any kind, so its items must name
+// their own.
+func itemType(list *typeMeta, item json.RawMessage) ([]byte, *typeMeta, error) {
+	tm := &typeMeta{}
+	if err := readTypeMeta(item, tm); err != nil {
+		return nil, nil, notAnObject(item, err)
 	}
-	o.text = &docText{idx: idx}
-	return []*Object{o}, nil
+	tm.Items = nil // an item's own "items" are its data, not a list
+	elem, typed := strings.CutSuffix(list.Kind, "List")
+	if !typed || elem == "" || (tm.Kind != "" && tm.APIVersion != "") {
+		return item, tm, nil
+	}
+	body := bytes.TrimSpace(item)
+	if len(body) < 2 || body[0] != '{' {
+		return item, tm, nil // not a mapping: decoding says so
+	}
+	var add []byte
+	if tm.Kind == "" {
+		tm.Kind = elem
+		add = appendMember(add, "kind", elem)
+	}
+	if tm.APIVersion == "" {
+		tm.APIVersion = list.APIVersion
+		add = appendMember(add, "apiVersion", list.APIVersion)
+	}
+	return withMembers(body, add), tm, nil
+}
+
+// appendMember appends `,"key":"value"` to a run of JSON object members.
+func appendMember(b []byte, key, value string) []byte {
+	v, _ := json.Marshal(value)
+	b = append(b, `,"`...)
+	b = append(b, key...)
+	b = append(b, `":`...)
+	return append(b, v...)
+}
+
+// withMembers adds members (each led by a comma) at the end of the JSON object obj,
+// where they take precedence over members of the same name, as the last one does.
+func withMembers(obj, members []byte) []byte {
+	if len(members) == 0 {
+		return obj
+	}
+	inner := bytes.TrimSpace(obj[1 : len(obj)-1])
+	out := make([]byte, 0, len(obj)+len(members))
+	out = append(out, '{')
+	if len(inner) == 0 {
+		members = members[1:] // no comma after "{"
+	} else {
+		out = append(out, obj[1:len(obj)-1]...)
+	}
+	out = append(out, members...)
+	return append(out, '}')
+}
+
+// objectsOf is o as a slice: none when o is nil.
+func objectsOf(o *Object) []*Object {
+	if o == nil {
+		return nil
+	}
+	return []*Object{o}
+}
+
+// located names the file and line of each error of a document.
+func located(doc document, file, itemPath string, errs []error) []error {
+	if len(errs) == 0 {
+		return nil
+	}
+	out := make([]error, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, &Error{file, errorLine(doc, itemPath, e), e})
+	}
+	return out
 }
 
 // readTypeMeta reads apiVersion, kind and items with the case-sensitive decoder
@@ -270,15 +364,46 @@ func readTypeMeta(js []byte, tm *typeMeta) error {
 	return kjson.UnmarshalCaseSensitivePreserveInts(js, tm)
 }
 
+// notObjectError is a document that is no Kubernetes object at all: a mapping with
+// neither apiVersion nor kind (a CI workflow, a package.json), or no mapping (a YAML
+// list, a scalar). A directory walk skips a file of only such documents; a file
+// named on the command line or standard input must hold objects, and there it is an
+// error. A document that has an apiVersion or a kind and is malformed is another
+// error: it looks like an object.
+type notObjectError struct{ reason string }
+
+func (e *notObjectError) Error() string { return "not a Kubernetes object: " + e.reason }
+
 // notAnObject says what a document that is not a mapping is instead.
 func notAnObject(js []byte, err error) error {
 	switch {
 	case len(js) > 0 && js[0] == '[':
-		return errors.New("not a Kubernetes object: the document is a list, not a mapping with apiVersion and kind")
+		return &notObjectError{"the document is a list, not a mapping with apiVersion and kind"}
 	case len(js) > 0 && js[0] != '{':
-		return fmt.Errorf("not a Kubernetes object: the document is the value %.40s, not a mapping with apiVersion and kind", js)
+		return &notObjectError{fmt.Sprintf("the document is the value %.40s, not a mapping with apiVersion and kind", js)}
 	}
-	return fmt.Errorf("not a Kubernetes object: %v", err)
+	// A mapping whose apiVersion, kind or items have the wrong type: it looks like an object.
+	if f, v, t, ok := (&fieldErr{err: err}).typeError(); ok {
+		return fmt.Errorf("field %s: cannot use %s as %s", f, v, t)
+	}
+	return err
+}
+
+// syntaxError is a document that is not valid YAML (nor JSON).
+type syntaxError struct{ msg string }
+
+func (e *syntaxError) Error() string { return "invalid YAML: " + e.msg }
+
+// docErrorIs reports an error of decodeDocument about a whole document whose cause
+// is a T: docErrorIs[*notObjectError] is a document that is no object at all (and
+// not, say, an item of a List that is none).
+func docErrorIs[T error](err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	_, ok := e.Err.(T)
+	return ok
 }
 
 func isList(tm *typeMeta) bool {
@@ -347,13 +472,21 @@ func objectName(js []byte) string {
 type fieldErr struct {
 	kind, name string
 	err        error
+	// dropped says the object was decoded without the field, and is checked so.
+	dropped bool
 }
 
 func (e *fieldErr) Error() string {
+	var msg string
 	if f, v, t, ok := e.typeError(); ok {
-		return fmt.Sprintf("%s %s: field %s: cannot use %s as %s", e.kind, e.name, f, v, t)
+		msg = fmt.Sprintf("%s %s: field %s: cannot use %s as %s", e.kind, e.name, f, v, t)
+	} else {
+		msg = fmt.Sprintf("%s %s: %v", e.kind, e.name, e.err)
 	}
-	return fmt.Sprintf("%s %s: %v", e.kind, e.name, e.err)
+	if e.dropped {
+		msg += "; the object is checked without this field"
+	}
+	return msg
 }
 
 func (e *fieldErr) Unwrap() error { return e.err }

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -43,6 +44,11 @@ func seedManifests(f *testing.F, add func(data []byte)) {
 		"apiVersion: v1\nkind: List\nitems: []\n",
 		"~\n---\nnull\n",
 		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  k: |+\n    keep\n\n---\n",
+		`{"apiVersion":"v1","kind":"NamespaceList","items":[{"metadata":{"name":"a"}},{},null,[1],{"kind":null}]}`,
+		"apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: p}\n  spec: {hostNetwork: true, containers: [{name: c, securityContext: {privileged: \"yes\"}}]}\n",
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {a: true, b: [1]}}\nspec: {containers: [{name: c, args: [1, x, {}], ports: [{containerPort: x}]}], hostPID: 1.5}\n",
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: []\n",
+		"name: ci\non: push\njobs: {}\n---\n- a\n---\n7\n",
 		string(genManifests(40)),
 	} {
 		add([]byte(s))
@@ -63,8 +69,9 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal(err)
 		}
 		counted := make([]int, len(docs))
+		objects := make([]int, len(docs))
 		// place finds the document a line belongs to: the last that starts at or before it.
-		place := func(what string, line int) {
+		place := func(what string, line int) int {
 			i := -1
 			for k, d := range docs {
 				if d.line <= line {
@@ -75,6 +82,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("%s names line %d, before the first document (line %d)", what, line, docs[0].line)
 			}
 			counted[i]++
+			return i
 		}
 		for _, o := range objs {
 			if o.Source == nil || o.Source.File != "fuzz.yaml" || o.Source.Line < 1 {
@@ -83,7 +91,7 @@ func FuzzDecode(f *testing.F) {
 			if len(docs) == 0 {
 				t.Fatal("an object from no document")
 			}
-			place("object "+o.Kind(), o.Source.Line)
+			objects[place("object "+o.Kind(), o.Source.Line)]++
 			_ = o.SourceAt("metadata.name")
 		}
 		for _, e := range errs {
@@ -97,7 +105,12 @@ func FuzzDecode(f *testing.F) {
 			if len(docs) == 0 {
 				t.Fatalf("an error from no document: %v", e)
 			}
-			place("error "+e.Error(), de.Line)
+			i := place("error "+e.Error(), de.Line)
+			// A field left out says the object is checked without it: the object is there.
+			var fe *fieldErr
+			if errors.As(e, &fe) && fe.dropped && objects[i] == 0 {
+				t.Fatalf("%v, but the document gave no object", e)
+			}
 		}
 		for i, d := range docs {
 			if counted[i] == 0 && !decodesToNothing(d.data) {
@@ -185,4 +198,57 @@ func FuzzSourceAt(f *testing.F) {
 			t.Fatalf("lookupLoose(%q) = %d", path, l)
 		}
 	})
+}
+
+// FuzzDropWrongKind: leaving out the values a decoder refused never panics, leaves
+// JSON, and when they are scalars (`privileged: "yes"`) removes at least one of them
+// and no value of another kind.
+func FuzzDropWrongKind(f *testing.F) {
+	f.Add([]byte(`{"spec":{"containers":[{"securityContext":{"privileged":"yes"}},{"securityContext":{"privileged":true}}]}}`), "spec.containers.securityContext.privileged", "string")
+	f.Add([]byte(`{"metadata":{"labels":{"a":true,"b":"x"}}}`), "metadata.labels", "bool")
+	f.Add([]byte(`{"args":[1,"a",[2]]}`), "args", "number")
+	f.Add([]byte(`[[{"a":1}]]`), "a", "number")
+	f.Add([]byte(`{"a":{"b":null}}`), "a.b.c", "null")
+	f.Add([]byte(`{"spec":[{"x":1}]}`), "spec", "array")
+	f.Fuzz(func(t *testing.T, js []byte, field, kind string) {
+		var tree any
+		if json.Unmarshal(js, &tree) != nil {
+			return
+		}
+		scalar := kind == "string" || kind == "number" || kind == "bool" || kind == "null"
+		same, other := countScalars(tree, kind)
+		out, removed := dropWrongKind(tree, strings.Split(field, "."), kind)
+		if _, err := json.Marshal(out); err != nil {
+			t.Fatalf("not JSON after dropping %s %s: %v", kind, field, err)
+		}
+		if !removed || !scalar {
+			return
+		}
+		if sameAfter, otherAfter := countScalars(out, kind); sameAfter >= same || otherAfter != other {
+			t.Fatalf("dropping %s at %s: %d values of the kind before, %d after; %d of other kinds before, %d after", kind, field, same, sameAfter, other, otherAfter)
+		}
+	})
+}
+
+// countScalars counts the scalar values in a JSON tree of kind, and of other kinds.
+func countScalars(v any, kind string) (same, other int) {
+	var elems []any
+	switch n := v.(type) {
+	case []any:
+		elems = n
+	case map[string]any:
+		for _, e := range n {
+			elems = append(elems, e)
+		}
+	default:
+		if jsonKind(v) == kind {
+			return 1, 0
+		}
+		return 0, 1
+	}
+	for _, e := range elems {
+		s, o := countScalars(e, kind)
+		same, other = same+s, other+o
+	}
+	return same, other
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -48,13 +47,13 @@ const maxAgain = 8 << 20
 // a second one (Helm's engine cannot be stopped once a template runs, and the
 // rendering process's time limit would then lose both renders), or when it fails;
 // nothing is then marked.
-func renderAgain(ctx context.Context, ch *chartv2.Chart, vals map[string]any, release common.ReleaseOptions, took, limit time.Duration) map[string]string {
+func renderAgain(ctx context.Context, ch *chartv2.Chart, vals map[string]any, release common.ReleaseOptions, caps *common.Capabilities, took, limit time.Duration) map[string]string {
 	if !renderTwice || limit > 0 && took > limit/3 {
 		return nil
 	}
 	// Fresh values: CoalesceValues copies vals and the charts' values, so what the
 	// first render's templates did to .Values (sprig's set and unset) is not seen here.
-	renderVals, err := util.ToRenderValuesWithSchemaValidation(ch, vals, release, common.DefaultCapabilities.Copy(), true)
+	renderVals, err := util.ToRenderValuesWithSchemaValidation(ch, vals, release, caps, true)
 	if err != nil {
 		return nil
 	}
@@ -80,9 +79,9 @@ func againText(again map[string]string, key, first string, budget *int) string {
 // those of its second (again) and sets Generated on each object to the paths of the
 // fields whose values differ. Objects are paired by their place in the template;
 // when the two renders differ in the number or kinds of their objects, nothing is
-// marked.
+// marked. Both renders are split as Helm splits them.
 func markGenerated(objs []*Object, again, file string) {
-	others, errs := Decode(strings.NewReader(again), file)
+	others, errs := decodeRendered(renderedFile{File: file, Text: again, Template: true})
 	if len(errs) > 0 || len(others) != len(objs) {
 		return
 	}

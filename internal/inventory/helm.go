@@ -11,9 +11,11 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gobwas/glob"
@@ -30,8 +32,8 @@ import (
 )
 
 // chart renders a Helm chart directory as `helm template` would (release name = the
-// chart's name, namespace = Options.Namespace or "default", default capabilities, no
-// cluster) and adds its objects, each with its template file as source. It reports
+// chart's name, namespace = Options.Namespace or "default", capabilities of
+// Options.KubeVersion and Options.APIVersions, no cluster) and adds its objects, each with its template file as source. It reports
 // whether the chart rendered, and the files of the chart its templates read through
 // .Files with a literal name or glob.
 func (l *loader) chart(dir string) (ok bool, filePatterns []string) {
@@ -39,15 +41,23 @@ func (l *loader) chart(dir string) (ok bool, filePatterns []string) {
 		var vals map[string]any
 		vals, l.helmErrs = helmValues(l.opt.HelmValues, l.opt.HelmSet)
 		l.helmVals = toWire(vals)
+		if _, err := chartCapabilities(l.opt.KubeVersion, l.opt.APIVersions); err != nil {
+			l.helmErrs = append(l.helmErrs, &Error{File: "--kube-version " + l.opt.KubeVersion, Err: err})
+		}
 	})
 	if len(l.helmErrs) > 0 {
 		l.add(nil, l.helmErrs)
 		l.helmErrs = nil // said once, not once per chart
 	}
+	caps, err := chartCapabilities(l.opt.KubeVersion, l.opt.APIVersions)
+	if err != nil {
+		return false, nil // no release to render for: said once above
+	}
 	res := renderChartBounded(chartRequest{
 		Dir:            dir,
 		Values:         l.helmVals,
 		Namespace:      l.opt.Namespace,
+		Capabilities:   *caps,
 		AllowRemote:    l.opt.AllowRemote,
 		FollowSymlinks: l.opt.FollowSymlinks,
 		Limits:         renderLimits(l.opt.RenderTimeout),
@@ -56,6 +66,61 @@ func (l *loader) chart(dir string) (ok bool, filePatterns []string) {
 	l.add(objs, errs)
 	l.inv.Warnings = append(l.inv.Warnings, res.Warnings...)
 	return !res.Failed, res.FilePatterns
+}
+
+// ServedAPIVersions returns the Kubernetes release that kubeVersion names ("1.N" or
+// "v1.N.P"; "" for the release a file scan targets by default) as "v1.N.P", and every
+// API version that release serves, as Helm's .Capabilities.APIVersions holds them
+// when it installs into a cluster ("apps/v1", "apps/v1/Deployment"). Package
+// kubeversion, which knows them, sets it: it cannot be imported here, as the rule
+// packages it reads import this one. When it is nil charts see Helm's own defaults.
+var ServedAPIVersions func(kubeVersion string) (version string, apis []string, err error)
+
+// wireCapabilities are a chart's .Capabilities as they cross to the rendering process.
+type wireCapabilities struct {
+	// KubeVersion is "v1.N.P"; empty means Helm's default.
+	KubeVersion string
+	// APIVersions replaces Helm's default set unless nil; Extra is added either way
+	// (--api-versions, as helm template -a adds them).
+	APIVersions, Extra []string
+}
+
+// chartCapabilities resolves --kube-version and --api-versions into what charts see.
+func chartCapabilities(kubeVersion string, extra []string) (*wireCapabilities, error) {
+	caps := &wireCapabilities{Extra: extra}
+	if ServedAPIVersions != nil {
+		v, apis, err := ServedAPIVersions(kubeVersion)
+		if err != nil {
+			return nil, err
+		}
+		caps.KubeVersion, caps.APIVersions = v, apis
+		return caps, nil
+	}
+	if kubeVersion != "" {
+		kv, err := common.ParseKubeVersion(kubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("kube version %q: %v", kubeVersion, err)
+		}
+		caps.KubeVersion = kv.Version
+	}
+	return caps, nil
+}
+
+// helmCapabilities builds Helm's capabilities from what crossed the pipe.
+func (w wireCapabilities) helmCapabilities() (*common.Capabilities, error) {
+	caps := common.DefaultCapabilities.Copy()
+	if w.KubeVersion != "" {
+		kv, err := common.ParseKubeVersion(w.KubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("kube version %q: %v", w.KubeVersion, err)
+		}
+		caps.KubeVersion = *kv
+	}
+	if w.APIVersions != nil {
+		caps.APIVersions = slices.Clone(w.APIVersions)
+	}
+	caps.APIVersions = append(slices.Clone(caps.APIVersions), w.Extra...)
+	return caps, nil
 }
 
 // helmValues merges values files in order (helm -f) and then --set pairs, parsed by
@@ -95,6 +160,12 @@ type renderedFile struct {
 	// Again is the template's second render where it differs from Text: the
 	// fields that differ are generated at render time (see generated.go).
 	Again string
+	// Template is set for a rendered template (not a crds/ file): Text is then split
+	// as Helm splits it, and its lines are Lines' template lines.
+	Template bool
+	// Lines maps the lines of Text to lines of the template: Lines[i] is the template
+	// line that wrote line i+1, or 0 when that is not known (see helm_lines.go).
+	Lines []int32
 }
 
 // wireError is an Error as it crosses from the rendering process.
@@ -134,7 +205,13 @@ func (r *chartResult) decode() ([]*Object, []error) {
 	origin := "helm:" + r.ChartName
 	var objs []*Object
 	for _, f := range slices.Concat(r.CRDs, r.Templates) {
-		got, es := Decode(strings.NewReader(f.Text), f.File)
+		var got []*Object
+		var es []error
+		if f.Template {
+			got, es = decodeRendered(f)
+		} else {
+			got, es = Decode(strings.NewReader(f.Text), f.File) // crds/ files are applied as written
+		}
 		for _, o := range got {
 			o.Source.Origin = origin
 		}
@@ -152,13 +229,55 @@ func (r *chartResult) decode() ([]*Object, []error) {
 	return objs, errs
 }
 
+// decodeRendered decodes a rendered template: split into documents as Helm splits
+// them (splitHelm), each decoded as decode.go decodes a document, in parallel as
+// Decode does. Lines, of objects and of errors, are then turned into template lines
+// (renderedLines.template).
+func decodeRendered(f renderedFile) ([]*Object, []error) {
+	docs := splitHelm(f.Text)
+	type result struct {
+		objs []*Object
+		errs []error
+	}
+	results := make([]result, len(docs))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(docs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i].objs, results[i].errs = decodeDocument(docs[i], f.File)
+			}
+		}()
+	}
+	for i := range docs {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	lines := &renderedLines{template: f.Lines}
+	var objs []*Object
+	var errs []error
+	for i, r := range results {
+		for _, o := range r.objs {
+			lines.attach(o, docs[i].line)
+		}
+		for _, e := range r.errs {
+			lines.fixError(e)
+		}
+		objs = append(objs, r.objs...)
+		errs = append(errs, r.errs...)
+	}
+	return objs, errs
+}
+
 // renderChart loads, checks and renders one chart with the Helm SDK; it runs in the
 // rendering process (see renderChartBounded).
 //
-// Lines are lines of the template's rendered output, not of the template source:
-// Source.Line is the line the object's document starts on in what the template
-// rendered, and SourceAt counts within that same text. A template that renders only
-// what it was written as (no conditionals before the field) has the same line numbers.
+// Each template's rendered lines are mapped to its own lines (templateLines), so that
+// an object's Source.Line and SourceAt name lines of the template file, or no line.
 func renderChart(ctx context.Context, req chartRequest) *chartResult {
 	res := &chartResult{}
 	name := filepath.ToSlash(req.Dir)
@@ -194,9 +313,13 @@ func renderChart(ctx context.Context, req chartRequest) *chartResult {
 		namespace = "default"
 	}
 	release := common.ReleaseOptions{Name: chartName, Namespace: namespace, Revision: 1, IsInstall: true}
+	caps, err := req.Capabilities.helmCapabilities()
+	if err != nil {
+		return res.fail(chartFile, 0, "helm chart %q: %v", chartName, err)
+	}
 	// Schemas are checked here rather than by Helm, whose loader fetches http(s) and
 	// file $refs (see validateSchemas).
-	renderVals, err := util.ToRenderValuesWithSchemaValidation(ch, vals, release, common.DefaultCapabilities.Copy(), true)
+	renderVals, err := util.ToRenderValuesWithSchemaValidation(ch, vals, release, caps, true)
 	if err == nil {
 		err = validateSchemas(ch, renderVals["Values"], req.AllowRemote)
 	}
@@ -213,13 +336,15 @@ func renderChart(ctx context.Context, req chartRequest) *chartResult {
 		e := renderError(name, chartName, err)
 		return res.fail(e.File, e.Line, "%v", e.Err)
 	}
-	again, againBudget := renderAgain(ctx, ch, vals, release, time.Since(start), req.Limits.Timeout), maxAgain
+	again, againBudget := renderAgain(ctx, ch, vals, release, caps, time.Since(start), req.Limits.Timeout), maxAgain
 	res.FilePatterns = filePatterns(ch)
 
 	// CRDs under crds/ are not templates; helm installs them before the release.
 	for _, crd := range ch.CRDObjects() {
 		res.CRDs = append(res.CRDs, renderedFile{File: chartPath(name, crd.Filename), Text: string(crd.File.Data)})
 	}
+	sources, redefined, mutable := chartTemplateSources(ch)
+	lineWork := lineBudget
 	size := 0
 	for _, key := range slices.Sorted(maps.Keys(rendered)) {
 		base := path.Base(key)
@@ -234,9 +359,64 @@ func renderChart(ctx context.Context, req chartRequest) *chartResult {
 			res.CRDs, res.Templates = nil, nil
 			return res.fail(chartFile, 0, "helm chart %q: renders more than %d MiB; not scanned", chartName, req.Limits.MaxRendered>>20)
 		}
-		res.Templates = append(res.Templates, renderedFile{File: chartPath(name, key), Text: rendered[key], Again: againText(again, key, rendered[key], &againBudget)})
+		f := renderedFile{File: chartPath(name, key), Text: rendered[key], Again: againText(again, key, rendered[key], &againBudget), Template: true}
+		if src, ok := sources[key]; ok && !redefined[key] {
+			var vals any
+			if !mutable {
+				vals = templateValues(renderVals["Values"], key)
+			}
+			f.Lines = templateLines(key, src, rendered[key], vals, &lineWork)
+		}
+		res.Templates = append(res.Templates, f)
 	}
 	return res
+}
+
+// defineRE finds the names of templates a chart defines.
+var defineRE = regexp.MustCompile(`\{\{-?\s*(?:define|block)\s+"((?:[^"\\]|\\.)*)"`)
+
+// chartTemplateSources returns the source of every template of a chart and its
+// dependencies under the name Helm renders it by ("shop/charts/redis/templates/x.yaml",
+// as the engine's recAllTpls names them), and the names some template redefines with
+// {{ define }}: Helm then renders the definition parsed last, which need not be the
+// file's text, so their lines are not mapped. mutable says some template may change
+// .Values while rendering (see oneLineActions).
+func chartTemplateSources(ch *chartv2.Chart) (sources map[string]string, defined map[string]bool, mutable bool) {
+	sources, defined = map[string]string{}, map[string]bool{}
+	var walk func(c *chartv2.Chart)
+	walk = func(c *chartv2.Chart) {
+		for _, t := range c.Templates {
+			if t == nil {
+				continue
+			}
+			sources[path.Join(c.ChartFullPath(), t.Name)] = string(t.Data)
+			mutable = mutable || mutatesValues.Match(t.Data)
+			for _, m := range defineRE.FindAllStringSubmatch(string(t.Data), -1) {
+				if name, err := strconv.Unquote(`"` + m[1] + `"`); err == nil {
+					defined[name] = true
+				}
+			}
+		}
+		for _, d := range c.Dependencies() {
+			walk(d)
+		}
+	}
+	walk(ch)
+	return sources, defined, mutable
+}
+
+// templateValues is the .Values a template sees: the chart's, or for a dependency's
+// template ("shop/charts/redis/templates/x.yaml") the parent's values under the
+// dependency's name, as Helm scopes them.
+func templateValues(values any, key string) any {
+	_, rest, _ := strings.Cut(key, "/")
+	for {
+		dep, after, ok := strings.Cut(strings.TrimPrefix(rest, "charts/"), "/")
+		if !ok || !strings.HasPrefix(rest, "charts/") {
+			return values
+		}
+		values, rest = asMap(values)[dep], after
+	}
 }
 
 // chartFileError is a file of a chart that is not read, named relative to the chart.

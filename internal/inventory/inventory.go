@@ -1,8 +1,10 @@
 package inventory
 
 import (
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -31,7 +33,21 @@ type Inventory struct {
 
 	byKind map[string][]*Object
 	byNS   map[string][]*Object
+	// byID places each named object in byKind and byNS, so that a later definition
+	// of it takes the earlier one's place there; redefined lists, in load order, the
+	// definitions of the objects defined more than once.
+	byID      map[objectID]slot
+	redefined map[objectID][]*Object
+	dupOrder  []objectID
 }
+
+// objectID is what names an object in a cluster: two objects with the same ID are
+// one object defined twice.
+type objectID struct{ group, kind, namespace, name string }
+
+// slot is where an object sits in the indexes: its place in byKind[kind] and in
+// byNS[namespace] (-1 for a cluster-scoped object).
+type slot struct{ kind, ns int }
 
 // Skipped is an input that was read and holds nothing to scan.
 type Skipped struct {
@@ -49,18 +65,115 @@ func NewInventory(objs []*Object) *Inventory {
 }
 
 // Add appends objects and updates the indexes.
+//
+// An object defined more than once (same group, kind, namespace and name: two
+// install variants in one tree, two overlays of one base) stays in Objects each
+// time, so that rules that look at one object check every definition, each with
+// its own source. The indexes, which analyses across objects read, hold only the
+// last definition: what `kubectl apply -f` of all of them in order leaves.
+// duplicateWarnings names them.
 func (inv *Inventory) Add(objs ...*Object) {
 	if inv.byKind == nil {
 		inv.byKind = map[string][]*Object{}
 		inv.byNS = map[string][]*Object{}
+		inv.byID = make(map[objectID]slot, len(objs))
 	}
 	for _, o := range objs {
 		inv.Objects = append(inv.Objects, o)
-		inv.byKind[o.GVK.Kind] = append(inv.byKind[o.GVK.Kind], o)
-		if ns := o.EffectiveNamespace(); ns != "" {
-			inv.byNS[ns] = append(inv.byNS[ns], o)
+		inv.index(o)
+	}
+}
+
+// index puts o in byKind and byNS, in the place of an earlier definition of it.
+func (inv *Inventory) index(o *Object) {
+	ns := o.EffectiveNamespace()
+	id, named := idOf(o, ns)
+	if named {
+		if at, ok := inv.byID[id]; ok {
+			inv.redefine(id, at, o)
+			return
 		}
 	}
+	at := slot{kind: len(inv.byKind[o.GVK.Kind]), ns: -1}
+	inv.byKind[o.GVK.Kind] = append(inv.byKind[o.GVK.Kind], o)
+	if ns != "" {
+		at.ns = len(inv.byNS[ns])
+		inv.byNS[ns] = append(inv.byNS[ns], o)
+	}
+	if named {
+		inv.byID[id] = at
+	}
+}
+
+// idOf is o's ID, and whether it has one: an object with only a generateName is
+// named by the cluster, anew each time.
+func idOf(o *Object, ns string) (objectID, bool) {
+	name := o.Meta.GetName()
+	return objectID{group: o.GVK.Group, kind: o.GVK.Kind, namespace: ns, name: name}, name != ""
+}
+
+// redefine puts o, a later definition of the object id, in the place of the one
+// the indexes hold, and remembers both.
+func (inv *Inventory) redefine(id objectID, at slot, o *Object) {
+	prev := inv.byKind[id.kind][at.kind]
+	inv.byKind[id.kind][at.kind] = o
+	if at.ns >= 0 {
+		inv.byNS[id.namespace][at.ns] = o
+	}
+	if inv.redefined == nil {
+		inv.redefined = map[objectID][]*Object{}
+	}
+	if len(inv.redefined[id]) == 0 {
+		inv.redefined[id] = []*Object{prev}
+		inv.dupOrder = append(inv.dupOrder, id)
+	}
+	inv.redefined[id] = append(inv.redefined[id], o)
+}
+
+// reindex builds the indexes again from Objects, for a loader that changed the
+// namespaces of objects it already added (-n).
+func (inv *Inventory) reindex() {
+	inv.byKind, inv.byNS, inv.byID = map[string][]*Object{}, map[string][]*Object{}, map[objectID]slot{}
+	inv.redefined, inv.dupOrder = nil, nil
+	for _, o := range inv.Objects {
+		inv.index(o)
+	}
+}
+
+// duplicateWarnings says, once for each object defined more than once, where each
+// definition is and which one analyses across objects use:
+// "Pod default/p is defined more than once: a.yaml:1 (first), b.yaml:1; analyses
+// across objects use b.yaml:1".
+func (inv *Inventory) duplicateWarnings() []string {
+	var out []string
+	for _, id := range inv.dupOrder {
+		defs := inv.redefined[id]
+		where := make([]string, len(defs))
+		for i, o := range defs {
+			where[i] = sourceOf(o)
+		}
+		where[0] += " (first)"
+		name := id.name
+		if id.namespace != "" {
+			name = id.namespace + "/" + name
+		}
+		out = append(out, fmt.Sprintf("%s %s is defined more than once: %s; analyses across objects use %s",
+			id.kind, name, strings.Join(where, ", "), sourceOf(defs[len(defs)-1])))
+	}
+	return out
+}
+
+// sourceOf names where an object was defined: "file:line (origin)". An item of a
+// List is named by its own line.
+func sourceOf(o *Object) string {
+	s := o.SourceAt("")
+	if s == nil {
+		return "(no source)"
+	}
+	if s.Origin != "" {
+		return s.String() + " (" + s.Origin + ")"
+	}
+	return s.String()
 }
 
 // Kind returns the objects of a kind ("Deployment"), in input order.

@@ -104,9 +104,13 @@ func buildKustomization(dir string, rules treeRules, opt Options) ([]*Object, []
 			continue
 		}
 		src := &finding.Source{File: kfile, Origin: origin}
-		o, err := decodeObject(js, nil, src)
-		if err != nil {
+		// Leniently, as files are: a field of the wrong type is an error and the
+		// object is still checked without it.
+		o, oerrs := decodeLenient(js, nil, src)
+		for _, err := range oerrs {
 			errs = append(errs, &Error{File: kfile, Err: fmt.Errorf("kustomize: %v", err)})
+		}
+		if o == nil {
 			continue
 		}
 		loc.place(o, from)
@@ -203,6 +207,15 @@ type fileDoc struct {
 }
 
 func (l *locator) place(o *Object, from *resource.Origin) {
+	if from != nil && from.Repo == "" {
+		if dir, url, ok := remoteFile(from.Path); ok {
+			// Fetched by URL (--allow-remote): the kustomization that names it.
+			file := kustomizationFile(filepath.Join(l.dir, filepath.FromSlash(dir)))
+			o.Source.File = file
+			o.Source.Line = lineContaining(file, url)
+			return
+		}
+	}
 	switch {
 	case from == nil || from.Repo != "" || isRemoteRef(from.Path):
 		// kustomize cannot tell, or the file is in a remote repository: the
@@ -219,6 +232,36 @@ func (l *locator) place(o *Object, from *resource.Origin) {
 			o.text = d.text
 		}
 	}
+}
+
+// remoteFile splits the origin path of a file kustomize fetched over HTTP. Kustomize
+// joins the URL to the directory of the kustomization that names it as a path, which
+// folds its "://" into ":/" ("../base/https:/host/cm.yaml"); remoteFile returns that
+// directory and the URL as written.
+func remoteFile(originPath string) (dir, url string, ok bool) {
+	p := filepath.ToSlash(originPath)
+	for _, scheme := range []string{"http:/", "https:/"} {
+		i := strings.Index(p, scheme)
+		if i < 0 || i > 0 && p[i-1] != '/' {
+			continue
+		}
+		return strings.TrimSuffix(p[:i], "/"), scheme + "/" + p[i+len(scheme):], true
+	}
+	return "", "", false
+}
+
+// lineContaining is the first line of file that holds s, or 0.
+func lineContaining(file, s string) int {
+	data, err := readRegular(file)
+	if err != nil {
+		return 0
+	}
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if bytes.Contains(line, []byte(s)) {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // find returns the document of file that holds o: same kind, and the same name or
@@ -311,14 +354,16 @@ type kustGraph struct {
 	// not their bases a second time.
 	roots     []string
 	users     map[string][]string // key of a kustomization → keys of those that use it
+	uses      map[string][]string // key of a kustomization → keys of those it uses
 	component map[string]bool
+	built     map[string]bool // keys of the roots and of all they use
 }
 
 // kustKey is the canonical form of a directory, to compare references.
 func kustKey(p string) string { return realPath(p) }
 
 func kustomizationGraph(dirs []string) *kustGraph {
-	g := &kustGraph{users: map[string][]string{}, component: map[string]bool{}}
+	g := &kustGraph{users: map[string][]string{}, uses: map[string][]string{}, component: map[string]bool{}, built: map[string]bool{}}
 	inList := map[string]bool{}
 	for _, d := range dirs {
 		inList[kustKey(d)] = true
@@ -338,21 +383,45 @@ func kustomizationGraph(dirs []string) *kustGraph {
 			}
 			if r := kustKey(filepath.Join(d, ref)); inList[r] && r != kd {
 				g.users[r] = append(g.users[r], kd)
+				g.uses[kd] = append(g.uses[kd], r)
 			}
 		}
 	}
 	for _, d := range dirs {
 		if kd := kustKey(d); len(g.users[kd]) == 0 && !g.component[kd] {
 			g.roots = append(g.roots, d)
+			g.markBuilt(kd)
+		}
+	}
+	// Kustomizations that use each other in a cycle have no root above them: the
+	// first of each cycle is built, and kustomize reports the cycle, rather than
+	// their files being taken for manifests no kustomization uses.
+	for _, d := range dirs {
+		if kd := kustKey(d); !g.built[kd] && !g.component[kd] {
+			g.roots = append(g.roots, d)
+			g.markBuilt(kd)
 		}
 	}
 	return g
 }
 
-// unusedComponent reports a Component no kustomization of the walk uses.
+// markBuilt marks k and everything it uses, directly or through others, as part of
+// a build.
+func (g *kustGraph) markBuilt(k string) {
+	if g.built[k] {
+		return
+	}
+	g.built[k] = true
+	for _, u := range g.uses[k] {
+		g.markBuilt(u)
+	}
+}
+
+// unusedComponent reports a Component that no build of the walk uses, directly or
+// through other Components.
 func (g *kustGraph) unusedComponent(dir string) bool {
 	k := kustKey(dir)
-	return g.component[k] && len(g.users[k]) == 0
+	return g.component[k] && !g.built[k]
 }
 
 // reachesFailed reports whether dir, or a kustomization that uses it directly or

@@ -1,12 +1,15 @@
 package inventory
 
 import (
+	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 func TestKustomizeOverlayMapsObjectsToTheirFiles(t *testing.T) {
@@ -125,4 +128,151 @@ func TestKustomizationRoots(t *testing.T) {
 			}
 		})
 	}
+}
+
+// objectNames is "Kind namespace/name" of every object, sorted.
+func objectNames(inv *Inventory) []string {
+	out := make([]string, 0, len(inv.Objects))
+	for _, o := range inv.Objects {
+		out = append(out, o.Kind()+" "+o.EffectiveNamespace()+"/"+o.Name())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// notScanned lists the paths the load reports as read and not scanned, whether as a
+// Skipped entry or, before those existed, a warning.
+func notScanned(inv *Inventory, reason string) []string {
+	seen := map[string]bool{}
+	for _, s := range inv.Skipped {
+		if strings.Contains(s.Reason, reason) {
+			seen[s.Path] = true
+		}
+	}
+	for _, w := range inv.Warnings {
+		if p, rest, ok := strings.Cut(w, ": "); ok && strings.Contains(rest, reason) {
+			seen[p] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// A directory walk builds every kustomization that no other one of the walk uses:
+// overlays nested under the kustomization of their base, overlays under a
+// kustomization that does not name them, the outer overlay of a chain. What none
+// uses is scanned as a plain manifest and named; Components nothing uses are named
+// as not scanned; what cannot be built is an error naming the kustomization.
+func TestKustomizeWalkBuildsEveryOverlayNothingElseUses(t *testing.T) {
+	const unusedComponent = "a Kustomize Component, built only as part of an overlay, and no kustomization in the scan uses it"
+	tests := []struct {
+		name       string
+		path       string
+		want       []string // objectNames
+		errHas     []string // substrings of the one error, if one is expected
+		warnings   []string // substrings of each warning other than not-scanned Components
+		components []string // Components reported as not scanned
+		check      func(t *testing.T, inv *Inventory)
+	}{
+		{
+			name:     "an overlay nested under the kustomization of its base is built too",
+			path:     "testdata/kustomize/nested",
+			want:     []string{"Pod shop/api", "Pod shop/debug", "Pod shop/prod-api"},
+			warnings: []string{"testdata/kustomize/nested/app/overlays/prod: 1 file holds Kubernetes objects that no kustomization in the scan uses; scanned as plain manifests: examples/debug-pod.yaml"},
+			check: func(t *testing.T, inv *Inventory) {
+				for name, want := range map[string]bool{"prod-api": true, "api": false} {
+					p := inv.Find("Pod", "shop", name).Obj.(*corev1.Pod)
+					sc := p.Spec.Containers[0].SecurityContext
+					if got := sc != nil && sc.Privileged != nil && *sc.Privileged; got != want {
+						t.Errorf("%s privileged = %v, want %v", name, got, want)
+					}
+				}
+			},
+		},
+		{
+			name: "an overlay under a kustomization that does not name it is built",
+			path: "testdata/kustomize/under",
+			want: []string{"ConfigMap default/svc", "ConfigMap default/svc-debug"},
+		},
+		{
+			name: "an overlay whose base is a sibling overlay: only the outer one is built",
+			path: "testdata/kustomize/chain",
+			want: []string{"ConfigMap default/prod-staging-settings"},
+		},
+		{
+			name:       "Components alone are named as not scanned, with those only they use",
+			path:       "testdata/kustomize/components-only",
+			components: []string{"testdata/kustomize/components-only/all", "testdata/kustomize/components-only/labels", "testdata/kustomize/components-only/probes"},
+		},
+		{
+			name:   "an exec KRM function is an error that says Moat runs none",
+			path:   "testdata/kustomize/krm-exec",
+			errHas: []string{"testdata/kustomize/krm-exec/kustomization.yaml: kustomize build: external plugins disabled; unable to load external plugin 'SetOwner': Moat runs no exec or container KRM functions and no plugins"},
+			check: func(t *testing.T, inv *Inventory) {
+				if _, err := os.Stat("testdata/kustomize/krm-exec/ran"); err == nil {
+					t.Error("the function ran")
+				}
+			},
+		},
+		{
+			name:   "a container KRM function is an error that says Moat runs none",
+			path:   "testdata/kustomize/krm-container",
+			errHas: []string{"testdata/kustomize/krm-container/kustomization.yaml: kustomize build: external plugins disabled; unable to load external plugin 'SetOwner': Moat runs no exec or container KRM functions and no plugins"},
+		},
+		{
+			name:   "kustomizations that use each other: kustomize reports the cycle",
+			path:   "testdata/kustomize/cycle",
+			errHas: []string{"testdata/kustomize/cycle/a/kustomization.yaml: kustomize build: ", "cycle detected"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := Load([]string{tt.path}, Options{})
+			if got := objectNames(inv); !slices.Equal(got, tt.want) {
+				t.Errorf("objects %q, want %q", got, tt.want)
+			}
+			errs := errorStrings(inv.Errors)
+			if want := min(len(tt.errHas), 1); len(errs) != want {
+				t.Errorf("errors %q, want %d", errs, want)
+			}
+			for _, want := range tt.errHas {
+				if len(errs) > 0 && !strings.Contains(errs[0], want) {
+					t.Errorf("error %q lacks %q", errs[0], want)
+				}
+			}
+			var warnings []string
+			for _, w := range inv.Warnings {
+				if !strings.Contains(w, unusedComponent) {
+					warnings = append(warnings, w)
+				}
+			}
+			if !slices.Equal(warnings, tt.warnings) {
+				t.Errorf("warnings %q, want %q", warnings, tt.warnings)
+			}
+			if got := notScanned(inv, unusedComponent); !slices.Equal(got, tt.components) {
+				t.Errorf("components not scanned %q, want %q", got, tt.components)
+			}
+			if tt.check != nil {
+				tt.check(t, inv)
+			}
+		})
+	}
+}
+
+// remoteFile reads origin paths kustomize builds from what a kustomization names.
+func FuzzRemoteFile(f *testing.F) {
+	for _, s := range []string{"https:/example.com/cm.yaml", "../../base/http:/127.0.0.1:8080/x/cm.yaml", "base/cm.yaml", "base/myhttp:/cm.yaml", "http:/", "/http:/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, origin string) {
+		dir, url, ok := remoteFile(origin)
+		if !ok {
+			return
+		}
+		if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+			t.Errorf("remoteFile(%q): url %q", origin, url)
+		}
+		if !strings.HasPrefix(filepath.ToSlash(origin), dir) {
+			t.Errorf("remoteFile(%q): dir %q is not its start", origin, dir)
+		}
+	})
 }

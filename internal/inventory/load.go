@@ -60,13 +60,18 @@ var manifestExt = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 
 // Load reads every path: a file, a directory (recursively), "-" for standard input, a
 // Helm chart directory or a Kustomize directory. Kinds are detected, not flagged.
-// Problems are collected in the inventory's Errors; the rest is still read.
+// Problems are collected in the inventory's Errors; the rest is still read. An
+// object defined more than once is named in a warning (see Inventory.Add).
 func Load(paths []string, opt Options) *Inventory {
 	l := &loader{inv: NewInventory(nil), opt: opt, kustRead: map[string]bool{}}
 	for _, p := range paths {
 		l.path(p)
 	}
 	setNamespace(l.inv, opt.Namespace)
+	if opt.Namespace != "" {
+		l.inv.reindex() // -n moved objects written without a namespace
+	}
+	l.inv.Warnings = append(l.inv.Warnings, l.inv.duplicateWarnings()...)
 	return l.inv
 }
 
@@ -164,7 +169,8 @@ type owner struct {
 // chart that is not one of its templates, CRDs or dependencies (nor read by its
 // templates through .Files), or under a kustomization that no build in the scan
 // read, is scanned as a plain manifest when it holds Kubernetes objects, and a
-// warning names it. A bare Chart.yaml or a `resources: []` kustomization at the top
+// warning names it. A file of the walk that holds no Kubernetes object at all is
+// skipped (see plainFile). A bare Chart.yaml or a `resources: []` kustomization at the top
 // of a tree of manifests once made a scan of it report 0 objects.
 func (l *loader) dir(root string) {
 	root = filepath.Clean(root)
@@ -236,7 +242,7 @@ func (l *loader) dir(root string) {
 	}
 	sort.Strings(plain)
 	for _, f := range plain {
-		l.add(DecodeFile(f))
+		l.plainFile(f)
 	}
 	var kusts []string
 	for _, o := range owners {
@@ -259,7 +265,9 @@ func (l *loader) dir(root string) {
 			continue
 		}
 		if g.unusedComponent(o.dir) {
-			l.warn("%s: a Kustomize Component, built only as part of an overlay, and no kustomization in the scan uses it; not scanned", filepath.ToSlash(o.dir))
+			why := "a Kustomize Component, built only as part of an overlay, and no kustomization in the scan uses it"
+			l.warn("%s: %s; not scanned", filepath.ToSlash(o.dir), why)
+			l.skip(o.dir, why)
 			o.skip = true
 			continue
 		}
@@ -268,6 +276,43 @@ func (l *loader) dir(root string) {
 	for _, o := range owners {
 		l.unused(o)
 	}
+}
+
+// plainFile reads a manifest file met in a directory walk. A file none of whose
+// documents is a Kubernetes object (a CI workflow, a package.json, a values file
+// outside a chart, a test's expectations) is skipped, not an error: any repository
+// holds such files beside its manifests. A file that holds an object keeps the
+// errors of its other documents, as kubectl would fail on them; a document with an
+// apiVersion or a kind that does not decode is an error wherever it is.
+func (l *loader) plainFile(p string) {
+	objs, errs := DecodeFile(p)
+	if why := nothingToScan(objs, errs); why != "" {
+		l.skip(p, why)
+		return
+	}
+	l.add(objs, errs)
+}
+
+// nothingToScan says why a file whose documents decoded to objs and errs holds no
+// Kubernetes object, or returns "" when it holds one or a document that looks like
+// one.
+func nothingToScan(objs []*Object, errs []error) string {
+	if len(objs) > 0 || len(errs) == 0 {
+		return ""
+	}
+	for _, e := range errs {
+		if !docErrorIs[*notObjectError](e) {
+			return ""
+		}
+	}
+	var first *Error
+	errors.As(errs[0], &first)
+	return first.Err.Error()
+}
+
+// skip records an input that was read and holds nothing to scan.
+func (l *loader) skip(p, why string) {
+	l.inv.Skipped = append(l.inv.Skipped, Skipped{Path: filepath.ToSlash(p), Reason: why})
 }
 
 // readable reports whether a manifest file met in a walk is read, and warns about
@@ -329,11 +374,13 @@ func (l *loader) unused(o *owner) {
 			continue
 		}
 		objs, errs := DecodeFile(f)
-		if len(objs) == 0 {
-			continue // values files, test suites, configuration: not objects
+		if !looksLikeObjects(objs, errs) {
+			continue // values files, test suites, configuration, templates of other tools
 		}
 		l.add(objs, errs)
-		names = append(names, rel)
+		if len(objs) > 0 { // the errors name the others
+			names = append(names, rel)
+		}
 	}
 	if len(names) == 0 {
 		return
@@ -347,6 +394,22 @@ func (l *loader) unused(o *owner) {
 	}
 	l.warn("%s: %d %s Kubernetes objects that %s; scanned as plain manifests: %s",
 		filepath.ToSlash(o.dir), len(names), files, what, strings.Join(names, ", "))
+}
+
+// looksLikeObjects reports whether a file under a chart or kustomization holds a
+// Kubernetes object, or a document that has an apiVersion or a kind and does not
+// decode: that is reported, not dropped. Documents that are not objects, or not
+// YAML at all, are the tree's other files.
+func looksLikeObjects(objs []*Object, errs []error) bool {
+	if len(objs) > 0 {
+		return true
+	}
+	for _, e := range errs {
+		if !docErrorIs[*notObjectError](e) && !docErrorIs[*syntaxError](e) {
+			return true
+		}
+	}
+	return false
 }
 
 // IsChart reports a Helm chart directory.

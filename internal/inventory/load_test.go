@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -49,7 +50,9 @@ func TestLoad(t *testing.T) {
 		want  []string // describe() of every object, in order
 		// wantErrs are prefixes ("file:line: message start") of every error, in order.
 		wantErrs []string
-		check    func(t *testing.T, inv *Inventory)
+		// wantSkipped are the inputs read and not scanned, in order.
+		wantSkipped []Skipped
+		check       func(t *testing.T, inv *Inventory)
 	}{
 		{
 			name:  "multi-document YAML with comments, empty documents and --- variants",
@@ -185,10 +188,118 @@ func TestLoad(t *testing.T) {
 			},
 		},
 		{
-			name:     "wrong-typed field: the error points at the field",
+			name:     "wrong-typed field: the error points at the field, and the object is checked without it",
 			paths:    []string{"testdata/wrongtype.yaml"},
-			want:     []string{"v1 ConfigMap fine @ testdata/wrongtype.yaml:1"},
-			wantErrs: []string{`testdata/wrongtype.yaml:11: Deployment "api": field spec.replicas: cannot use string as int32`},
+			want:     []string{"v1 ConfigMap fine @ testdata/wrongtype.yaml:1", "apps/v1 Deployment api @ testdata/wrongtype.yaml:6"},
+			wantErrs: []string{`testdata/wrongtype.yaml:11: Deployment "api": field spec.replicas: cannot use string as int32; the object is checked without this field`},
+			check: func(t *testing.T, inv *Inventory) {
+				d := inv.Objects[1].Obj.(*appsv1.Deployment)
+				if d.Spec.Replicas != nil || len(d.Spec.Template.Spec.Containers) != 1 {
+					t.Errorf("replicas %v, containers %v: want no replicas and the rest decoded", d.Spec.Replicas, d.Spec.Template.Spec.Containers)
+				}
+			},
+		},
+		{
+			name:  "wrong-typed fields in two places: each is an error, only the bad values are left out",
+			paths: []string{"testdata/badtype/pod.yaml", "testdata/badtype/unfixable.yaml"},
+			want:  []string{"v1 Pod shop/typo @ testdata/badtype/pod.yaml:1"},
+			wantErrs: []string{
+				`testdata/badtype/pod.yaml:6: Pod "typo": field metadata.labels: cannot use bool as string; the object is checked without this field`,
+				`testdata/badtype/pod.yaml:15: Pod "typo": field spec.containers.securityContext.privileged: cannot use string as bool; the object is checked without this field`,
+				// A value no field can do without: reported, and the object is not scanned.
+				`testdata/badtype/unfixable.yaml:1: Pod "bad-quantity": quantities must match`,
+			},
+			check: func(t *testing.T, inv *Inventory) {
+				p := inv.Objects[0].Obj.(*corev1.Pod)
+				if !p.Spec.HostNetwork || p.Labels["app"] != "shop" || len(p.Labels) != 1 {
+					t.Errorf("hostNetwork %v, labels %v: want the good fields kept", p.Spec.HostNetwork, p.Labels)
+				}
+				c := p.Spec.Containers
+				if len(c) != 2 || c[0].SecurityContext == nil || c[0].SecurityContext.Privileged != nil || c[1].SecurityContext.Privileged == nil || !*c[1].SecurityContext.Privileged {
+					t.Errorf("containers %+v: want privileged dropped from app only", c)
+				}
+			},
+		},
+		{
+			name:  "typed lists written by client libraries: items take kind and apiVersion from the list",
+			paths: []string{"testdata/typedlist/namespacelist.json", "testdata/typedlist/podlist.yaml", "testdata/typedlist/widgetlist.yaml"},
+			want: []string{
+				"v1 Namespace team-a @ testdata/typedlist/namespacelist.json:1",
+				"v1 Namespace team-b @ testdata/typedlist/namespacelist.json:1",
+				"v1 Pod shop/web @ testdata/typedlist/podlist.yaml:1",
+				"v1 Pod shop/debug @ testdata/typedlist/podlist.yaml:1",
+				"shop.example.com/v1 Widget blue @ testdata/typedlist/widgetlist.yaml:1",
+				"shop.example.com/v2 Widget green @ testdata/typedlist/widgetlist.yaml:1",
+			},
+			check: func(t *testing.T, inv *Inventory) {
+				lines := []struct {
+					obj        int
+					path       string
+					want       int
+					whatItSays string
+				}{
+					{1, "", 9, "the second namespace starts"},
+					{3, "", 14, "the second pod starts"},
+					{3, "spec.hostNetwork", 18, "the second pod's hostNetwork is"},
+					{5, "metadata.name", 10, "the second widget's name is"},
+				}
+				for _, l := range lines {
+					if got := inv.Objects[l.obj].SourceAt(l.path).Line; got != l.want {
+						t.Errorf("%s on line %d, want %d", l.whatItSays, got, l.want)
+					}
+				}
+				if _, ok := inv.Objects[0].Obj.(*corev1.Namespace); !ok {
+					t.Errorf("Namespace decoded as %T", inv.Objects[0].Obj)
+				}
+				u, ok := inv.Objects[4].Obj.(*unstructured.Unstructured)
+				if !ok || u.GetKind() != "Widget" || u.GetAPIVersion() != "shop.example.com/v1" {
+					t.Errorf("Widget decoded as %T %v", inv.Objects[4].Obj, inv.Objects[4].Obj)
+				}
+			},
+		},
+		{
+			name:     "a wrong-typed field in an item of a typed list: the error names the item and the field's line",
+			paths:    []string{"testdata/typedlist/podlist-badtype.yaml"},
+			want:     []string{"v1 Pod first @ testdata/typedlist/podlist-badtype.yaml:1", "v1 Pod second @ testdata/typedlist/podlist-badtype.yaml:1"},
+			wantErrs: []string{`testdata/typedlist/podlist-badtype.yaml:14: items[1]: Pod "second": field spec.containers.securityContext.privileged: cannot use string as bool; the object is checked without this field`},
+			check: func(t *testing.T, inv *Inventory) {
+				if got := inv.Objects[1].SourceAt("spec.hostPID").Line; got != 9 {
+					t.Errorf("hostPID of the second item on line %d, want 9", got)
+				}
+			},
+		},
+		{
+			name:     "a v1 List holds any kind: an item without one is an error",
+			paths:    []string{"testdata/typedlist/list-without-item-kinds.yaml"},
+			wantErrs: []string{"testdata/typedlist/list-without-item-kinds.yaml:5: items[0]: missing kind"},
+		},
+		{
+			name:  "directory walk: files of no Kubernetes object are skipped, documents that look like objects are still errors",
+			paths: []string{"testdata/notobjects"},
+			want: []string{
+				"v1 ConfigMap web/settings @ testdata/notobjects/mixed.yaml:1",
+				"v1 Pod web/app @ testdata/notobjects/pod.yaml:1",
+			},
+			wantErrs: []string{
+				"testdata/notobjects/half-object.yaml:1: Deployment: missing apiVersion",
+				"testdata/notobjects/mixed.yaml:7: not a Kubernetes object: no apiVersion or kind",
+			},
+			wantSkipped: []Skipped{
+				{"testdata/notobjects/ci.yaml", "not a Kubernetes object: no apiVersion or kind"},
+				{"testdata/notobjects/expected-findings.yaml", "not a Kubernetes object: the document is a list, not a mapping with apiVersion and kind"},
+				{"testdata/notobjects/package.json", "not a Kubernetes object: no apiVersion or kind"},
+			},
+		},
+		{
+			name:     "a file named on the command line must hold objects",
+			paths:    []string{"testdata/notobjects/ci.yaml", "testdata/notobjects/package.json"},
+			wantErrs: []string{"testdata/notobjects/ci.yaml:1: not a Kubernetes object: no apiVersion or kind", "testdata/notobjects/package.json:1: not a Kubernetes object: no apiVersion or kind"},
+		},
+		{
+			name:     "standard input must hold objects",
+			paths:    []string{"-"},
+			stdin:    "name: ci\non: push\n",
+			wantErrs: []string{"<stdin>:1: not a Kubernetes object: no apiVersion or kind"},
 		},
 	}
 	for _, tt := range tests {
@@ -205,6 +316,9 @@ func TestLoad(t *testing.T) {
 				if !strings.HasPrefix(errs[i], tt.wantErrs[i]) {
 					t.Errorf("error %d = %q, want it to start with %q", i, errs[i], tt.wantErrs[i])
 				}
+			}
+			if !slices.Equal(inv.Skipped, tt.wantSkipped) {
+				t.Errorf("skipped %q, want %q", inv.Skipped, tt.wantSkipped)
 			}
 			if tt.check != nil && len(inv.Objects) == len(tt.want) {
 				tt.check(t, inv)
@@ -259,5 +373,58 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoadTreesSayWhatTheyDoNotScan: a chart or kustomize tree hides nothing that
+// looks like an object. A Component no overlay uses is skipped with its reason; a
+// file no kustomization uses is scanned as a plain manifest and named, or is an
+// error when it looks like an object and does not decode; the tree's other files
+// (settings, values) are neither.
+func TestLoadTreesSayWhatTheyDoNotScan(t *testing.T) {
+	tests := []struct {
+		name        string
+		path        string
+		objects     []string
+		errs        []string
+		warnings    []string
+		wantSkipped []Skipped
+	}{
+		{
+			name:        "a directory of Kustomize Components alone",
+			path:        "testdata/component-only",
+			warnings:    []string{"testdata/component-only: a Kustomize Component, built only as part of an overlay, and no kustomization in the scan uses it; not scanned"},
+			wantSkipped: []Skipped{{"testdata/component-only", "a Kustomize Component, built only as part of an overlay, and no kustomization in the scan uses it"}},
+		},
+		{
+			name: "files a kustomization does not use",
+			path: "testdata/unused-tree",
+			objects: []string{
+				"v1 Pod forgotten @ testdata/unused-tree/extra/pod.yaml:1",
+				"v1 ConfigMap used @ testdata/unused-tree/cm.yaml:1 (kustomize:testdata/unused-tree)",
+			},
+			errs:     []string{"testdata/unused-tree/extra/broken.yaml:1: Pod: missing apiVersion"},
+			warnings: []string{"testdata/unused-tree: 1 file holds Kubernetes objects that no kustomization in the scan uses; scanned as plain manifests: extra/pod.yaml"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := Load([]string{tt.path}, Options{})
+			got := describeAll(inv.Objects)
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tt.objects))
+			if !slices.Equal(got, want) {
+				t.Errorf("objects:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if errs := errorStrings(inv.Errors); !slices.Equal(errs, tt.errs) {
+				t.Errorf("errors %q, want %q", errs, tt.errs)
+			}
+			if !slices.Equal(inv.Warnings, tt.warnings) {
+				t.Errorf("warnings %q, want %q", inv.Warnings, tt.warnings)
+			}
+			if !slices.Equal(inv.Skipped, tt.wantSkipped) {
+				t.Errorf("skipped %q, want %q", inv.Skipped, tt.wantSkipped)
+			}
+		})
 	}
 }

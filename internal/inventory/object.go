@@ -106,12 +106,23 @@ func (o *Object) SourceAt(path string) *finding.Source {
 		return nil
 	}
 	s := *o.Source
-	if line := o.lineOf(path); line > 0 {
+	line := o.lineOf(path)
+	switch {
+	case line <= 0:
+	case o.text.rendered != nil:
+		// A chart template's object: the line of the template that wrote the field,
+		// or none, never a line of the rendered text.
+		s.Line, s.LineUnknown = o.text.rendered.at(line), ""
+		if s.Line == 0 {
+			s.LineUnknown = lineUnknownReason
+		}
+	default:
 		s.Line = line
 	}
 	return &s
 }
 
+// lineOf is the line of path in the text the object was decoded from, or 0.
 func (o *Object) lineOf(path string) int {
 	if o.text == nil || o.text.idx == nil {
 		return 0
@@ -122,8 +133,16 @@ func (o *Object) lineOf(path string) int {
 		full = strings.TrimSuffix(o.itemPath+"."+path, ".")
 	}
 	line := idx.lookup(splitPath(full))
-	// Index lines count from 1 within the document, which starts at Source.Line.
-	return line + o.Source.Line - 1
+	if line <= 0 {
+		return 0
+	}
+	// Index lines count from 1 within the document, which starts at Source.Line (at
+	// start, for rendered text, whose Source.Line is a template line).
+	base := o.Source.Line
+	if o.text.rendered != nil {
+		base = o.text.start
+	}
+	return line + base - 1
 }
 
 // splitPath turns "a.b[2].c" into ["a", "b", "[2]", "c"]. A bracketed segment may hold a

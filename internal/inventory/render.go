@@ -63,6 +63,7 @@ type chartRequest struct {
 	// values file may be a FIFO, `-f <(...)`, that can be read only once).
 	Values         wireValue
 	Namespace      string
+	Capabilities   wireCapabilities
 	AllowRemote    bool
 	FollowSymlinks bool
 	Limits         chartLimits

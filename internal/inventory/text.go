@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,52 @@ import (
 // is immutable once built; the items of a List share one.
 type docText struct {
 	idx *lineIndex // nil when the document could not be indexed
+
+	// rendered is set for a document a chart template rendered: idx counts lines of
+	// the rendered text, from start, and rendered turns them into template lines.
+	rendered *renderedLines
+	start    int
+}
+
+// renderedLines turns lines of a chart template's rendered output into lines of the
+// template source (see helm_lines.go); one is shared by every object of a template.
+type renderedLines struct {
+	template []int32 // template[i] is the template line of rendered line i+1, or 0
+}
+
+// at is the template line of rendered line n, or 0 when it is not known.
+func (r *renderedLines) at(n int) int {
+	if n < 1 || n > len(r.template) {
+		return 0
+	}
+	return int(r.template[n-1])
+}
+
+// attach makes an object decoded from the document that starts on rendered line start
+// answer in template lines: its Source.Line becomes the template line of its first
+// line, or 0 with LineUnknown, and SourceAt maps what it finds.
+func (r *renderedLines) attach(o *Object, start int) {
+	if o.text != nil && o.text.rendered == nil { // the items of a List share one text
+		o.text.rendered, o.text.start = r, start
+	}
+	if o.Source.Line = r.at(start); o.Source.Line == 0 {
+		o.Source.LineUnknown = lineUnknownReason
+	}
+}
+
+// fixError turns the rendered line of a decoding error into its template line, or,
+// when that is not known, says the line is one of the rendered output.
+func (r *renderedLines) fixError(err error) {
+	e, ok := err.(*Error)
+	if !ok || e.Line <= 0 {
+		return
+	}
+	if t := r.at(e.Line); t > 0 {
+		e.Line = t
+		return
+	}
+	e.Err = fmt.Errorf("line %d of the rendered template: %w", e.Line, e.Err)
+	e.Line = 0
 }
 
 // indexText builds the text of a document that was decoded apart from its index.

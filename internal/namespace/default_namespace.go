@@ -36,6 +36,8 @@ var defaultNSKinds = func() map[schema.GroupKind]bool {
 		{Group: "apps", Kind: "DaemonSet"}, {Group: "batch", Kind: "Job"}, {Group: "batch", Kind: "CronJob"},
 		{Group: "networking.k8s.io", Kind: "Ingress"}, {Group: "extensions", Kind: "Ingress"},
 		{Group: "rbac.authorization.k8s.io", Kind: "Role"}, {Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"},
+		// The pod controllers of podspec.Kinds that are CRDs.
+		{Group: "argoproj.io", Kind: "Rollout"}, {Group: "apps.openshift.io", Kind: "DeploymentConfig"},
 	} {
 		m[gk] = true
 	}

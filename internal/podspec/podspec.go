@@ -4,6 +4,7 @@ package podspec
 
 import (
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -19,46 +20,76 @@ type Pod struct {
 	Meta *metav1.ObjectMeta
 	Spec *corev1.PodSpec
 	Path string
+	// metaPath is the field path of Meta; empty: derived from Path (see MetaPath).
+	metaPath string
 }
 
-// Kinds are the workload kinds that carry a pod spec.
-var Kinds = []string{"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController", "PodTemplate"}
+// Kinds are the names of the workload kinds that carry a pod spec, for rules' metadata
+// (documentation, admission metrics) and the kinds a live scan lists. A name says
+// nothing of the group: whether an object of that name is a workload is Of's answer,
+// which knows the groups (a Rollout of another group than argoproj.io is not one).
+// Rollout and DeploymentConfig are here for BuiltinTemplates; Knative's Service is
+// left out because its name would stand for the core Service, as are the kinds the
+// config file names, which no list known at build time can hold.
+var Kinds = []string{"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController", "PodTemplate", "Rollout", "DeploymentConfig"}
 
-// Of returns the pod template of a workload object, or false for other objects.
+// Of returns the pod template of a workload object, or false for other objects. The
+// template of a kind outside the client-go scheme is the one Prepare decoded.
 func Of(o *inventory.Object) (Pod, bool) {
 	switch w := o.Obj.(type) {
 	case *corev1.Pod:
-		return Pod{&w.ObjectMeta, &w.Spec, "spec"}, true
+		return Pod{Meta: &w.ObjectMeta, Spec: &w.Spec, Path: "spec", metaPath: "metadata"}, true
 	case *appsv1.Deployment:
-		return Pod{&w.Spec.Template.ObjectMeta, &w.Spec.Template.Spec, "spec.template.spec"}, true
+		return inTemplate(&w.Spec.Template, specTemplate), true
 	case *appsv1.ReplicaSet:
-		return Pod{&w.Spec.Template.ObjectMeta, &w.Spec.Template.Spec, "spec.template.spec"}, true
+		return inTemplate(&w.Spec.Template, specTemplate), true
 	case *appsv1.StatefulSet:
-		return Pod{&w.Spec.Template.ObjectMeta, &w.Spec.Template.Spec, "spec.template.spec"}, true
+		return inTemplate(&w.Spec.Template, specTemplate), true
 	case *appsv1.DaemonSet:
-		return Pod{&w.Spec.Template.ObjectMeta, &w.Spec.Template.Spec, "spec.template.spec"}, true
+		return inTemplate(&w.Spec.Template, specTemplate), true
 	case *batchv1.Job:
-		return Pod{&w.Spec.Template.ObjectMeta, &w.Spec.Template.Spec, "spec.template.spec"}, true
+		return inTemplate(&w.Spec.Template, specTemplate), true
 	case *batchv1.CronJob:
 		t := &w.Spec.JobTemplate.Spec.Template
-		return Pod{&t.ObjectMeta, &t.Spec, "spec.jobTemplate.spec.template.spec"}, true
+		return inTemplate(t, cronJobTemplate), true
 	case *corev1.ReplicationController:
 		if w.Spec.Template == nil {
 			return Pod{}, false
 		}
-		return Pod{&w.Spec.Template.ObjectMeta, &w.Spec.Template.Spec, "spec.template.spec"}, true
+		return inTemplate(w.Spec.Template, specTemplate), true
 	case *corev1.PodTemplate:
-		return Pod{&w.Template.ObjectMeta, &w.Template.Spec, "template.spec"}, true
+		return inTemplate(&w.Template, podTemplateTemplate), true
+	}
+	if o.PodTemplate != nil {
+		return templatePod(o.PodTemplate, o.PodTemplatePath), true
 	}
 	return Pod{}, false
 }
 
+// templatePaths are the field paths of a PodTemplateSpec's spec and metadata, written
+// out once: Of runs for every rule on every object, and joining them there allocated.
+type templatePaths struct{ spec, meta string }
+
+var (
+	specTemplate        = templatePaths{"spec.template.spec", "spec.template.metadata"}
+	cronJobTemplate     = templatePaths{"spec.jobTemplate.spec.template.spec", "spec.jobTemplate.spec.template.metadata"}
+	podTemplateTemplate = templatePaths{"template.spec", "template.metadata"}
+)
+
+// inTemplate is the Pod of a PodTemplateSpec.
+func inTemplate(t *corev1.PodTemplateSpec, at templatePaths) Pod {
+	return Pod{Meta: &t.ObjectMeta, Spec: &t.Spec, Path: at.spec, metaPath: at.meta}
+}
+
 // MetaPath is the field path of the pod template's metadata ("spec.template.metadata").
 func (p Pod) MetaPath() string {
+	if p.metaPath != "" {
+		return p.metaPath
+	}
 	if p.Path == "spec" {
 		return "metadata"
 	}
-	return p.Path[:len(p.Path)-len("spec")] + "metadata"
+	return strings.TrimSuffix(p.Path, "spec") + "metadata"
 }
 
 // ContainerKind says which list a container is in.

@@ -3,10 +3,12 @@
 // whatever the first person to create a role of that name writes into it; a
 // ServiceAccount subject that does not exist goes to whoever creates it; a binding
 // without subjects, or a ClusterRoleBinding naming a ServiceAccount without a
-// namespace, binds nobody. Roles are looked up in the scan; ClusterRoles with built-in
-// names (cluster-admin, admin, edit, view, system:*) are taken to exist, and
-// ServiceAccounts are looked up only in namespaces whose ServiceAccounts the scan holds
-// ("default" always exists).
+// namespace, binds nobody. Roles are looked up in the scan and among the built-in roles
+// of the target Kubernetes release (inv.Builtin: the bootstrap ClusterRoles and the
+// Roles of kube-system and kube-public); when the inventory has none of those (a live
+// scan reads the cluster's own), ClusterRoles with built-in names (cluster-admin,
+// admin, edit, view, system:*) are taken to exist. ServiceAccounts are looked up only
+// in namespaces whose ServiceAccounts the scan holds ("default" always exists).
 package rbac
 
 import (
@@ -30,8 +32,8 @@ scan holds, has no subjects, or (a ClusterRoleBinding) names a ServiceAccount wi
 namespace, which matches nobody. A binding to a missing role grants nothing today and
 grants whatever is later written into a role of that name; a missing service account's
 permissions go to whoever creates it. Kubernetes docs, RBAC good practices (bindings to
-objects that do not exist yet); Kubescape practice. ClusterRoles with built-in names
-(cluster-admin, admin, edit, view, system:*) are taken to exist.`,
+objects that do not exist yet); Kubescape practice. The built-in roles of the target
+Kubernetes release (--kube-version) exist in every cluster and count as existing.`,
 			Remediation: "Delete the binding, or create the role and service account it refers to in the same change, and remove subjects that no longer exist.",
 			Frameworks:  finding.Frameworks{NSA: "authentication-authorization", MITRE: "T1098"},
 			Kinds:       []string{"ClusterRoleBinding", "RoleBinding"},
@@ -60,8 +62,11 @@ func checkDanglingReference(c *rule.Context) []rule.Result {
 		if o == nil || IsBootstrap(o) {
 			continue
 		}
-		if b.Role() == nil && !(b.RoleRef.Kind == "ClusterRole" && IsBuiltinName(b.RoleRef.Name)) {
+		if b.Role() == nil && !(inv.Builtin == nil && b.RoleRef.Kind == "ClusterRole" && IsBuiltinName(b.RoleRef.Name)) {
 			where := "in the scan"
+			if inv.Builtin != nil {
+				where = "in the scan or among the built-in roles of the target Kubernetes release"
+			}
 			if b.RoleRef.Kind == "Role" {
 				where = fmt.Sprintf("in namespace %q", b.Namespace)
 				if b.Kind == "ClusterRoleBinding" {

@@ -8,77 +8,113 @@ import (
 )
 
 // PolicyOf builds the authorizer's view of every Role, ClusterRole, RoleBinding and
-// ClusterRoleBinding of the inventory, of any RBAC API version. Each authz.Role and
-// authz.Binding carries its *inventory.Object as Source. Namespaced objects written
-// without a namespace land in "default", as kubectl apply would put them.
+// ClusterRoleBinding of the inventory, of any RBAC API version, and of the bootstrap
+// policy of the target Kubernetes release (inv.Builtin, for a file scan). Namespaced
+// objects written without a namespace land in "default", as kubectl apply would put them.
+//
+// The scanned objects come first: a built-in object of the same kind, namespace and
+// name is left out, as applying the user's would replace it. Aggregation runs over both
+// (authz.New), so a user's ClusterRole labelled aggregate-to-edit extends the built-in
+// edit, as the controller manager would. Each authz.Role and authz.Binding carries
+// its scanned *inventory.Object as Source, or a Builtin for a built-in one, so that
+// SourceObject returns nil for it and no rule reports on it.
 //
 // The ClusterRole cluster-admin is always there, as in every cluster (the API server
-// creates and restores it): when the inventory holds none, the bootstrap policy's
-// (every verb on every resource and non-resource URL) is added, with no Source, so
-// that manifests binding it are answered as the cluster would. The other built-in
-// roles (admin, edit, view, system:*) are only known when the inventory holds them.
+// creates and restores it): when neither the scan nor the built-in objects hold it, the
+// bootstrap policy's (every verb on every resource and non-resource URL) is added, with
+// no Source, so that manifests binding it are answered as the cluster would.
 func PolicyOf(inv *inventory.Inventory) *authz.Policy {
-	roles, bindings := policyObjects(inv)
+	var c collector
+	c.seen = map[policyKey]bool{}
+	for _, kind := range []string{"ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"} {
+		for _, o := range inv.Kind(kind) {
+			c.add(o, o)
+		}
+	}
+	for _, o := range inv.Builtin {
+		c.add(o, Builtin{o})
+	}
 	hasAdmin := false
-	for _, r := range roles {
+	for _, r := range c.roles {
 		hasAdmin = hasAdmin || (r.Kind == "ClusterRole" && r.Name == ClusterAdmin)
 	}
 	if !hasAdmin {
-		roles = append(roles, &authz.Role{Kind: "ClusterRole", Name: ClusterAdmin, Rules: []rbacv1.PolicyRule{
+		c.roles = append(c.roles, &authz.Role{Kind: "ClusterRole", Name: ClusterAdmin, Rules: []rbacv1.PolicyRule{
 			{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}},
 			{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}},
 		}})
 	}
-	return authz.New(roles, bindings)
+	return authz.New(c.roles, c.bindings)
 }
 
-func policyObjects(inv *inventory.Inventory) ([]*authz.Role, []*authz.Binding) {
-	var roles []*authz.Role
-	var bindings []*authz.Binding
-	for _, kind := range []string{"ClusterRole", "Role"} {
-		for _, o := range inv.Kind(kind) {
-			if o.GVK.Group != Group {
-				continue
-			}
-			r := &authz.Role{Kind: kind, Name: o.Name(), Labels: o.Meta.GetLabels(), Source: o}
-			if kind == "Role" {
-				r.Namespace = o.EffectiveNamespace()
-				v, ok := convert[rbacv1.Role](o)
-				if !ok {
-					continue
-				}
-				r.Rules = v.Rules
-			} else {
-				v, ok := convert[rbacv1.ClusterRole](o)
-				if !ok {
-					continue
-				}
-				r.Rules, r.Aggregation = v.Rules, v.AggregationRule
-			}
-			roles = append(roles, r)
-		}
-	}
-	for _, kind := range []string{"ClusterRoleBinding", "RoleBinding"} {
-		for _, o := range inv.Kind(kind) {
-			b, ok := BindingOf(o)
-			if !ok {
-				continue
-			}
-			ab := &authz.Binding{Kind: kind, Name: o.Name(), RoleRef: b.RoleRef, Source: o}
-			if kind == "RoleBinding" {
-				ab.Namespace = o.EffectiveNamespace()
-			}
-			for _, s := range b.Subjects {
-				ab.Subjects = append(ab.Subjects, s.Subject)
-			}
-			bindings = append(bindings, ab)
-		}
-	}
-	return roles, bindings
-}
+// Builtin is the Source of a role or binding of the target release's bootstrap policy
+// (inventory.Inventory.Builtin): known to every cluster, in none of the scanned files.
+type Builtin struct{ *inventory.Object }
 
-// SourceObject returns the inventory object an authz Role or Binding was built from.
+// SourceObject returns the scanned inventory object an authz Role or Binding was built
+// from; nil for built-in ones (Builtin) and the implicit cluster-admin, which no rule
+// reports on.
 func SourceObject(src any) *inventory.Object {
 	o, _ := src.(*inventory.Object)
 	return o
+}
+
+// IsBuiltinSource reports a role or binding of the bootstrap policy that PolicyOf took
+// from inv.Builtin: not the scanned files' own.
+func IsBuiltinSource(src any) bool {
+	_, ok := src.(Builtin)
+	return ok
+}
+
+// policyKey identifies a role or binding: the same key in the scan and among the
+// built-in objects is one object, the scan's.
+type policyKey struct{ kind, namespace, name string }
+
+// collector gathers roles and bindings, first definition of a key first.
+type collector struct {
+	roles    []*authz.Role
+	bindings []*authz.Binding
+	seen     map[policyKey]bool
+}
+
+// add reads o, if it is an RBAC object whose key is new, with src as its Source.
+func (c *collector) add(o *inventory.Object, src any) {
+	if o.GVK.Group != Group {
+		return
+	}
+	kind := o.Kind()
+	key := policyKey{kind: kind, name: o.Name()}
+	if kind == "Role" || kind == "RoleBinding" {
+		key.namespace = o.EffectiveNamespace()
+	}
+	if c.seen[key] {
+		return
+	}
+	switch kind {
+	case "Role":
+		v, ok := convert[rbacv1.Role](o)
+		if !ok {
+			return
+		}
+		c.roles = append(c.roles, &authz.Role{Kind: kind, Namespace: key.namespace, Name: key.name, Labels: o.Meta.GetLabels(), Rules: v.Rules, Source: src})
+	case "ClusterRole":
+		v, ok := convert[rbacv1.ClusterRole](o)
+		if !ok {
+			return
+		}
+		c.roles = append(c.roles, &authz.Role{Kind: kind, Name: key.name, Labels: o.Meta.GetLabels(), Rules: v.Rules, Aggregation: v.AggregationRule, Source: src})
+	case "RoleBinding", "ClusterRoleBinding":
+		b, ok := BindingOf(o)
+		if !ok {
+			return
+		}
+		ab := &authz.Binding{Kind: kind, Namespace: key.namespace, Name: key.name, RoleRef: b.RoleRef, Source: src}
+		for _, s := range b.Subjects {
+			ab.Subjects = append(ab.Subjects, s.Subject)
+		}
+		c.bindings = append(c.bindings, ab)
+	default:
+		return
+	}
+	c.seen[key] = true
 }

@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strconv"
 	"strings"
 
 	"github.com/moat-dev/moat/internal/netpol/reach"
 )
 
 // Connections are the formats of `moat netpol conns`: every pair of endpoints that may
-// connect, with the ports. The sequence may be walked twice (the table measures its
+// connect, with the ports. An endpoint that stands for pods read from the input says
+// how many (connName); JSON gives its group, pod count and pod as fields of the
+// endpoint (reach.Endpoint). The sequence may be walked twice (the table measures its
 // columns first, dot gathers its nodes first); slices.Values of a slice will do. Every
 // format streams: none holds more than one connection's text at a time.
 var Connections = newFormats(
@@ -40,16 +43,30 @@ type connJSON struct {
 	Ports connPorts      `json:"ports"`
 }
 
+// connName names an endpoint in the table, csv and dot: with the number of pods it
+// stands for, "shop/Deployment/reviews-v1 (3 pods)", except for a pod itself.
+func connName(e reach.Endpoint) string {
+	s := e.String()
+	switch {
+	case e.Pods == 0 || e.Kind == "Pod":
+	case e.Pods == 1:
+		s += " (1 pod)"
+	default:
+		s += " (" + strconv.Itoa(e.Pods) + " pods)"
+	}
+	return s
+}
+
 func renderConnsTable(w io.Writer, conns iter.Seq[reach.Connection]) error {
 	// Columns padded by hand, widths from a first pass: tabwriter holds every cell.
 	ws, wd := len("SRC"), len("DST")
 	for c := range conns {
-		ws, wd = max(ws, len(Escape(c.Src.String()))), max(wd, len(Escape(c.Dst.String())))
+		ws, wd = max(ws, len(Escape(connName(c.Src)))), max(wd, len(Escape(connName(c.Dst))))
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "%-*s  %-*s  %s\n", ws, "SRC", wd, "DST", "PORTS")
 	for c := range conns {
-		fmt.Fprintf(bw, "%-*s  %-*s  %s\n", ws, Escape(c.Src.String()), wd, Escape(c.Dst.String()), Escape(c.Ports.String()))
+		fmt.Fprintf(bw, "%-*s  %-*s  %s\n", ws, Escape(connName(c.Src)), wd, Escape(connName(c.Dst)), Escape(c.Ports.String()))
 	}
 	return bw.Flush()
 }
@@ -88,7 +105,7 @@ func renderConnsCSV(w io.Writer, conns iter.Seq[reach.Connection]) error {
 		if !c.Ports.IsAll() {
 			ports = strings.Join(c.Ports.Strings(), " ")
 		}
-		_ = cw.Write([]string{Escape(c.Src.String()), Escape(c.Dst.String()), Escape(ports)})
+		_ = cw.Write([]string{Escape(connName(c.Src)), Escape(connName(c.Dst)), Escape(ports)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -125,7 +142,7 @@ func renderConnsDot(w io.Writer, conns iter.Seq[reach.Connection]) error {
 	for i, ns := range nsOrder {
 		fmt.Fprintf(b, "  subgraph cluster_%d {\n    label=%q;\n", i, ns)
 		for _, e := range byNS[ns] {
-			fmt.Fprintf(b, "    %q [label=%q];\n", e.String(), e.Kind+"/"+e.Name)
+			fmt.Fprintf(b, "    %q [label=%q];\n", e.String(), strings.TrimPrefix(connName(e), e.Namespace+"/"))
 		}
 		b.WriteString("  }\n")
 	}

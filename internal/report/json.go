@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 
 	"github.com/moat-dev/moat/internal/finding"
@@ -22,11 +21,5 @@ type JSONDocument struct {
 
 func renderJSON(w io.Writer, r *Report) error {
 	doc := JSONDocument{Version: JSONVersion, Summary: r.Summary, Findings: r.Findings, Errors: r.Errors, Warnings: r.Warnings, Skipped: r.Skipped}
-	if doc.Findings == nil {
-		doc.Findings = []finding.Finding{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	return writeJSONDocument(w, &doc)
 }

@@ -18,6 +18,15 @@ var WhoCan = newFormats(
 	plain("json", renderWhoCanJSON),
 )
 
+// WhoCanEverywhere are the formats of `moat rbac who-can -A`: the answer cluster-wide,
+// then in each namespace. JSON is {"answers": [{"subjects": [...]}, {"namespace": "shop",
+// "subjects": [...]}, ...]}, the cluster-wide answer first and without a namespace; each
+// subjects list is what `who-can` without -A prints for that namespace.
+var WhoCanEverywhere = newFormats(
+	plain("table", renderWhoCanEverywhereTable),
+	plain("json", renderWhoCanEverywhereJSON),
+)
+
 // Can are the formats of `moat rbac can`: the rules that apply to one subject.
 var Can = newFormats(
 	plain("table", renderCanTable),
@@ -73,6 +82,34 @@ func renderWhoCanTable(w io.Writer, subjects []authz.Subject) error {
 		}
 	}
 	return tw.Flush()
+}
+
+func renderWhoCanEverywhereJSON(w io.Writer, answers []authz.NamespaceAnswer) error {
+	if answers == nil {
+		answers = []authz.NamespaceAnswer{}
+	}
+	return encodeIndented(w, map[string]any{"answers": answers})
+}
+
+// renderWhoCanEverywhereTable writes one who-can table per namespace, each under a
+// line naming it ("cluster-wide:", "namespace shop:"), with a blank line between them.
+func renderWhoCanEverywhereTable(w io.Writer, answers []authz.NamespaceAnswer) error {
+	for i, a := range answers {
+		head := "cluster-wide:"
+		if a.Namespace != "" {
+			head = "namespace " + Escape(a.Namespace) + ":"
+		}
+		if i > 0 {
+			head = "\n" + head
+		}
+		if _, err := fmt.Fprintln(w, head); err != nil {
+			return err
+		}
+		if err := renderWhoCanTable(w, a.Subjects); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func orDash(s string) string {

@@ -134,9 +134,13 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
-	PhysicalLocation *sarifPhysical    `json:"physicalLocation,omitempty"`
-	LogicalLocations []sarifLogical    `json:"logicalLocations"`
-	Properties       *sarifLocProperty `json:"properties,omitempty"`
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogical `json:"logicalLocations"`
+	// Message says why a location has no region (SARIF 2.1.0 §3.28.5): a region
+	// must have a start (startLine, charOffset or byteOffset; erratum #462), and a
+	// chart field no template line wrote has none to give.
+	Message    *sarifText        `json:"message,omitempty"`
+	Properties *sarifLocProperty `json:"properties,omitempty"`
 }
 
 type sarifLocProperty struct {
@@ -144,6 +148,8 @@ type sarifLocProperty struct {
 	Source string `json:"source,omitempty"`
 	// Origin is what produced the file: helm:CHART or kustomize:DIR.
 	Origin string `json:"origin,omitempty"`
+	// LineUnknown says why the location has no line: "rendered by template code".
+	LineUnknown string `json:"lineUnknown,omitempty"`
 }
 
 type sarifPhysical struct {
@@ -283,6 +289,14 @@ func sarifFinding(f finding.Finding, ruleIndex int) sarifResult {
 				loc.Properties = &sarifLocProperty{}
 			}
 			loc.Properties.Origin = s.Origin
+		}
+		if s.Line <= 0 && s.LineUnknown != "" {
+			// No region rather than a wrong one; the location says why.
+			loc.Message = &sarifText{Text: "line unknown: " + s.LineUnknown}
+			if loc.Properties == nil {
+				loc.Properties = &sarifLocProperty{}
+			}
+			loc.Properties.LineUnknown = s.LineUnknown
 		}
 	}
 	res := sarifResult{

@@ -215,8 +215,8 @@ func (t *Table) writeRootCause(b *strings.Builder, rc finding.RootCause, width i
 		style = ansiDim
 	}
 	line := "  " + t.paint(style, fmt.Sprintf("%-8s", strings.ToUpper(rc.Severity.String()))) + "  " + Escape(rc.Path)
-	if src := rc.Findings[0].Source; src != nil && src.Line > 0 {
-		line += "  " + t.paint(ansiDim, fmt.Sprintf("line %d", src.Line))
+	if where := sourceLine(rc.Findings[0].Source); where != "" {
+		line += "  " + t.paint(ansiDim, where)
 	}
 	b.WriteString(line + "\n")
 	indent := strings.Repeat(" ", messageIndent)
@@ -280,6 +280,20 @@ func (t *Table) writeRuleSummary(b *strings.Builder, fs []finding.Finding) {
 	b.WriteByte('\n')
 }
 
+// sourceLine is what a finding's entry says of its line: "line 12", "line unknown
+// (rendered by template code)" for a chart field no template line wrote, or nothing.
+func sourceLine(s *finding.Source) string {
+	switch {
+	case s == nil:
+		return ""
+	case s.Line > 0:
+		return fmt.Sprintf("line %d", s.Line)
+	case s.LineUnknown != "":
+		return "line unknown (" + Escape(s.LineUnknown) + ")"
+	}
+	return ""
+}
+
 func (t *Table) writeFinding(b *strings.Builder, f finding.Finding, width int) {
 	sev := fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String()))
 	style := severityColor[f.Severity]
@@ -287,8 +301,8 @@ func (t *Table) writeFinding(b *strings.Builder, f finding.Finding, width int) {
 		style = ansiDim
 	}
 	line := "  " + t.paint(style, sev) + "  " + Escape(f.RuleID)
-	if f.Source != nil && f.Source.Line > 0 {
-		line += "  " + t.paint(ansiDim, fmt.Sprintf("line %d", f.Source.Line))
+	if where := sourceLine(f.Source); where != "" {
+		line += "  " + t.paint(ansiDim, where)
 	}
 	if f.Suppressed != nil {
 		line += "  " + t.paint(ansiDim, "(suppressed)")

@@ -9,6 +9,7 @@ import (
 	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/report"
 	"github.com/moat-dev/moat/internal/rule"
 )
@@ -104,8 +105,13 @@ type Result struct {
 // the whole — then the exceptions, and sorts. A rule that fails on an object, or a
 // deadline that stops the evaluation, is an error of the result (exit code 2); the
 // findings of the other rules are kept.
+//
+// Evaluate first decodes the pod templates of kinds outside the client-go scheme
+// (PrepareTemplates): it writes inv's objects, so one inventory is evaluated by one
+// goroutine at a time.
 func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Result {
 	now := e.opt.Now()
+	templateErrs := PrepareTemplates(inv.Objects, e.opt.Config)
 	fs, ruleErrs := engine.Run(ctx, inv, e.rules, e.ruleOptions(now))
 	// A nil Config still applies the inline ignore annotations.
 	fs = e.opt.Config.Apply(fs, inv, now)
@@ -113,8 +119,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Res
 		fs = slices.DeleteFunc(fs, func(f finding.Finding) bool { return !e.opt.Filter.keeps(f) })
 	}
 	finding.Sort(fs)
-	errs := make([]string, 0, len(inv.Errors)+len(ruleErrs))
+	errs := make([]string, 0, len(inv.Errors)+len(templateErrs)+len(ruleErrs))
 	for _, err := range inv.Errors {
+		errs = append(errs, err.Error())
+	}
+	for _, err := range templateErrs {
 		errs = append(errs, err.Error())
 	}
 	for _, err := range ruleErrs {
@@ -143,9 +152,14 @@ func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Res
 // of the rules, then the exceptions, sorted; suppressed findings are kept and marked.
 // Findings about the config file itself (expired exceptions) are not about the object
 // and are left out. inline says whether the object's own ignore annotations are
-// honoured. The errors are failed rules and a deadline that stopped the evaluation.
+// honoured. The errors are failed rules, a deadline that stopped the evaluation, and a
+// pod template that could not be decoded (the pod rules could not judge it): with any
+// of them the object is not judged and no finding is returned.
 func (e *Evaluator) EvaluateObject(ctx context.Context, o *inventory.Object, inline bool) ([]finding.Finding, []error) {
 	now := e.opt.Now()
+	if errs := PrepareTemplates([]*inventory.Object{o}, e.opt.Config); len(errs) > 0 {
+		return nil, errs // a verdict without the pod rules would let the pod through unjudged
+	}
 	fs, errs := engine.Check(ctx, o, e.objectRules, e.ruleOptions(now), e.opt.ObjectLimit)
 	if ctx.Err() != nil || len(errs) > 0 {
 		return nil, errs // not judged: the caller refuses it
@@ -159,6 +173,15 @@ func (e *Evaluator) EvaluateObject(ctx context.Context, o *inventory.Object, inl
 		finding.Sort(out) // findings about the annotations were appended; the engine sorted the rest
 	}
 	return out, errs
+}
+
+// PrepareTemplates decodes the pod templates of the objects whose kind keeps one where
+// its Go type does not say (an Argo Rollout, an OpenShift DeploymentConfig, a custom
+// resource the config file names; cfg may be nil), so that podspec.Of finds them.
+// Commands that analyse an inventory without Evaluate (netpol, rbac paths) call it
+// after loading. Each error names an object whose template could not be read.
+func PrepareTemplates(objs []*inventory.Object, cfg *exceptions.Config) []error {
+	return podspec.Prepare(objs, cfg.TemplatePaths())
 }
 
 func (e *Evaluator) ruleOptions(now time.Time) rule.Options {

@@ -1,13 +1,16 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
 	"github.com/moat-dev/moat/internal/cluster"
 	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/kubeversion"
 )
 
 // Input says what to read: PATHs (files, directories, "-", charts, overlays) or, when
@@ -73,7 +76,12 @@ func Load(ctx context.Context, in Input) (*Loaded, error) {
 			KubeVersion: in.KubeVersion, APIVersions: in.APIVersions,
 			FollowSymlinks: in.FollowSymlinks, AllowRemote: in.AllowRemote, EnableHelm: in.EnableHelm, RenderTimeout: in.RenderTimeout,
 		})
-		return &Loaded{Inventory: inv}, nil
+		out := &Loaded{Inventory: inv}
+		note, err := loadBuiltinRBAC(inv, in.KubeVersion)
+		if note != "" {
+			out.Notes = append(out.Notes, note)
+		}
+		return out, err
 	}
 	if len(in.Paths) > 0 {
 		return nil, errors.New("give PATHs or --cluster, not both")
@@ -103,6 +111,32 @@ func Load(ctx context.Context, in Input) (*Loaded, error) {
 		}
 	}
 	return out, nil
+}
+
+// loadBuiltinRBAC puts the bootstrap RBAC policy of the target release (default
+// kubeversion.Default) into inv.Builtin: the roles and bindings every cluster has and a
+// file scan does not hold. The note says which release's were used when Moat does not
+// ship the one asked for.
+func loadBuiltinRBAC(inv *inventory.Inventory, kubeVersion string) (note string, err error) {
+	want := kubeversion.Default
+	if kubeVersion != "" {
+		if want, err = kubeversion.Parse(kubeVersion); err != nil {
+			return "", fmt.Errorf("--kube-version: %w", err)
+		}
+	}
+	data, used, err := kubeversion.BootstrapRBAC(want)
+	if err != nil {
+		return "", err
+	}
+	objs, errs := inventory.Decode(bytes.NewReader(data), kubeversion.BootstrapSource(used))
+	if len(errs) > 0 {
+		return "", fmt.Errorf("built-in RBAC data of Kubernetes %s: %w", used.MinorString(), errors.Join(errs...))
+	}
+	inv.Builtin = objs
+	if used.Minor != want.Minor {
+		note = fmt.Sprintf("Moat has no built-in RBAC roles of Kubernetes %s; RBAC answers use those of %s", want.MinorString(), used.MinorString())
+	}
+	return note, nil
 }
 
 // mergeByUID adds the objects of extra that inv does not hold yet, with its problems.

@@ -62,7 +62,10 @@ const Port = 8443
 
 // ResourceRules are the resources the webhook reviews: pods and every pod controller
 // (a bad Deployment is refused at apply time, not when its ReplicaSet fails later),
-// Services, Ingresses, RBAC objects, ServiceAccounts, Namespaces, ConfigMaps and Secrets.
+// Services, Ingresses, RBAC objects, ServiceAccounts, Namespaces, ConfigMaps and Secrets,
+// and the pod controllers of Argo Rollouts and OpenShift, which the API server matches
+// only where they are installed. Custom kinds of the config file's podTemplatePaths
+// need a rule of their own.
 func ResourceRules() []admissionregistrationv1.RuleWithOperations {
 	ops := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}
 	rule := func(group string, resources ...string) admissionregistrationv1.RuleWithOperations {
@@ -77,6 +80,8 @@ func ResourceRules() []admissionregistrationv1.RuleWithOperations {
 		rule("batch", "jobs", "cronjobs"),
 		rule("networking.k8s.io", "ingresses"),
 		rule("rbac.authorization.k8s.io", "roles", "rolebindings", "clusterroles", "clusterrolebindings"),
+		rule("argoproj.io", "rollouts"),
+		rule("apps.openshift.io", "deploymentconfigs"),
 	}
 }
 

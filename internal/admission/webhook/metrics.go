@@ -33,7 +33,7 @@ const other = "other"
 var reviewedKinds = []string{
 	"Pod", "ReplicationController", "PodTemplate", "Service", "ConfigMap", "Secret", "ServiceAccount", "Namespace",
 	"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Ingress",
-	"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding",
+	"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Rollout", "DeploymentConfig",
 }
 
 func newMetrics(reg prometheus.Registerer, rules []*rule.Rule) *metrics {

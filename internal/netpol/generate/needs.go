@@ -16,6 +16,7 @@ import (
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/netpol/reach"
 	"github.com/moat-dev/moat/internal/podspec"
+	"github.com/moat-dev/moat/internal/rbac"
 	"github.com/moat-dev/moat/internal/rbac/authz"
 )
 
@@ -202,6 +203,9 @@ func (g *gen) apiServerFlows() {
 		}
 		var via []string
 		for _, b := range g.rbac.Bindings() {
+			if rbac.IsBuiltinSource(b.Source) {
+				continue // system:basic-user and the like bind every account: to discovery only
+			}
 			if b.Applies(id.user, id.groups) {
 				via = append(via, b.Kind+" "+b.Ref())
 			}

@@ -105,6 +105,8 @@ type cRule struct {
 	match   bitset
 	ports   PortSet // resolved once unless the rule names ports
 	named   bool
+	// id is the rule's position in Analysis.rules.
+	id int
 }
 
 func (r *cRule) resolve(dst []ContainerPort) PortSet {
@@ -188,7 +190,8 @@ func (a *Analysis) compilePolicies(matchSel func(b bitset, nsSel, podSel labels.
 		b.or(g)
 	}
 	compile := func(p *Policy, r *Rule, ingress bool) *cRule {
-		cr := &cRule{pol: p, rule: r, ingress: ingress, action: r.action(), match: newBitset(a.n)}
+		cr := &cRule{pol: p, rule: r, ingress: ingress, action: r.action(), match: newBitset(a.n), id: len(a.rules)}
+		a.rules = append(a.rules, cr)
 		cr.named = r.Ports.hasNamed() || r.NotPorts.hasNamed()
 		if !cr.named {
 			cr.ports = resolveRule(r, nil)
@@ -266,7 +269,8 @@ func (a *Analysis) compilePolicies(matchSel func(b bitset, nsSel, podSel labels.
 		}
 	}
 	compileAdmin := func(p *AdminPolicy, r *AdminRule, ingress bool) *cRule {
-		cr := &cRule{adm: p, arule: r, ingress: ingress, action: r.Action, match: newBitset(a.n)}
+		cr := &cRule{adm: p, arule: r, ingress: ingress, action: r.Action, match: newBitset(a.n), id: len(a.rules)}
+		a.rules = append(a.rules, cr)
 		cr.named = r.Ports.hasNamed()
 		if !cr.named {
 			cr.ports = r.Ports.Resolve(nil)

@@ -13,10 +13,17 @@
 // one node per CIDR (IPv4 always; IPv6 only when a policy names an IPv6 address).
 //
 // Equivalence classes. Policies see a pod only through its namespace's labels, its own
-// labels, its container ports (named ports) and its IPs; pods equal in all four are one
-// class, and the engine works on classes: peers are compiled once into bitsets of
-// classes and outside nodes, and each class keeps the rules of the policies that
-// select it. Work grows with classes and rules, not with pods.
+// labels, its container ports (named ports), its service account and its IPs, and an IP
+// only through the CIDRs that hold it; pods equal in all of these (IPs in the same runs
+// between the bounds of the named CIDRs) are one class, and the engine works on classes:
+// peers are compiled once into bitsets of classes and outside nodes, and each class
+// keeps the rules of the policies that select it. Work grows with classes and rules,
+// not with pods.
+//
+// Rows (group.go). ConnectionSet and WorkloadRows give a row per workload; with
+// ModelOptions.PodsApart every pod read is a workload, and OwnerRows gives a row per
+// owner (package owners), keeping apart the pods of one owner that differ in template
+// or that policies treat differently, with a note saying why.
 //
 // Semantics, as the API reference and the upstream e2e suite define them (the cases
 // of kubernetes/kubernetes test/e2e/network/netpol are transcribed in
@@ -44,7 +51,8 @@
 // Pod IPs. From files, pod IPs are unknown: an ipBlock never matches a pod, only
 // outside ranges (what a CNI does for a pod whose IP lies outside every ipBlock). From a
 // cluster, pods carry status.podIPs: a bare pod's ipBlock membership is exact, and a
-// workload takes the IPs of its pods, matching an ipBlock when any of its pods does.
+// workload takes the IPs of its pods, matching an ipBlock when any of its pods does
+// (with PodsApart each pod keeps its own IPs, and membership is exact for every pod).
 //
 // The package is pure: it reads the inventory and computes; the CLI renders.
 package reach

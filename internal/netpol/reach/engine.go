@@ -30,14 +30,30 @@ type Endpoint struct {
 	Namespace string `json:"namespace,omitempty"`
 	Kind      string `json:"kind,omitempty"`
 	Name      string `json:"name,omitempty"`
-	IPBlock   string `json:"ipBlock,omitempty"`
+	// Variant tells apart the rows of one owner whose pods are shown apart
+	// (Analysis.OwnerRows): "release=canary", "ip in 10.0.1.0/24", "pod db-0".
+	Variant string `json:"variant,omitempty"`
+	IPBlock string `json:"ipBlock,omitempty"`
+	// Group is the owner ("Deployment/reviews-v1") of the pods the endpoint stands for,
+	// and Pods how many pods of the input it stands for (owner rows only); Pod is the
+	// pod a row of pods apart (Analysis.WorkloadRows) is. All empty for workloads from
+	// manifests, whose pods are not read.
+	Group string `json:"group,omitempty"`
+	Pods  int    `json:"pods,omitempty"`
+	Pod   string `json:"pod,omitempty"`
 }
 
+// String names the endpoint: "shop/Deployment/api", "shop/Deployment/api [release=canary]",
+// "10.0.0.0/8".
 func (e Endpoint) String() string {
 	if e.IPBlock != "" {
 		return e.IPBlock
 	}
-	return e.Namespace + "/" + e.Kind + "/" + e.Name
+	s := e.Namespace + "/" + e.Kind + "/" + e.Name
+	if e.Variant != "" {
+		s += " [" + e.Variant + "]"
+	}
+	return s
 }
 
 // IsExternal reports an address range.
@@ -58,7 +74,7 @@ func compareEndpoints(a, b Endpoint) int {
 		}
 		return strings.Compare(a.IPBlock, b.IPBlock)
 	}
-	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Name, b.Name))
+	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Name, b.Name), strings.Compare(a.Variant, b.Variant))
 }
 
 // Connection is a pair of endpoints and the ports on which the first may open
@@ -93,19 +109,29 @@ type Analysis struct {
 	Model   *Model
 	classes []*class
 	ext     []netip.Prefix
-	n       int
-	byWork  map[*Workload]int
-	probe   int
+	// bounds are where the outside is cut (partition): IPs between two bounds are alike.
+	bounds []netip.Addr
+	n      int
+	byWork map[*Workload]int
+	probe  int
 	// selected are the policies that select some class.
 	selected map[*Policy]bool
+	// rules are every compiled rule, for the signatures that tell classes apart.
+	rules []*cRule
 }
 
 // Analyze compiles a model.
 func Analyze(m *Model, opt Options) *Analysis {
 	a := &Analysis{Model: m, byWork: map[*Workload]int{}, probe: -1, selected: map[*Policy]bool{}}
+	// The outside ranges first: pod IPs enter a class's key by the run of addresses
+	// between two bounds that holds them, since no ipBlock, except or CIDR tells apart
+	// two IPs of one run. Pods of a DaemonSet with a hundred IPs in one run are then one
+	// class, not a hundred.
+	a.ext, a.bounds = partition(m, opt.Boundaries)
 	byKey := map[string]int{}
 	byNS := map[string][]int{}
 	var kb strings.Builder
+	var cells []int32
 	for _, w := range m.Workloads {
 		kb.Reset()
 		kb.WriteString(w.Namespace)
@@ -125,8 +151,13 @@ func Analyze(m *Model, opt Options) *Analysis {
 			kb.WriteByte(',')
 		}
 		kb.WriteByte(0)
+		cells = cells[:0]
 		for _, ip := range w.IPs {
-			kb.WriteString(ip.String())
+			cells = append(cells, a.rangeOf(ip))
+		}
+		slices.Sort(cells)
+		for _, c := range slices.Compact(cells) {
+			kb.WriteString(itoa(c))
 			kb.WriteByte(',')
 		}
 		kb.WriteByte(0)
@@ -138,6 +169,10 @@ func Analyze(m *Model, opt Options) *Analysis {
 			byKey[key] = ci
 			a.classes = append(a.classes, &class{ns: w.Namespace, nsLabels: m.Namespaces[w.Namespace], labels: w.Labels, ports: ports, ips: w.IPs, sa: w.ServiceAccount})
 			byNS[w.Namespace] = append(byNS[w.Namespace], ci)
+		} else if len(w.IPs) > 0 {
+			// The class holds every member's IPs: an address names its pod's class.
+			c := a.classes[ci]
+			c.ips = append(slices.Clip(c.ips), w.IPs...)
 		}
 		a.classes[ci].members = append(a.classes[ci].members, w)
 		a.byWork[w] = ci
@@ -147,7 +182,6 @@ func Analyze(m *Model, opt Options) *Analysis {
 		a.classes = append(a.classes, &class{ns: ProbeNamespace, nsLabels: labels.Set{NamespaceNameLabel: ProbeNamespace}, labels: labels.Set{}, probe: true, sa: "default"})
 		byNS[ProbeNamespace] = append(byNS[ProbeNamespace], a.probe)
 	}
-	a.ext = partition(m, opt.Boundaries)
 	nc := len(a.classes)
 	a.n = nc + len(a.ext)
 	nsNames := make([]string, 0, len(byNS))
@@ -238,6 +272,17 @@ func Analyze(m *Model, opt Options) *Analysis {
 	}
 	a.compilePolicies(matchSel, matchIPs, byNS)
 	return a
+}
+
+// rangeOf is the index of the run of addresses (between two bounds) that holds ip, -1
+// for an IPv6 address when no policy names one: no CIDR tells such addresses apart.
+func (a *Analysis) rangeOf(ip netip.Addr) int32 {
+	ip = ip.Unmap()
+	i := sort.Search(len(a.bounds), func(i int) bool { return a.bounds[i].Compare(ip) > 0 }) - 1
+	if i < 0 || a.bounds[i].BitLen() != ip.BitLen() {
+		return -1
+	}
+	return int32(i)
 }
 
 func itoa(n int32) string {
@@ -332,6 +377,7 @@ func (a *Analysis) Connections() []Connection {
 // them all as values.
 type ConnectionSet struct {
 	a    *Analysis
+	eps  []Endpoint // the rows' endpoints; outside ranges follow
 	rows []connRow
 	sets []PortSet
 }
@@ -343,10 +389,10 @@ func (cs *ConnectionSet) Len() int { return len(cs.rows) }
 
 // All yields the connections in order.
 func (cs *ConnectionSet) All() iter.Seq[Connection] {
-	nw := len(cs.a.Model.Workloads)
+	nw := len(cs.eps)
 	ep := func(k int32) Endpoint {
 		if int(k) < nw {
-			return cs.a.Model.Workloads[k].Ref()
+			return cs.eps[k]
 		}
 		return Endpoint{IPBlock: cs.a.ext[int(k)-nw].String()}
 	}
@@ -359,14 +405,27 @@ func (cs *ConnectionSet) All() iter.Seq[Connection] {
 	}
 }
 
-// ConnectionSet computes every connection.
+// ConnectionSet computes every connection between the workloads of the model, one
+// endpoint each, named by Workload.Ref.
 func (a *Analysis) ConnectionSet() *ConnectionSet {
-	// Order keys: a workload's position in the sorted model, then the outside ranges.
-	nw := len(a.Model.Workloads)
+	rows := make([]Row, len(a.Model.Workloads))
+	for i, w := range a.Model.Workloads {
+		rows[i] = Row{Endpoint: w.Ref(), Members: []*Workload{w}, class: a.Workload(w)}
+	}
+	return a.ConnectionsOf(rows)
+}
+
+// ConnectionsOf computes every connection between rows (in output order, as
+// WorkloadRows and OwnerRows give them) and outside ranges.
+func (a *Analysis) ConnectionsOf(rows []Row) *ConnectionSet {
+	// Order keys: a row's position, then the outside ranges.
+	nw := len(rows)
 	members := make([][]int32, len(a.classes))
-	for wi, w := range a.Model.Workloads {
-		if ci, ok := a.byWork[w]; ok {
-			members[ci] = append(members[ci], int32(wi))
+	eps := make([]Endpoint, nw)
+	for ri, r := range rows {
+		eps[ri] = r.Endpoint
+		if r.class >= 0 {
+			members[r.class] = append(members[r.class], int32(ri))
 		}
 	}
 	keysOf := func(i int) []int32 {
@@ -376,9 +435,12 @@ func (a *Analysis) ConnectionSet() *ConnectionSet {
 		return []int32{int32(nw + i - len(a.classes))}
 	}
 	// Port sets are shared: "all" and the last few distinct sets cover nearly every pair.
-	cs := &ConnectionSet{a: a, sets: []PortSet{AllPorts()}}
+	cs := &ConnectionSet{a: a, eps: eps, sets: []PortSet{AllPorts()}}
 	recent := [4]int32{}
 	a.EachClassPair(func(s, d int, ps PortSet) {
+		if s < len(a.classes) && len(members[s]) == 0 || d < len(a.classes) && len(members[d]) == 0 {
+			return // a class no row stands for (the probe, or one a row's first class speaks for)
+		}
 		idx := int32(-1)
 		if ps.IsAll() {
 			idx = 0
@@ -407,16 +469,13 @@ func (a *Analysis) ConnectionSet() *ConnectionSet {
 }
 
 // Index finds the endpoint a workload, an address or a range stands for: a workload's
-// class; an address inside a pod (from a cluster) gives its workload; otherwise the
-// outside node holding the address (or the start of the range). -1 when unknown.
+// class (or, by its owner's name, the class of pods that policies treat alike); an
+// address inside a pod (from a cluster) gives its workload; otherwise the outside node
+// holding the address (or the start of the range). -1 when unknown.
 func (a *Analysis) Index(e Endpoint) int {
 	if !e.IsExternal() {
-		for w, ci := range a.byWork {
-			if w.Namespace == e.Namespace && w.Kind == e.Kind && w.Name == e.Name {
-				return ci
-			}
-		}
-		return -1
+		ci, _ := a.lookup(e)
+		return ci
 	}
 	addr, err := netip.ParseAddr(e.IPBlock)
 	if err != nil {

@@ -85,6 +85,9 @@ func (a *Analysis) describe(i int, e Endpoint) string {
 		if addr, err := netip.ParseAddr(e.IPBlock); err == nil {
 			for _, w := range a.classes[i].members {
 				if slices.Contains(w.IPs, addr.Unmap()) {
+					if w.Kind == "Pod" && w.Group.Kind != "" && w.Group.Kind != "Pod" {
+						return w.Ref().String() + " (of " + w.Group.String() + ")"
+					}
 					return w.Ref().String()
 				}
 			}
@@ -93,15 +96,27 @@ func (a *Analysis) describe(i int, e Endpoint) string {
 	return e.String()
 }
 
+// endpointIndex is Index with the reason when there is none.
+func (a *Analysis) endpointIndex(e Endpoint) (int, error) {
+	if !e.IsExternal() {
+		return a.lookup(e)
+	}
+	if i := a.Index(e); i >= 0 {
+		return i, nil
+	}
+	return -1, fmt.Errorf("%s is not a workload or address of the inputs", e)
+}
+
 // Explain says which policies and rules decide whether src may reach dst on the
 // asked ports (all ports when asked is nil).
 func (a *Analysis) Explain(src, dst Endpoint, asked *PortSet) (*Explanation, error) {
-	s, d := a.Index(src), a.Index(dst)
-	if s < 0 {
-		return nil, fmt.Errorf("%s is not a workload or address of the inputs", src)
+	s, err := a.endpointIndex(src)
+	if err != nil {
+		return nil, err
 	}
-	if d < 0 {
-		return nil, fmt.Errorf("%s is not a workload or address of the inputs", dst)
+	d, err := a.endpointIndex(dst)
+	if err != nil {
+		return nil, err
 	}
 	nc := len(a.classes)
 	if s >= nc && d >= nc {

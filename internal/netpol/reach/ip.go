@@ -9,9 +9,26 @@ import (
 // that every ipBlock, except and admin network either holds a CIDR whole or misses it:
 // each CIDR is then one node of the graph. IPv4 is always there (0.0.0.0/0 when no
 // policy names an address); IPv6 only when a policy or boundary names an IPv6 address.
-func partition(m *Model, extra []netip.Prefix) []netip.Prefix {
+// It returns the CIDRs and the bounds they were cut at: the first address of each run
+// of addresses that no named CIDR tells apart (IPv4 runs, then IPv6).
+func partition(m *Model, extra []netip.Prefix) (nodes []netip.Prefix, bounds []netip.Addr) {
+	bounds = boundsOf(append(slices.Clone(extra), namedPrefixes(m)...))
+	for i, start := range bounds {
+		var end netip.Addr
+		if i+1 < len(bounds) && bounds[i+1].BitLen() == start.BitLen() {
+			end = bounds[i+1].Prev()
+		} else {
+			end = lastAddr(netip.PrefixFrom(start, 0))
+		}
+		nodes = append(nodes, rangeToPrefixes(start, end)...)
+	}
+	return nodes, bounds
+}
+
+// namedPrefixes are the CIDRs the policies name: ipBlocks and their excepts, Cilium
+// and Calico nets, network sets, admin networks.
+func namedPrefixes(m *Model) []netip.Prefix {
 	var pfx []netip.Prefix
-	pfx = append(pfx, extra...)
 	for _, p := range m.Policies {
 		for _, rs := range [][]*Rule{p.IngressRules, p.EgressRules} {
 			for _, r := range rs {
@@ -37,6 +54,12 @@ func partition(m *Model, extra []netip.Prefix) []netip.Prefix {
 			}
 		}
 	}
+	return pfx
+}
+
+// boundsOf are the addresses where a prefix of pfx starts or ends, sorted, with the
+// start of the IPv4 space (and of the IPv6 space when a prefix is IPv6).
+func boundsOf(pfx []netip.Prefix) []netip.Addr {
 	v4 := []netip.Addr{netip.IPv4Unspecified()}
 	var v6 []netip.Addr
 	for _, p := range pfx {
@@ -60,24 +83,9 @@ func partition(m *Model, extra []netip.Prefix) []netip.Prefix {
 			v6 = append(v6, next)
 		}
 	}
-	var out []netip.Prefix
-	for _, pts := range [][]netip.Addr{v4, v6} {
-		if pts == nil {
-			continue
-		}
-		slices.SortFunc(pts, netip.Addr.Compare)
-		pts = slices.Compact(pts)
-		for i, start := range pts {
-			var end netip.Addr
-			if i+1 < len(pts) {
-				end = pts[i+1].Prev()
-			} else {
-				end = lastAddr(netip.PrefixFrom(start, 0))
-			}
-			out = append(out, rangeToPrefixes(start, end)...)
-		}
-	}
-	return out
+	slices.SortFunc(v4, netip.Addr.Compare)
+	slices.SortFunc(v6, netip.Addr.Compare)
+	return append(slices.Compact(v4), slices.Compact(v6)...)
 }
 
 // lastAddr is the highest address of a prefix.

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/netpol/owners"
 	"github.com/moat-dev/moat/internal/podspec"
 )
 
@@ -95,6 +96,13 @@ type Workload struct {
 	// select by it.
 	ServiceAccount string
 	Obj            *inventory.Object
+	// Group is the workload its pods belong to (package owners): a pod's Deployment, a
+	// controller itself. Via are the controllers between a pod and its group.
+	Group owners.Ref
+	Via   []owners.Ref
+	// Pods is how many pods read from the input the workload stands for: 1 for a pod, the
+	// pods lent to a controller, 0 for a controller from manifests.
+	Pods int
 }
 
 // Ref is the endpoint the workload is.
@@ -355,10 +363,25 @@ func (ps PortSpecs) String() string {
 	return strings.Join(s, ", ")
 }
 
+// ModelOptions say what the workloads of a model are.
+type ModelOptions struct {
+	// PodsApart makes every pod read a workload of its own, with its Group, and a
+	// controller a workload only when none of the pods of its group was read: the pods
+	// then stand for it, each with its own labels and IPs, and Analysis.OwnerRows groups
+	// them back. Without it a pod whose controller is in the input is folded into the
+	// controller (which takes its IPs), and every other pod is a workload.
+	PodsApart bool
+}
+
 // FromInventory builds the model of an inventory: every Namespace (and every namespace
 // an object names), every workload on the pod network, every NetworkPolicy, and the
 // AdminNetworkPolicies and BaselineAdminNetworkPolicies.
 func FromInventory(inv *inventory.Inventory) *Model {
+	return FromInventoryWith(inv, ModelOptions{})
+}
+
+// FromInventoryWith is FromInventory with options.
+func FromInventoryWith(inv *inventory.Inventory, opt ModelOptions) *Model {
 	m := &Model{Namespaces: map[string]map[string]string{}}
 	for _, o := range inv.Kind("Namespace") {
 		ns, ok := o.Obj.(*corev1.Namespace)
@@ -379,6 +402,7 @@ func FromInventory(inv *inventory.Inventory) *Model {
 	}
 	byUID := map[string]*Workload{}
 	var pods []*inventory.Object
+	ix := owners.NewIndex(inv)
 	for _, o := range inv.Objects {
 		if o.Kind() == "PodTemplate" {
 			continue
@@ -388,14 +412,16 @@ func FromInventory(inv *inventory.Inventory) *Model {
 			continue
 		}
 		ns := o.EffectiveNamespace()
-		if ctrl := metav1.GetControllerOf(o.Meta); ctrl != nil && inv.Find(ctrl.Kind, ns, ctrl.Name) != nil {
-			if _, isPod := o.Obj.(*corev1.Pod); isPod {
+		_, isPod := o.Obj.(*corev1.Pod)
+		if ctrl := metav1.GetControllerOf(o.Meta); ctrl != nil && !(isPod && opt.PodsApart) && inv.Find(ctrl.Kind, ns, ctrl.Name) != nil {
+			if isPod {
 				pods = append(pods, o)
 			}
 			continue
 		}
 		addNS(ns)
 		w := &Workload{Namespace: ns, Kind: o.Kind(), Name: o.Name(), Labels: p.Meta.Labels, ServiceAccount: p.Spec.ServiceAccountName, Obj: o}
+		w.Group, w.Via = ix.Of(o)
 		if w.ServiceAccount == "" {
 			w.ServiceAccount = p.Spec.DeprecatedServiceAccount
 		}
@@ -415,6 +441,7 @@ func FromInventory(inv *inventory.Inventory) *Model {
 		}
 		if pod, ok := o.Obj.(*corev1.Pod); ok {
 			w.IPs = podIPs(pod)
+			w.Pods = 1
 		}
 		if uid := string(o.Meta.GetUID()); uid != "" {
 			byUID[uid] = w
@@ -425,7 +452,11 @@ func FromInventory(inv *inventory.Inventory) *Model {
 	for _, o := range pods {
 		if w := ownerWorkload(inv, byUID, o); w != nil {
 			w.IPs = append(w.IPs, podIPs(o.Obj.(*corev1.Pod))...)
+			w.Pods++
 		}
+	}
+	if opt.PodsApart {
+		m.Workloads = dropRepresented(m.Workloads)
 	}
 	for _, o := range inv.Kind("NetworkPolicy") {
 		np, ok := o.Obj.(*networkingv1.NetworkPolicy)
@@ -487,6 +518,24 @@ func (m *Model) Sort() {
 		return cmp.Or(cmp.Compare(a.Priority, b.Priority), strings.Compare(a.Name, b.Name))
 	})
 	slices.SortStableFunc(m.Workloads, func(a, b *Workload) int { return compareEndpoints(a.Ref(), b.Ref()) })
+}
+
+// dropRepresented leaves out the controllers whose group has pods among the workloads:
+// the pods stand for them.
+func dropRepresented(ws []*Workload) []*Workload {
+	type groupKey struct {
+		ns string
+		g  owners.Ref
+	}
+	withPods := map[groupKey]bool{}
+	for _, w := range ws {
+		if w.Kind == "Pod" {
+			withPods[groupKey{w.Namespace, w.Group}] = true
+		}
+	}
+	return slices.DeleteFunc(ws, func(w *Workload) bool {
+		return w.Kind != "Pod" && withPods[groupKey{w.Namespace, w.Group}]
+	})
 }
 
 func podIPs(p *corev1.Pod) []netip.Addr {

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -86,6 +87,34 @@ func (p *Policy) Answer(qs []Request) []Answer {
 			v := g.Via()
 			out[i].Via = &v
 		}
+	}
+	return out
+}
+
+// NamespaceAnswer is the answer of a who-can question in one namespace; Namespace is
+// empty for the question without one (cluster-wide).
+type NamespaceAnswer struct {
+	Namespace string    `json:"namespace,omitempty"`
+	Subjects  []Subject `json:"subjects"`
+}
+
+// WhoCanEverywhere answers q (its Namespace ignored) cluster-wide, then in each
+// namespace of namespaces and of the policy, sorted: `who-can -A`. A non-resource URL
+// has no namespace and gets the cluster-wide answer alone.
+func (p *Policy) WhoCanEverywhere(q Request, namespaces []string) []NamespaceAnswer {
+	q.Namespace = ""
+	out := []NamespaceAnswer{{Subjects: p.WhoCan(q)}}
+	if q.NonResource {
+		return out
+	}
+	all := append(slices.Clone(namespaces), p.Namespaces()...)
+	slices.Sort(all)
+	for _, ns := range slices.Compact(all) {
+		if ns == "" {
+			continue
+		}
+		q.Namespace = ns
+		out = append(out, NamespaceAnswer{Namespace: ns, Subjects: p.WhoCan(q)})
 	}
 	return out
 }

@@ -131,7 +131,8 @@ func factsOf(bindings []*authz.Binding) []fact {
 	return out
 }
 
-// build makes the graph and lists the subjects paths start from.
+// build makes the graph and lists the subjects paths start from: those the scanned
+// objects name, not the bootstrap policy's own.
 func build(in Input) (*graph, []Node) {
 	g := &graph{index: map[Node]int{}}
 	p := in.Policy
@@ -147,18 +148,29 @@ func build(in Input) (*graph, []Node) {
 	}
 	users := map[string]bool{}
 	groups := map[string]bool{}
+	// scanned are the subjects that the scanned objects name (the built-in bootstrap
+	// policy's own subjects, such as the controllers' service accounts, are steps of
+	// paths but not where paths start: every cluster has them).
+	scanned := map[Node]bool{}
 	for _, b := range p.Bindings() {
 		if b.Role() == nil || len(b.Rules()) == 0 {
 			continue
 		}
+		ours := !rbac.IsBuiltinSource(b.Source)
+		if ours && b.Namespace != "" {
+			scanned[Node{Kind: rbacv1.ServiceAccountKind, Name: "default", Namespace: b.Namespace}] = true
+		}
 		for _, s := range b.Subjects {
+			var n Node
 			switch s.Kind {
 			case rbacv1.UserKind:
 				byPrincipal["u:"+s.Name] = append(byPrincipal["u:"+s.Name], b)
 				users[s.Name] = true
+				n = Node{Kind: s.Kind, Name: s.Name}
 			case rbacv1.GroupKind:
 				byPrincipal["g:"+s.Name] = append(byPrincipal["g:"+s.Name], b)
 				groups[s.Name] = true
+				n = Node{Kind: s.Kind, Name: s.Name}
 			case rbacv1.ServiceAccountKind:
 				ns := s.Namespace
 				if ns == "" {
@@ -170,15 +182,27 @@ func build(in Input) (*graph, []Node) {
 				u := "u:" + authz.ServiceAccountUser(ns, s.Name)
 				byPrincipal[u] = append(byPrincipal[u], b)
 				addSA(ns, s.Name)
+				n = Node{Kind: s.Kind, Name: s.Name, Namespace: ns}
 			}
+			scanned[n] = scanned[n] || ours
 		}
 	}
 	for _, sa := range in.ServiceAccounts {
 		if ns, name, ok := strings.Cut(sa, "/"); ok {
 			addSA(ns, name)
+			scanned[Node{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: ns}] = true
 		}
 	}
-	for _, ns := range append(in.Namespaces, p.Namespaces()...) {
+	for _, ns := range in.Namespaces {
+		addSA(ns, "default")
+		scanned[Node{Kind: rbacv1.ServiceAccountKind, Name: "default", Namespace: ns}] = true
+	}
+	for _, r := range p.Roles() {
+		if r.Namespace != "" && !rbac.IsBuiltinSource(r.Source) {
+			scanned[Node{Kind: rbacv1.ServiceAccountKind, Name: "default", Namespace: r.Namespace}] = true
+		}
+	}
+	for _, ns := range p.Namespaces() {
 		addSA(ns, "default")
 	}
 	namespaces := make([]string, 0, len(sas))
@@ -262,7 +286,13 @@ func build(in Input) (*graph, []Node) {
 		}
 		edges(g, s, factsFor(keys), anySA, in.TokenSecrets)
 	}
-	return g, subjects
+	starts := subjects[:0:0]
+	for _, s := range subjects {
+		if scanned[s] {
+			starts = append(starts, s)
+		}
+	}
+	return g, starts
 }
 
 // edges turns a subject's facts into edges.

@@ -111,12 +111,12 @@ func FromInventory(inv *inventory.Inventory) Input {
 			in.ServiceAccounts = append(in.ServiceAccounts, o.EffectiveNamespace()+"/"+o.Name())
 		}
 	}
-	// Workloads name service accounts that exist where they run.
-	for _, kind := range podspec.Kinds {
-		for _, o := range inv.Kind(kind) {
-			if pod, ok := podspec.Of(o); ok && pod.Spec.ServiceAccountName != "" {
-				in.ServiceAccounts = append(in.ServiceAccounts, o.EffectiveNamespace()+"/"+pod.Spec.ServiceAccountName)
-			}
+	// Workloads name service accounts that exist where they run. Every object is asked,
+	// not those of podspec.Kinds: the custom resources a config file names are
+	// workloads too.
+	for _, o := range inv.Objects {
+		if pod, ok := podspec.Of(o); ok && pod.Spec.ServiceAccountName != "" {
+			in.ServiceAccounts = append(in.ServiceAccounts, o.EffectiveNamespace()+"/"+pod.Spec.ServiceAccountName)
 		}
 	}
 	for _, o := range inv.Kind("Secret") {

@@ -49,12 +49,14 @@ type answer struct {
 
 // TestRBACMatchesAuthorizer is Moat's RBAC oracle: it generates a random RBAC world
 // (wildcards, subresources, "*/sub", resourceNames, non-resource URLs with "*" suffixes,
-// aggregated ClusterRoles, bindings to missing roles, users, groups and service accounts
-// across namespaces), applies it to a real API server whose controller manager
-// aggregates ClusterRoles, and asks the same random questions of the API server
-// (SubjectAccessReview) and of `moat rbac check`, which reads the generated world and the
-// API server's own bootstrap policy from a file. Any disagreement fails the test and
-// prints the question, both answers and the generated world.
+// aggregated ClusterRoles, bindings to missing roles and to the built-in ClusterRoles
+// and kube-system Roles, users, groups and service accounts across namespaces, the
+// bootstrap policy's own users and groups among them), applies it to a real API server
+// whose controller manager aggregates ClusterRoles, and asks the same random questions
+// of the API server (SubjectAccessReview) and of `moat rbac check`, which reads the
+// generated world alone from a file: the bootstrap policy is Moat's built-in data of the
+// pinned release. Any disagreement fails the test and prints the question, both
+// answers and the generated world.
 func TestRBACMatchesAuthorizer(t *testing.T) {
 	// A fixed seed keeps runs reproducible; MOAT_RBAC_SEED=N replays another world and
 	// MOAT_RBAC_SEED=random draws a new one.
@@ -83,9 +85,12 @@ func TestRBACMatchesAuthorizer(t *testing.T) {
 	waitAggregated(t, ctx, cs, w)
 
 	// The file Moat reads: the generated world as written (aggregated roles without
-	// their aggregated rules) and the API server's bootstrap policy as it is live.
+	// their aggregated rules). The built-in roles and bindings it refers to are not in
+	// it: Moat knows them for the release it targets.
 	items := w.objects()
-	items = append(items, bootstrapPolicy(t, ctx, cs)...)
+	if n := len(bootstrapPolicy(t, ctx, cs)); n < 50 {
+		t.Fatalf("only %d RBAC objects that the world did not make", n)
+	}
 	dir := t.TempDir()
 	worldFile := filepath.Join(dir, "world.json")
 	writeJSON(t, worldFile, map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
@@ -112,6 +117,16 @@ func TestRBACMatchesAuthorizer(t *testing.T) {
 	start = time.Now()
 	want := sarAnswers(t, ctx, cs, qs)
 	t.Logf("%d questions: moat %s (one process), API server %s; %d allowed", len(qs), moatTime.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), count(want))
+	builtinAllowed := 0
+	for i := range qs {
+		if got[i].Allowed && viaBuiltin(got[i].Via) {
+			builtinAllowed++
+		}
+	}
+	t.Logf("%d questions allowed through a built-in role or binding that the world's file does not hold", builtinAllowed)
+	if builtinAllowed < len(qs)/50 {
+		t.Errorf("only %d questions allowed through built-in roles: the generator does not exercise them", builtinAllowed)
+	}
 
 	var bad int
 	for i, q := range qs {
@@ -141,6 +156,8 @@ func TestRBACMatchesAuthorizer(t *testing.T) {
 		{"list", "deployments.apps"},
 		{"get", "/metrics"},
 		{"update", "widgets.example.com", "--name", "alpha", "-n", "ns-c"},
+		{"get", "configmaps", "--name", "extension-apiserver-authentication", "-n", "kube-system"},
+		{"update", "leases.coordination.k8s.io", "-n", "kube-system"},
 	} {
 		file := whoCan(t, append(args, worldFile)...)
 		live := whoCan(t, append(args, "--cluster", "--kubeconfig", kc)...)
@@ -181,6 +198,18 @@ func TestRBACPathsLive(t *testing.T) {
 		t.Errorf("no escalate path from kube-system/clusterrole-aggregation-controller among %d paths:\n%s", len(doc.Paths), r.stdout)
 	}
 	t.Logf("%d paths in the bootstrap policy, in %s", len(doc.Paths), r.wall.Round(time.Millisecond))
+}
+
+// viaBuiltin reports an answer of `moat rbac check` allowed through a role or binding
+// of the bootstrap policy: its names are the built-in ones.
+func viaBuiltin(via json.RawMessage) bool {
+	var v struct{ Binding, Role string }
+	if json.Unmarshal(via, &v) != nil {
+		return false
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(v.Role, "ClusterRole/"), "Role/")
+	return slices.Contains(builtinClusterRoles, name) || slices.Contains(builtinKubeSystemRoles, name) ||
+		strings.HasPrefix(v.Binding, "system:") || strings.HasPrefix(v.Binding, "kube-system/system:") || strings.HasPrefix(v.Binding, "kube-public/system:")
 }
 
 // whoCan runs `moat rbac who-can ARGS -o json` and returns its subjects, one a line
@@ -272,16 +301,27 @@ func (w *world) objects() []runtime.Object {
 // rules often enough, and hold the cases the authorizer treats specially.
 var (
 	genNamespaces = []string{"ns-a", "ns-b", "ns-c", "ns-d", "ns-e", "ns-f"}
-	genSAs        = []string{"default", "sa0", "sa1", "builder"}
-	genUsers      = []string{"alice", "bob", "carol", "dave", "system:anonymous", "system:serviceaccount:ns-a:sa0"}
-	genGroups     = []string{"dev", "ops", "audit", "system:authenticated", "system:unauthenticated", "system:serviceaccounts", "system:serviceaccounts:ns-b"}
-	genVerbs      = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "escalate", "bind", "impersonate", "use"}
-	genAPIGroups  = []string{"", "apps", "batch", "rbac.authorization.k8s.io", "example.com"}
-	genResources  = []string{"pods", "pods/exec", "pods/log", "pods/status", "secrets", "configmaps", "services", "services/status", "deployments", "deployments/scale", "deployments/status", "jobs", "roles", "clusterroles", "widgets", "widgets/status", "users", "nodes", "namespaces"}
-	genRuleRes    = append(slices.Clone(genResources), "*", "*/status", "*/scale", "*/exec")
-	genNames      = []string{"alpha", "beta", "gamma"}
-	genURLs       = []string{"/metrics", "/healthz", "/healthz/*", "/logs*", "/api", "/custom/path", "/apis/*", "*"}
-	genPaths      = []string{"/metrics", "/metrics/x", "/healthz", "/healthz/etcd", "/healthzz", "/logs", "/logs/kube", "/api", "/api/v1", "/apis", "/apis/apps", "/custom/path", "/custom", "/version", "/livez", "/openapi/v2"}
+	// genBuiltinNamespaces hold built-in Roles; the world binds them but creates none.
+	genBuiltinNamespaces = []string{"kube-system", "kube-public"}
+	genSAs               = []string{"default", "sa0", "sa1", "builder"}
+	genUsers             = []string{"alice", "bob", "carol", "dave", "system:anonymous", "system:serviceaccount:ns-a:sa0",
+		"system:kube-controller-manager", "system:kube-scheduler", "system:serviceaccount:kube-system:bootstrap-signer"}
+	genGroups = []string{"dev", "ops", "audit", "system:authenticated", "system:unauthenticated", "system:serviceaccounts", "system:serviceaccounts:ns-b",
+		"system:nodes", "system:bootstrappers", "system:monitoring"}
+	// builtinClusterRoles and builtinKubeSystemRoles are roles of the bootstrap policy
+	// the world binds without defining them (and a system: name no release has).
+	builtinClusterRoles = []string{"admin", "edit", "view", "cluster-admin", "system:discovery", "system:basic-user", "system:node",
+		"system:controller:clusterrole-aggregation-controller", "system:aggregate-to-edit", "system:kube-scheduler",
+		"system:auth-delegator", "system:monitoring", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", "system:no-such-role"}
+	builtinKubeSystemRoles = []string{"extension-apiserver-authentication-reader", "system::leader-locking-kube-controller-manager",
+		"system::leader-locking-kube-scheduler", "system:controller:bootstrap-signer", "system:controller:token-cleaner", "system:controller:cloud-provider"}
+	genVerbs     = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "escalate", "bind", "impersonate", "use"}
+	genAPIGroups = []string{"", "apps", "batch", "rbac.authorization.k8s.io", "example.com", "coordination.k8s.io"}
+	genResources = []string{"leases", "endpoints", "pods", "pods/exec", "pods/log", "pods/status", "secrets", "configmaps", "services", "services/status", "deployments", "deployments/scale", "deployments/status", "jobs", "roles", "clusterroles", "widgets", "widgets/status", "users", "nodes", "namespaces"}
+	genRuleRes   = append(slices.Clone(genResources), "*", "*/status", "*/scale", "*/exec")
+	genNames     = []string{"alpha", "beta", "gamma"}
+	genURLs      = []string{"/metrics", "/healthz", "/healthz/*", "/logs*", "/api", "/custom/path", "/apis/*", "*"}
+	genPaths     = []string{"/metrics", "/metrics/x", "/healthz", "/healthz/etcd", "/healthzz", "/logs", "/logs/kube", "/api", "/api/v1", "/apis", "/apis/apps", "/custom/path", "/custom", "/version", "/livez", "/openapi/v2"}
 )
 
 func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
@@ -339,7 +379,8 @@ func worldMeta(name, ns string, labels map[string]string) metav1.ObjectMeta {
 
 // genWorld makes 6 namespaces, 4 service accounts in each (default included), 24
 // ClusterRoles (4 of them aggregated, one of those through another), 16 Roles, 20
-// ClusterRoleBindings and 40 RoleBindings.
+// ClusterRoleBindings and 48 RoleBindings (8 in kube-system or kube-public). About a
+// quarter of the bindings refer to built-in roles the world does not define.
 func genWorld(rng *rand.Rand) *world {
 	w := &world{namespaces: genNamespaces}
 	for _, ns := range genNamespaces {
@@ -411,8 +452,8 @@ func genWorld(rng *rand.Rand) *world {
 		name := pick(rng, w.clusterRoles).Name
 		if rng.IntN(10) == 0 {
 			name = "ghost-role" // missing: grants nothing
-		} else if rng.IntN(12) == 0 {
-			name = "view" // a bootstrap role, aggregated by the controller
+		} else if rng.IntN(4) == 0 {
+			name = pick(rng, builtinClusterRoles) // built in, not in the world's file
 		}
 		return rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}
 	}
@@ -420,14 +461,20 @@ func genWorld(rng *rand.Rand) *world {
 		w.crbs = append(w.crbs, rbacv1.ClusterRoleBinding{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
 			ObjectMeta: worldMeta(fmt.Sprintf("crb-%d", i), "", nil), RoleRef: clusterRoleRef(), Subjects: subjects("")})
 	}
-	for i := range 40 {
+	for i := range 48 {
 		ns := pick(rng, genNamespaces)
+		if i%6 == 0 {
+			ns = pick(rng, genBuiltinNamespaces)
+		}
 		ref := clusterRoleRef()
 		if rng.IntN(2) == 0 {
 			ref.Kind = "Role"
-			if names := roleNames[ns]; len(names) > 0 && rng.IntN(6) != 0 {
+			switch names := roleNames[ns]; {
+			case slices.Contains(genBuiltinNamespaces, ns) || rng.IntN(10) == 0:
+				ref.Name = pick(rng, builtinKubeSystemRoles) // built in (in kube-system, some in kube-public)
+			case len(names) > 0 && rng.IntN(6) != 0:
 				ref.Name = pick(rng, names)
-			} else {
+			default:
 				ref.Name = fmt.Sprintf("role-%d", rng.IntN(16)) // probably in another namespace
 			}
 		}
@@ -439,7 +486,21 @@ func genWorld(rng *rand.Rand) *world {
 
 func genQuestion(rng *rand.Rand, w *world) question {
 	var q question
-	switch rng.IntN(10) {
+	switch rng.IntN(12) {
+	case 10, 11:
+		// Someone only the bootstrap policy grants anything: its answers come from
+		// Moat's built-in data alone.
+		switch rng.IntN(3) {
+		case 0:
+			sa := pick(rng, []string{"namespace-controller", "generic-garbage-collector", "deployment-controller", "bootstrap-signer", "token-cleaner"})
+			q.User, q.Groups = "system:serviceaccount:kube-system:"+sa, []string{"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"}
+		case 1:
+			q.User, q.Groups = pick(rng, []string{"system:kube-controller-manager", "system:kube-scheduler", "system:kube-proxy", "system:volume-scheduler"}), []string{"system:authenticated"}
+		default:
+			// Not a node's identity: the API server's Node authorizer, which Moat does not
+			// model, answers those before RBAC.
+			q.User, q.Groups = "scraper", []string{pick(rng, []string{"system:monitoring", "system:bootstrappers:kubeadm:default-node-token"}), "system:authenticated"}
+		}
 	case 0, 1, 2, 3:
 		ns := pick(rng, genNamespaces)
 		q.User = "system:serviceaccount:" + ns + ":" + pick(rng, genSAs)
@@ -465,11 +526,13 @@ func genQuestion(rng *rand.Rand, w *world) question {
 	if rng.IntN(2) == 0 {
 		q.Name = pick(rng, genNames)
 	}
-	switch rng.IntN(5) {
+	switch rng.IntN(6) {
 	case 0:
 		// cluster-wide
 	case 1:
 		q.Namespace = "ns-z" // no bindings there
+	case 2:
+		q.Namespace = pick(rng, genBuiltinNamespaces)
 	default:
 		q.Namespace = pick(rng, genNamespaces)
 	}
