@@ -270,3 +270,22 @@ func TestNetpolOwnersExplainAndErrors(t *testing.T) {
 		})
 	}
 }
+
+// Typed lists as client libraries write them (items without kind or apiVersion, in a
+// stream of JSON objects) load, and the connections are those of the same objects
+// written one by one.
+func TestNetpolConnsOfTypedLists(t *testing.T) {
+	for _, format := range []string{"table", "json"} {
+		codeL, outL, errL := run(t, "", "netpol", "conns", "-o", format, "testdata/netpol-lists/lists.json")
+		codeO, outO, errO := run(t, "", "netpol", "conns", "-o", format, "testdata/netpol-lists/objects.yaml")
+		if codeL != 0 || codeO != 0 || errL != "" || errO != "" {
+			t.Fatalf("%s: exit %d and %d, stderr %q and %q", format, codeL, codeO, errL, errO)
+		}
+		if outL != outO {
+			t.Errorf("%s: lists give\n%s\nobjects give\n%s", format, outL, outO)
+		}
+		if !strings.Contains(outL, "prom-0") || !strings.Contains(outL, "db-0") {
+			t.Errorf("%s: the pods of the PodList are missing:\n%s", format, outL)
+		}
+	}
+}

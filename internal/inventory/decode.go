@@ -223,6 +223,18 @@ func decodeDocument(doc document, file string) ([]*Object, []error) {
 	if doc.data == nil {
 		return nil, []error{&Error{file, doc.line, fmt.Errorf("document larger than %d MiB", MaxDocumentBytes>>20)}}
 	}
+	if parts, err := jsonStream(doc); err != nil || len(parts) > 1 {
+		var objs []*Object
+		var errs []error
+		for _, p := range parts {
+			o, e := decodeDocument(p, file)
+			objs, errs = append(objs, o...), append(errs, e...)
+		}
+		if err != nil {
+			errs = append(errs, &Error{file, err.line, &syntaxError{err.msg}})
+		}
+		return objs, errs
+	}
 	if err := checkAliasExpansion(doc.data); err != nil {
 		return nil, []error{&Error{file, doc.line, err}}
 	}
@@ -253,6 +265,45 @@ func decodeDocument(doc document, file string) ([]*Object, []error) {
 		o.text = &docText{idx: idx}
 	}
 	return objectsOf(o), located(doc, file, "", errs)
+}
+
+// jsonStreamError is a value of a JSON stream that does not parse, at its line.
+type jsonStreamError struct {
+	line int
+	msg  string
+}
+
+// jsonStream splits a document that opens with "{" into the JSON values it holds,
+// as kubectl reads a JSON stream: `kubectl get -o json` of several objects, or
+// objects written one after another, are objects each. YAML reads only the first of
+// them and drops the rest without a word. A document of one value gives one part
+// and no error; what follows the last value that parses is an error at its line.
+func jsonStream(doc document) ([]document, *jsonStreamError) {
+	body := bytes.TrimLeft(doc.data, " \t\r\n")
+	if len(body) == 0 || body[0] != '{' {
+		return nil, nil
+	}
+	lead := len(doc.data) - len(body)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var parts []document
+	for {
+		var raw json.RawMessage
+		start := dec.InputOffset()
+		err := dec.Decode(&raw)
+		if err == io.EOF {
+			return parts, nil
+		}
+		at := lead + int(start)
+		at += len(doc.data[at:]) - len(bytes.TrimLeft(doc.data[at:], " \t\r\n"))
+		line := doc.line + bytes.Count(doc.data[:at], []byte("\n"))
+		if err != nil {
+			if len(parts) == 0 {
+				return nil, nil // not JSON: YAML says what it is
+			}
+			return parts, &jsonStreamError{line, "after a JSON object, not another one: " + err.Error()}
+		}
+		parts = append(parts, document{data: doc.data[at : lead+int(dec.InputOffset())], line: line, off: doc.off + int64(at)})
+	}
 }
 
 // decodeList decodes the items of a List document. The items share the document's
