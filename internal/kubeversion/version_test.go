@@ -23,3 +23,19 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"1.30", "v1.37.2", "2.1", "", "1..", "v1.99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := Parse(s)
+		if err != nil {
+			return
+		}
+		back, err := Parse(v.String())
+		if err != nil || back != v {
+			t.Fatalf("Parse(%q) = %v, whose String %q parses to %v, %v", s, v, v.String(), back, err)
+		}
+	})
+}
