@@ -6,13 +6,19 @@
 #   PEER=$(command -v kube-linter) bash bench/run.sh
 #   PEER=/usr/local/bin/kubescape PEER_ARGS="scan FILE" bash bench/run.sh
 #   PROFILE=1 bash bench/run.sh                # also write bench/out/cpu.prof
+#   MIX=dense FORMATS=all bash bench/run.sh    # the finding-dense mix, every output format
+#   MIX=dense N=100000 R=3 FLOOR=1 bash bench/run.sh  # with the decode floor and Moat's multiple of it
 set -euo pipefail
 
 N=${N:-10000}             # objects in the synthetic cluster
 R=${R:-5}                 # measured runs of each command
 SEED=${SEED:-1}           # generator seed
+MIX=${MIX:-cluster}       # cluster (a multi-team cluster) or dense (unhardened, ~8 findings an object)
+FORMATS=${FORMATS:-table} # output formats to time, or all
+FLOOR=${FLOOR:-}          # when set, also time bench/floor: reading and decoding the file, nothing else
 WARMUP=${WARMUP:-1}       # unmeasured runs first, to warm the page cache
-MOAT_ARGS=${MOAT_ARGS:-"scan FILE"}
+MOAT_ARGS=${MOAT_ARGS:-"scan FILE -o FORMAT"}
+[[ $FORMATS == all ]] && FORMATS="table json sarif junit policyreport"
 PEER=${PEER:-}            # another linter to compare with, e.g. /usr/local/bin/kube-linter
 PEER_ARGS=${PEER_ARGS:-"lint FILE"}
 PROFILE=${PROFILE:-}
@@ -25,16 +31,21 @@ echo "# building moat, the generator and the meter" >&2
 go build -o "$OUT/moat" ./cmd/moat
 go build -o "$OUT/gen" ./bench/gen
 go build -o "$OUT/measure" ./bench/measure
+[[ -n $FLOOR ]] && go build -o "$OUT/floor" ./bench/floor
 
-FILE=$OUT/cluster-n$N-seed$SEED.yaml
-echo "# generating $N objects (seed $SEED) into $FILE" >&2
-"$OUT/gen" -n "$N" -seed "$SEED" >"$FILE"
+FILE=$OUT/$MIX-n$N-seed$SEED.yaml
+if [[ ! -s $FILE ]]; then
+	echo "# generating $N objects (mix $MIX, seed $SEED) into $FILE" >&2
+	"$OUT/gen" -mix "$MIX" -n "$N" -seed "$SEED" >"$FILE"
+fi
 
-# args TEMPLATE: the words of TEMPLATE with FILE replaced by the cluster file.
+# args TEMPLATE [FORMAT]: the words of TEMPLATE with FILE replaced by the cluster file
+# and FORMAT by the output format.
 args() {
 	local w out=()
 	for w in $1; do
-		out+=("${w//FILE/$FILE}")
+		w=${w//FILE/$FILE}
+		out+=("${w//FORMAT/${2:-table}}")
 	done
 	printf '%s\n' "${out[@]}"
 }
@@ -51,26 +62,46 @@ measure() { # LABEL COMMAND...: print the runs, leave the median line in $median
 	median=$(grep '^median ' <<<"$log")
 }
 
-echo "# $(uname -sm), $(nproc 2>/dev/null || echo '?') CPUs, $(go version | cut -d' ' -f3)"
-echo "# file: $FILE ($(du -h "$FILE" | cut -f1), $N objects), $R runs after $WARMUP warm-up"
-mapfile -t moat_args < <(args "$MOAT_ARGS")
-measure moat "$OUT/moat" "${moat_args[@]}"
-moat_median=$median
+echo "# $(uname -sm), $(nproc 2>/dev/null || echo '?') CPUs, $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+echo "# file: $FILE ($(du -h "$FILE" | cut -f1), $N objects, mix $MIX), $R runs after $WARMUP warm-up"
+declare -A medians
+rows=()
+if [[ -n $FLOOR ]]; then
+	measure floor "$OUT/floor" "$FILE"
+	medians[floor]=$median
+	rows+=(floor)
+fi
+for format in $FORMATS; do
+	mapfile -t moat_args < <(args "$MOAT_ARGS" "$format")
+	measure "moat-$format" "$OUT/moat" "${moat_args[@]}"
+	medians[moat-$format]=$median
+	rows+=("moat-$format")
+done
+first_moat=moat-${FORMATS%% *}
 
 if [[ -n $PEER ]]; then
 	mapfile -t peer_args < <(args "$PEER_ARGS")
 	peer_label=$(basename "$PEER")
 	measure "$peer_label" "$PEER" "${peer_args[@]}"
-	peer_median=$median
+	medians[$peer_label]=$median
+	rows+=("$peer_label")
 fi
 
 echo
-printf '%-16s %10s %10s %12s\n' "" "wall s" "cpu s" "peak RSS MiB"
-printf '%-16s %10s %10s %12s\n' moat "$(field wall_s "$moat_median")" "$(field cpu_s "$moat_median")" "$(field maxrss_mib "$moat_median")"
+printf '%-20s %10s %10s %12s\n' "" "wall s" "cpu s" "peak RSS MiB"
+for row in "${rows[@]}"; do
+	m=${medians[$row]}
+	printf '%-20s %10s %10s %12s\n' "$row" "$(field wall_s "$m")" "$(field cpu_s "$m")" "$(field maxrss_mib "$m")"
+done
+# ratio A B MEASURE: A's median over B's.
+ratio() { awk -v a="$(field "$3" "${medians[$1]}")" -v b="$(field "$3" "${medians[$2]}")" 'BEGIN { if (b > 0) printf "%.3gx", a / b; else print "n/a" }'; }
+if [[ -n $FLOOR ]]; then
+	for format in $FORMATS; do
+		printf '%-20s %10s %10s %12s\n' "moat-$format/floor" "$(ratio "moat-$format" floor wall_s)" "$(ratio "moat-$format" floor cpu_s)" "$(ratio "moat-$format" floor maxrss_mib)"
+	done
+fi
 if [[ -n $PEER ]]; then
-	printf '%-16s %10s %10s %12s\n' "$peer_label" "$(field wall_s "$peer_median")" "$(field cpu_s "$peer_median")" "$(field maxrss_mib "$peer_median")"
-	ratio() { awk -v p="$(field "$1" "$peer_median")" -v m="$(field "$1" "$moat_median")" 'BEGIN { if (m > 0) printf "%.3gx", p / m; else print "n/a" }'; }
-	printf '%-16s %10s %10s %12s\n' "$peer_label/moat" "$(ratio wall_s)" "$(ratio cpu_s)" "$(ratio maxrss_mib)"
+	printf '%-20s %10s %10s %12s\n' "$peer_label/$first_moat" "$(ratio "$peer_label" "$first_moat" wall_s)" "$(ratio "$peer_label" "$first_moat" cpu_s)" "$(ratio "$peer_label" "$first_moat" maxrss_mib)"
 fi
 
 if [[ -n $PROFILE ]]; then
