@@ -73,11 +73,15 @@ func buildKustomization(dir string, rules treeRules, opt Options) ([]*Object, []
 	if opt.EnableHelm {
 		kopt.PluginConfig.HelmConfig = types.HelmConfig{Enabled: true, Command: "helm"}
 	}
-	m, err := runKustomize(krusty.MakeKustomizer(kopt), fsys, abs, opt.AllowRemote)
+	var m resmap.ResMap
+	printed := captureKustomizeLog(func() {
+		m, err = runKustomize(krusty.MakeKustomizer(kopt), fsys, abs, opt.AllowRemote)
+	})
 	fsys.mu.Lock()
 	read := maps.Clone(fsys.read)
 	refused, added, warnings := fsys.refused, fsys.added, fsys.warnings
 	fsys.mu.Unlock()
+	warnings = append(warnings, kustomizeLogWarnings(kfile, printed)...)
 	if err != nil {
 		if refused != nil {
 			err = refused // said plainly, not inside kustomize's chain of wrappings
