@@ -95,7 +95,7 @@ func TestNetpolConnsCluster(t *testing.T) {
 	}
 	var doc struct {
 		Connections []struct {
-			Src, Dst map[string]string
+			Src, Dst map[string]any
 			Ports    json.RawMessage
 		}
 	}
@@ -104,21 +104,24 @@ func TestNetpolConnsCluster(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, c := range doc.Connections {
-		for _, e := range []map[string]string{c.Src, c.Dst} {
-			if e["kind"] == "ReplicaSet" || e["name"] == "api-5d8f-x7k2p" {
+		// Endpoints hold strings and, for a group of pods, their count.
+		str := func(e map[string]any, k string) string { s, _ := e[k].(string); return s }
+		for _, e := range []map[string]any{c.Src, c.Dst} {
+			if str(e, "kind") == "ReplicaSet" || str(e, "name") == "api-5d8f-x7k2p" {
 				t.Errorf("the ReplicaSet or pod of the Deployment is a node: %v", e)
 			}
 		}
-		if c.Src["ipBlock"] == "" && c.Dst["ipBlock"] == "" {
-			got[c.Src["kind"]+"/"+c.Src["name"]+" -> "+c.Dst["kind"]+"/"+c.Dst["name"]] = string(c.Ports)
+		if str(c.Src, "ipBlock") == "" && str(c.Dst, "ipBlock") == "" {
+			got[str(c.Src, "kind")+"/"+str(c.Src, "name")+" -> "+str(c.Dst, "kind")+"/"+str(c.Dst, "name")] = string(c.Ports)
 		}
 	}
 	if p := got["Pod/client -> Deployment/api"]; p != `["TCP/8443"]` {
 		t.Errorf("client -> api: ports %s, want [\"TCP/8443\"] (the ipBlock holds the api pod's IP); connections:\n%v", p, got)
 	}
 	r = moat(t, "netpol", "explain", "shop/pod/client", "10.244.1.7", "--port", "8443", "--cluster", "--kubeconfig", kc)
-	if r.code != 0 || !strings.Contains(r.stdout, "Allowed: shop/Pod/client may connect to shop/Deployment/api on TCP/8443.") ||
-		!strings.Contains(r.stdout, "NetworkPolicy shop/client rule spec.egress[0] allows to shop/Deployment/api on TCP/8443.") {
+	// An IP names the pod that holds it, and its owner.
+	if r.code != 0 || !strings.Contains(r.stdout, "Allowed: shop/Pod/client may connect to shop/Pod/api-5d8f-x7k2p (of Deployment/api) on TCP/8443.") ||
+		!strings.Contains(r.stdout, "NetworkPolicy shop/client rule spec.egress[0] allows to shop/Pod/api-5d8f-x7k2p (of Deployment/api) on TCP/8443.") {
 		t.Errorf("explain: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
