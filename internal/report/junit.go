@@ -1,12 +1,15 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/rule"
@@ -35,214 +38,404 @@ const InputsSuite = "moat/inputs"
 // NoFindingsCase is the name of the passing testcase of a rule without findings.
 const NoFindingsCase = "no findings"
 
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+// The document is written as it is made, in exactly the bytes encoding/xml's indenting
+// encoder gave for the structs it was once built as (TestJUnitStreamMatchesEncoder).
+// Only the findings' indexes are grouped first, by rule and resource, since the counts
+// on <testsuites> come before everything.
+
+// junitCaseIdx is a testcase of a rule's suite: a resource's findings, by index.
+type junitCaseIdx struct {
+	res      finding.Resource
+	idx      []int
+	open     int // findings not suppressed
+	suppress int
 }
 
-type junitSuite struct {
-	Name       string           `xml:"name,attr"`
-	Tests      int              `xml:"tests,attr"`
-	Failures   int              `xml:"failures,attr"`
-	Errors     int              `xml:"errors,attr"`
-	Skipped    int              `xml:"skipped,attr"`
-	Time       string           `xml:"time,attr"`
-	Properties *junitProperties `xml:"properties,omitempty"`
-	Cases      []junitCase      `xml:"testcase"`
-	SystemErr  *junitText       `xml:"system-err,omitempty"`
-}
-
-// junitText is element text written as CDATA, so that multi-line text stays readable.
-type junitText struct {
-	Text string `xml:",cdata"`
-}
-
-type junitProperties struct {
-	Props []junitProperty `xml:"property"`
-}
-
-type junitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	File      string        `xml:"file,attr,omitempty"`
-	Line      int           `xml:"line,attr,omitempty"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
-	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",cdata"`
-}
-
-type junitSkipped struct {
-	Message string `xml:"message,attr"`
+type junitSuiteIdx struct {
+	m     rule.Meta
+	cases []junitCaseIdx
+	fail  int
+	skip  int
 }
 
 func renderJUnit(w io.Writer, r *Report) error {
 	ix := indexRules(r)
-	byRule := map[string][]finding.Finding{}
-	for _, f := range r.Findings {
-		byRule[f.RuleID] = append(byRule[f.RuleID], f)
+	byRule := map[string][]int{}
+	for i := range r.Findings {
+		byRule[r.Findings[i].RuleID] = append(byRule[r.Findings[i].RuleID], i)
 	}
-	doc := junitSuites{Name: "moat", Time: "0"}
-	for _, m := range ix.Rules {
-		doc.Suites = append(doc.Suites, junitRuleSuite(m, byRule[m.ID]))
+	suites := make([]junitSuiteIdx, len(ix.Rules))
+	var tests, failures, errs, skipped int
+	for si, m := range ix.Rules {
+		s := &suites[si]
+		s.m = m
+		pos := map[finding.Resource]int{}
+		for _, i := range byRule[m.ID] {
+			f := &r.Findings[i]
+			k, ok := pos[f.Resource]
+			if !ok {
+				k = len(s.cases)
+				pos[f.Resource] = k
+				s.cases = append(s.cases, junitCaseIdx{res: f.Resource})
+			}
+			c := &s.cases[k]
+			c.idx = append(c.idx, i)
+			if f.Suppressed == nil {
+				c.open++
+			} else {
+				c.suppress++
+			}
+		}
+		slices.SortFunc(s.cases, func(a, b junitCaseIdx) int { return compareResources(a.res, b.res) })
+		for _, c := range s.cases {
+			if c.open > 0 {
+				s.fail++
+			} else {
+				s.skip++
+			}
+		}
+		tests += max(len(s.cases), 1)
+		failures += s.fail
+		skipped += s.skip
 	}
-	if len(r.Errors)+len(r.Warnings) > 0 {
-		doc.Suites = append(doc.Suites, junitInputSuite(r))
+	inputs := len(r.Errors)+len(r.Warnings) > 0
+	if inputs {
+		tests += max(len(r.Errors), 1)
+		errs += len(r.Errors)
 	}
-	for _, s := range doc.Suites {
-		doc.Tests += s.Tests
-		doc.Failures += s.Failures
-		doc.Errors += s.Errors
-		doc.Skipped += s.Skipped
+
+	jw := junitWriter{r: r}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	b := make([]byte, 0, 64<<10)
+	b = append(b, xml.Header...)
+	b = append(b, `<testsuites name="moat"`...)
+	b = appendCounts(b, tests, failures, errs, skipped)
+	if len(suites) == 0 && !inputs {
+		b = append(b, "></testsuites>\n"...)
+	} else {
+		b = append(b, '>')
+		for si := range suites {
+			b = jw.appendRuleSuite(b, &suites[si])
+			if len(b) > 32<<10 {
+				if _, err := bw.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
+			}
+		}
+		if inputs {
+			b = jw.appendInputSuite(b)
+		}
+		b = append(b, "\n</testsuites>\n"...)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
+	if _, err := bw.Write(b); err != nil {
 		return err
 	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return bw.Flush()
 }
 
-func junitRuleSuite(m rule.Meta, fs []finding.Finding) junitSuite {
-	s := junitSuite{Name: m.ID, Time: "0", Properties: &junitProperties{Props: []junitProperty{
-		{"title", m.Title}, {"severity", m.Severity.String()},
-	}}}
+// appendCounts appends the count attributes of a suite or of all suites, and time="0".
+func appendCounts(b []byte, tests, failures, errs, skipped int) []byte {
+	b = append(b, ` tests="`...)
+	b = strconv.AppendInt(b, int64(tests), 10)
+	b = append(b, `" failures="`...)
+	b = strconv.AppendInt(b, int64(failures), 10)
+	b = append(b, `" errors="`...)
+	b = strconv.AppendInt(b, int64(errs), 10)
+	b = append(b, `" skipped="`...)
+	b = strconv.AppendInt(b, int64(skipped), 10)
+	return append(b, `" time="0"`...)
+}
+
+// junitWriter holds the buffers that testcases reuse.
+type junitWriter struct {
+	r *Report
+	// remediation is the one line of the suite's rule's remediation.
+	remediation string
+	body        []byte
+	text        []byte
+	reasons     []string
+}
+
+func (jw *junitWriter) appendRuleSuite(b []byte, s *junitSuiteIdx) []byte {
+	m := &s.m
+	b = append(b, "\n  <testsuite name=\""...)
+	b = appendXMLAttr(b, m.ID)
+	b = append(b, '"')
+	b = appendCounts(b, max(len(s.cases), 1), s.fail, 0, s.skip)
+	b = append(b, ">\n    <properties>"...)
+	b = appendProperty(b, "title", m.Title)
+	b = appendProperty(b, "severity", m.Severity.String())
 	for _, ref := range references(m.Frameworks) {
-		s.Properties.Props = append(s.Properties.Props, junitProperty{ref.Key, ref.Control})
+		b = appendProperty(b, ref.Key, ref.Control)
 	}
-	// One testcase per resource, in resource order.
-	var resources []finding.Resource
-	byRes := map[finding.Resource][]finding.Finding{}
-	for _, f := range fs {
-		if _, ok := byRes[f.Resource]; !ok {
-			resources = append(resources, f.Resource)
-		}
-		byRes[f.Resource] = append(byRes[f.Resource], f)
+	b = append(b, "\n    </properties>"...)
+	if len(s.cases) == 0 {
+		b = append(b, "\n    <testcase name=\""+NoFindingsCase+"\" classname=\""...)
+		b = appendXMLAttr(b, m.ID)
+		b = append(b, `" time="0"></testcase>`...)
 	}
-	slices.SortFunc(resources, compareResources)
-	for _, res := range resources {
-		s.Cases = append(s.Cases, junitFindingCase(m, res, byRes[res]))
+	jw.remediation = oneLine(m.Remediation) // once a rule, not once a testcase
+	for ci := range s.cases {
+		b = jw.appendFindingCase(b, m, &s.cases[ci])
 	}
-	if len(s.Cases) == 0 {
-		s.Cases = []junitCase{{Name: NoFindingsCase, Classname: m.ID, Time: "0"}}
-	}
-	for _, c := range s.Cases {
-		s.Tests++
-		switch {
-		case c.Failure != nil:
-			s.Failures++
-		case c.Error != nil:
-			s.Errors++
-		case c.Skipped != nil:
-			s.Skipped++
-		}
-	}
-	return s
+	return append(b, "\n  </testsuite>"...)
 }
 
-func junitFindingCase(m rule.Meta, res finding.Resource, fs []finding.Finding) junitCase {
-	c := junitCase{Name: res.String(), Classname: m.ID, Time: "0"}
-	for _, f := range fs {
-		if f.Source != nil && !isPseudoFile(f.Source.File) {
-			c.File, c.Line = f.Source.File, f.Source.Line
+func appendProperty(b []byte, name, value string) []byte {
+	b = append(b, "\n      <property name=\""...)
+	b = appendXMLAttr(b, name)
+	b = append(b, `" value="`...)
+	b = appendXMLAttr(b, value)
+	return append(b, `"></property>`...)
+}
+
+// appendFindingCase appends the testcase of one resource's findings of a rule: a
+// <failure> that lists them, or <skipped> when every one is suppressed.
+func (jw *junitWriter) appendFindingCase(b []byte, m *rule.Meta, c *junitCaseIdx) []byte {
+	fs := jw.r.Findings
+	ruleID := m.ID
+	b = append(b, "\n    <testcase name=\""...)
+	b = appendXMLAttr(b, c.res.Kind)
+	b = append(b, '/')
+	if c.res.Namespace != "" {
+		b = appendXMLAttr(b, c.res.Namespace)
+		b = append(b, '/')
+	}
+	b = appendXMLAttr(b, c.res.Name)
+	b = append(b, `" classname="`...)
+	b = appendXMLAttr(b, ruleID)
+	b = append(b, `" time="0"`...)
+	for _, i := range c.idx {
+		if src := fs[i].Source; src != nil && !isPseudoFile(src.File) {
+			if src.File != "" {
+				b = append(b, ` file="`...)
+				b = appendXMLAttr(b, src.File)
+				b = append(b, '"')
+			}
+			if src.Line != 0 {
+				b = append(b, ` line="`...)
+				b = strconv.AppendInt(b, int64(src.Line), 10)
+				b = append(b, '"')
+			}
 			break
 		}
 	}
-	var open, suppressed []finding.Finding
-	for _, f := range fs {
-		if f.Suppressed == nil {
-			open = append(open, f)
-		} else {
-			suppressed = append(suppressed, f)
-		}
-	}
-	if len(open) == 0 {
-		var reasons []string
-		for _, f := range suppressed {
-			if t := suppressionText(f.Suppressed); !slices.Contains(reasons, t) {
-				reasons = append(reasons, t)
+	if c.open == 0 {
+		jw.reasons = jw.reasons[:0]
+		for _, i := range c.idx {
+			if t := suppressionText(fs[i].Suppressed); !slices.Contains(jw.reasons, t) {
+				jw.reasons = append(jw.reasons, t)
 			}
 		}
-		c.Skipped = &junitSkipped{Message: strings.Join(reasons, "; ")}
-		return c
+		b = append(b, ">\n      <skipped message=\""...)
+		for k, t := range jw.reasons {
+			if k > 0 {
+				b = append(b, "; "...)
+			}
+			b = appendXMLAttr(b, t)
+		}
+		return append(b, "\"></skipped>\n    </testcase>"...)
 	}
-	worst := open[0].Severity
-	messages := make([]string, len(open))
-	var body strings.Builder
-	for i, f := range open {
-		worst = max(worst, f.Severity)
-		messages[i] = f.Message
-		junitFindingText(&body, f)
+	worst := finding.Info
+	first := -1
+	b = append(b, ">\n      <failure message=\""...)
+	jw.body = jw.body[:0]
+	for _, i := range c.idx {
+		if f := &fs[i]; f.Suppressed == nil {
+			if first < 0 {
+				first, worst = i, f.Severity
+			} else {
+				b = append(b, "; "...)
+			}
+			worst = max(worst, f.Severity)
+			b = appendXMLAttr(b, f.Message)
+			jw.body = appendJUnitFindingText(jw.body, f)
+		}
 	}
-	for _, f := range suppressed {
-		junitFindingText(&body, f)
+	for _, i := range c.idx {
+		if f := &fs[i]; f.Suppressed != nil {
+			jw.body = appendJUnitFindingText(jw.body, f)
+		}
 	}
-	if rem := oneLine(cmp.Or(m.Remediation, open[0].Remediation)); rem != "" {
-		fmt.Fprintf(&body, "Remediation: %s\n", rem)
+	rem := jw.remediation
+	if m.Remediation == "" {
+		rem = oneLine(fs[first].Remediation)
 	}
-	c.Failure = &junitProblem{Message: strings.Join(messages, "; "), Type: worst.String(), Text: xmlText(body.String())}
-	return c
+	if rem != "" {
+		jw.body = append(jw.body, "Remediation: "...)
+		jw.body = append(jw.body, rem...)
+		jw.body = append(jw.body, '\n')
+	}
+	b = append(b, `" type="`...)
+	b = append(b, worst.String()...)
+	b = append(b, `">`...)
+	jw.text = appendXMLText(jw.text[:0], jw.body)
+	b = appendCDATA(b, jw.text)
+	return append(b, "</failure>\n    </testcase>"...)
 }
 
-// junitFindingText writes one finding of a failure's body.
-func junitFindingText(b *strings.Builder, f finding.Finding) {
-	fmt.Fprintf(b, "[%s] %s\n", f.Severity, f.Message)
+// appendJUnitFindingText appends one finding of a failure's body.
+func appendJUnitFindingText(b []byte, f *finding.Finding) []byte {
+	b = append(b, '[')
+	b = append(b, f.Severity.String()...)
+	b = append(b, "] "...)
+	b = append(b, f.Message...)
+	b = append(b, '\n')
 	if f.Suppressed != nil {
-		fmt.Fprintf(b, "  %s\n", suppressionText(f.Suppressed))
+		b = append(b, "  "...)
+		b = append(b, suppressionText(f.Suppressed)...)
+		b = append(b, '\n')
 	}
 	if f.Path != "" {
-		fmt.Fprintf(b, "  path: %s\n", f.Path)
+		b = append(b, "  path: "...)
+		b = append(b, f.Path...)
+		b = append(b, '\n')
 	}
-	if f.Source != nil && f.Source.File != "" {
-		fmt.Fprintf(b, "  at: %s", f.Source)
-		if f.Source.Origin != "" {
-			fmt.Fprintf(b, " (%s)", f.Source.Origin)
+	if s := f.Source; s != nil && s.File != "" {
+		b = append(b, "  at: "...)
+		b = append(b, s.File...)
+		if s.Line > 0 {
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(s.Line), 10)
 		}
-		b.WriteByte('\n')
+		if s.Origin != "" {
+			b = append(b, " ("...)
+			b = append(b, s.Origin...)
+			b = append(b, ')')
+		}
+		b = append(b, '\n')
 	}
+	return b
 }
 
-func junitInputSuite(r *Report) junitSuite {
-	s := junitSuite{Name: InputsSuite, Time: "0"}
+// appendInputSuite appends the suite of input errors and warnings.
+func (jw *junitWriter) appendInputSuite(b []byte) []byte {
+	r := jw.r
+	b = append(b, "\n  <testsuite name=\""+InputsSuite+"\""...)
+	b = appendCounts(b, max(len(r.Errors), 1), 0, len(r.Errors), 0)
+	b = append(b, '>')
 	for _, e := range r.Errors {
 		// Errors read "file:line: problem"; the place names the testcase.
 		name := e
 		if i := strings.Index(e, ": "); i > 0 {
 			name = e[:i]
 		}
-		s.Cases = append(s.Cases, junitCase{Name: name, Classname: InputsSuite, Time: "0",
-			Error: &junitProblem{Message: e, Type: "input"}})
-		s.Errors++
+		b = append(b, "\n    <testcase name=\""...)
+		b = appendXMLAttr(b, name)
+		b = append(b, "\" classname=\""+InputsSuite+"\" time=\"0\">\n      <error message=\""...)
+		b = appendXMLAttr(b, e)
+		b = append(b, "\" type=\"input\"></error>\n    </testcase>"...)
 	}
-	if len(s.Cases) == 0 {
-		s.Cases = []junitCase{{Name: "all inputs read", Classname: InputsSuite, Time: "0"}}
+	if len(r.Errors) == 0 {
+		b = append(b, "\n    <testcase name=\"all inputs read\" classname=\""+InputsSuite+"\" time=\"0\"></testcase>"...)
 	}
-	s.Tests = len(s.Cases)
 	if len(r.Warnings) > 0 {
-		s.SystemErr = &junitText{xmlText("warning: " + strings.Join(r.Warnings, "\nwarning: ") + "\n")}
+		b = append(b, "\n    <system-err>"...)
+		body := []byte("warning: " + strings.Join(r.Warnings, "\nwarning: ") + "\n")
+		b = appendCDATA(b, appendXMLText(nil, body))
+		b = append(b, "</system-err>"...)
 	}
-	return s
+	return append(b, "\n  </testsuite>"...)
+}
+
+// appendXMLAttr appends s escaped as encoding/xml escapes an attribute value: the five
+// markup characters, tab and line breaks as character references, and U+FFFD for each
+// byte of invalid UTF-8 and each character XML does not allow.
+func appendXMLAttr(b []byte, s string) []byte {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		var esc string
+		width := 1
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"':
+				esc = "&#34;"
+			case '\'':
+				esc = "&#39;"
+			case '&':
+				esc = "&amp;"
+			case '<':
+				esc = "&lt;"
+			case '>':
+				esc = "&gt;"
+			case '\t':
+				esc = "&#x9;"
+			case '\n':
+				esc = "&#xA;"
+			case '\r':
+				esc = "&#xD;"
+			default:
+				if c < 0x20 {
+					esc = "\uFFFD"
+				}
+			}
+		} else {
+			var r rune
+			r, width = utf8.DecodeRuneInString(s[i:])
+			if (r == utf8.RuneError && width == 1) || !xmlCharacter(r) {
+				esc = "\uFFFD"
+			}
+		}
+		i += width
+		if esc == "" {
+			continue
+		}
+		b = append(b, s[last:i-width]...)
+		b = append(b, esc...)
+		last = i
+	}
+	return append(b, s[last:]...)
+}
+
+// xmlCharacter is XML 1.0's Char, for characters outside ASCII.
+func xmlCharacter(r rune) bool {
+	return r <= 0xD7FF || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+}
+
+// appendXMLText appends s as xmlText writes it.
+func appendXMLText(b, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				b = append(b, "\uFFFD"...)
+			} else {
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && n == 1 || (r >= 0xD800 && r <= 0xDFFF) || r == 0xFFFE || r == 0xFFFF {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return b
+}
+
+// appendCDATA appends s as a CDATA section as encoding/xml writes one: nothing for empty
+// text, and each "]]>" inside split across two sections.
+func appendCDATA(b, s []byte) []byte {
+	if len(s) == 0 {
+		return b
+	}
+	b = append(b, "<![CDATA["...)
+	for {
+		before, after, ok := bytes.Cut(s, []byte("]]>"))
+		if !ok {
+			break
+		}
+		b = append(b, before...)
+		b = append(b, "]]]]><![CDATA[>"...)
+		s = after
+	}
+	b = append(b, s...)
+	return append(b, "]]>"...)
 }
 
 // xmlText replaces the characters XML 1.0 does not allow (control characters other than

@@ -1,15 +1,11 @@
 package report
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
+	"bufio"
 	"io"
 	"slices"
 	"strconv"
-	"unicode/utf8"
-
-	"sigs.k8s.io/yaml"
+	"time"
 
 	"github.com/moat-dev/moat/internal/finding"
 )
@@ -51,189 +47,224 @@ const (
 // PolicyReportName is the name of the PolicyReport of a namespace.
 func PolicyReportName(namespace string) string { return "moat-" + namespace }
 
-// policyReport is a PolicyReport or ClusterPolicyReport, with only the fields Moat writes.
-type policyReport struct {
-	APIVersion string              `json:"apiVersion"`
-	Kind       string              `json:"kind"`
-	Metadata   policyReportMeta    `json:"metadata"`
-	Summary    policyReportSummary `json:"summary"`
-	Results    []policyResult      `json:"results"`
-}
-
-type policyReportMeta struct {
-	Name      string            `json:"name"`
-	Namespace string            `json:"namespace,omitempty"`
-	Labels    map[string]string `json:"labels"`
-}
-
-type policyReportSummary struct {
-	Pass  int `json:"pass"`
-	Fail  int `json:"fail"`
-	Warn  int `json:"warn"`
-	Error int `json:"error"`
-	Skip  int `json:"skip"`
-}
-
-type policyResult struct {
-	Source    string            `json:"source"`
-	Policy    string            `json:"policy"`
-	Rule      string            `json:"rule,omitempty"`
-	Category  string            `json:"category,omitempty"`
-	Severity  string            `json:"severity,omitempty"`
-	Timestamp *policyTimestamp  `json:"timestamp,omitempty"`
-	Result    string            `json:"result"`
-	Scored    bool              `json:"scored"`
-	Resources []policyObjectRef `json:"resources,omitempty"`
-	Message   string            `json:"message,omitempty"`
-	Props     map[string]string `json:"properties,omitempty"`
-}
-
-type policyTimestamp struct {
-	Seconds int64 `json:"seconds"`
-	Nanos   int32 `json:"nanos"`
-}
-
-type policyObjectRef struct {
-	APIVersion string `json:"apiVersion,omitempty"`
-	Kind       string `json:"kind"`
-	Namespace  string `json:"namespace,omitempty"`
-	Name       string `json:"name"`
-}
-
 func renderPolicyReport(w io.Writer, r *Report) error {
-	var ts *policyTimestamp
-	if !r.Time.IsZero() {
-		ts = &policyTimestamp{Seconds: r.Time.Unix(), Nanos: int32(r.Time.Nanosecond())}
+	// Findings are grouped by namespace as indexes; the cluster report (cluster-scoped
+	// resources and input errors) comes first, then each namespace's in name order.
+	type group struct {
+		idx        []int
+		fail, skip int
 	}
-	labels := func() map[string]string {
-		return map[string]string{"app.kubernetes.io/managed-by": "moat"}
-	}
-	cluster := &policyReport{APIVersion: PolicyReportAPIVersion, Kind: "ClusterPolicyReport",
-		Metadata: policyReportMeta{Name: ClusterPolicyReportName, Labels: labels()}}
-	namespaced := map[string]*policyReport{}
-	for _, f := range r.Findings {
-		rep := cluster
+	var cluster group
+	namespaced := map[string]*group{}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		g := &cluster
 		if ns := f.Resource.Namespace; ns != "" {
-			if rep = namespaced[ns]; rep == nil {
-				rep = &policyReport{APIVersion: PolicyReportAPIVersion, Kind: "PolicyReport",
-					Metadata: policyReportMeta{Name: PolicyReportName(ns), Namespace: ns, Labels: labels()}}
-				namespaced[ns] = rep
+			if g = namespaced[ns]; g == nil {
+				g = &group{}
+				namespaced[ns] = g
 			}
 		}
-		res := policyFinding(f, ts)
-		if res.Result == "skip" {
-			rep.Summary.Skip++
+		g.idx = append(g.idx, i)
+		if f.Suppressed != nil {
+			g.skip++
 		} else {
-			rep.Summary.Fail++
+			g.fail++
 		}
-		rep.Results = append(rep.Results, res)
 	}
-	for _, e := range r.Errors {
-		cluster.Results = append(cluster.Results, policyResult{Source: PolicyReportSource, Policy: InputErrorPolicy,
-			Rule: "input", Category: "input", Timestamp: ts, Result: "error", Message: e})
-		cluster.Summary.Error++
-	}
-	reports := []*policyReport{cluster}
 	nss := make([]string, 0, len(namespaced))
 	for ns := range namespaced {
 		nss = append(nss, ns)
 	}
 	slices.Sort(nss)
+
+	p := policyWriter{ts: r.Time}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	p.e.b = make([]byte, 0, 64<<10)
+	p.header("ClusterPolicyReport", ClusterPolicyReportName, "")
+	if len(cluster.idx)+len(r.Errors) == 0 {
+		p.e.key(0, "results")
+		p.e.emptySeq()
+	} else {
+		p.e.key(0, "results")
+		for _, i := range cluster.idx {
+			p.finding(&r.Findings[i])
+			if err := p.flush(bw, false); err != nil {
+				return err
+			}
+		}
+		for _, msg := range r.Errors {
+			p.inputError(msg)
+		}
+	}
+	p.summary(cluster.fail, len(r.Errors), cluster.skip)
 	for _, ns := range nss {
-		reports = append(reports, namespaced[ns])
+		g := namespaced[ns]
+		p.e.b = append(p.e.b, "---\n"...)
+		p.header("PolicyReport", PolicyReportName(ns), ns)
+		p.e.key(0, "results")
+		for _, i := range g.idx {
+			p.finding(&r.Findings[i])
+			if err := p.flush(bw, false); err != nil {
+				return err
+			}
+		}
+		p.summary(g.fail, 0, g.skip)
 	}
-	var buf bytes.Buffer
-	for i, rep := range reports {
-		if rep.Results == nil {
-			rep.Results = []policyResult{}
-		}
-		b, err := marshalYAML(rep)
-		if err != nil {
-			return err
-		}
-		if i > 0 {
-			buf.WriteString("---\n")
-		}
-		buf.Write(b)
+	if err := p.flush(bw, true); err != nil {
+		return err
 	}
-	_, err := w.Write(buf.Bytes())
+	return bw.Flush()
+}
+
+// policyWriter writes the reports' YAML (see yamlstream.go), the keys of every mapping
+// in yaml.v2's order, which is sorted.
+type policyWriter struct {
+	e  yamlEmitter
+	ts time.Time
+}
+
+// flush hands what is written to w once it is large, or at the end.
+func (p *policyWriter) flush(w *bufio.Writer, final bool) error {
+	if !final && len(p.e.b) < 32<<10 {
+		return nil
+	}
+	_, err := w.Write(p.e.b)
+	p.e.b = p.e.b[:0]
 	return err
 }
 
-func policyFinding(f finding.Finding, ts *policyTimestamp) policyResult {
-	res := policyResult{
-		Source:    PolicyReportSource,
-		Policy:    f.RuleID,
-		Rule:      ruleSlug(f.RuleID),
-		Category:  ruleDomain(f.RuleID),
-		Severity:  f.Severity.String(),
-		Timestamp: ts,
-		Result:    "fail",
-		Scored:    true,
-		Resources: []policyObjectRef{{
-			APIVersion: f.Resource.APIVersion, Kind: f.Resource.Kind, Namespace: f.Resource.Namespace, Name: f.Resource.Name,
-		}},
-		Message: f.Message,
-		Props:   map[string]string{"title": f.Title},
+// header starts a report document: everything before its results.
+func (p *policyWriter) header(kind, name, namespace string) {
+	e := &p.e
+	e.reset()
+	e.keyString(0, "apiVersion", PolicyReportAPIVersion)
+	e.keyString(0, "kind", kind)
+	e.key(0, "metadata")
+	e.key(2, "labels")
+	e.keyString(4, "app.kubernetes.io/managed-by", "moat")
+	e.keyString(2, "name", name)
+	if namespace != "" {
+		e.keyString(2, "namespace", namespace)
+	}
+}
+
+// summary ends a report document.
+func (p *policyWriter) summary(fail, errs, skip int) {
+	e := &p.e
+	e.key(0, "summary")
+	for _, kv := range [...]struct {
+		k string
+		n int
+	}{{"error", errs}, {"fail", fail}, {"pass", 0}, {"skip", skip}, {"warn", 0}} {
+		e.key(2, kv.k)
+		e.int(int64(kv.n))
+	}
+	e.writeIndent(0) // the document's end: a final line break
+}
+
+// timestamp writes the result's timestamp, when the report has a time.
+func (p *policyWriter) timestamp() {
+	if p.ts.IsZero() {
+		return
+	}
+	e := &p.e
+	e.key(2, "timestamp")
+	e.key(4, "nanos")
+	e.int(int64(int32(p.ts.Nanosecond())))
+	e.key(4, "seconds")
+	e.int(p.ts.Unix())
+}
+
+// finding writes a finding's result: source "moat", policy the rule ID, rule its slug,
+// result "fail", or "skip" for a suppressed finding, severity, category the rule's domain,
+// message, the resource, and properties with the field path, file, line, origin,
+// framework controls and suppression reason.
+func (p *policyWriter) finding(f *finding.Finding) {
+	e := &p.e
+	e.item(0)
+	if c := ruleDomain(f.RuleID); c != "" {
+		e.keyString(2, "category", c)
+	}
+	if f.Message != "" {
+		e.keyString(2, "message", f.Message)
+	}
+	e.keyString(2, "policy", f.RuleID)
+	// properties, keys sorted
+	e.key(2, "properties")
+	fw, s := &f.Frameworks, f.Source
+	prop := func(k, v string) { e.keyString(4, k, v) }
+	if fw.CIS != "" {
+		prop("cis", fw.CIS)
+	}
+	if s != nil && s.File != "" {
+		prop("file", s.File)
+	}
+	if s != nil && s.Line > 0 {
+		var num [20]byte
+		prop("line", string(strconv.AppendInt(num[:0], int64(s.Line), 10)))
+	}
+	if fw.MITRE != "" {
+		prop("mitre", fw.MITRE)
+	}
+	if fw.NSA != "" {
+		prop("nsa", fw.NSA)
+	}
+	if s != nil && s.Origin != "" {
+		prop("origin", s.Origin)
 	}
 	if f.Path != "" {
-		res.Props["path"] = f.Path
+		prop("path", f.Path)
 	}
-	if s := f.Source; s != nil {
-		if s.File != "" {
-			res.Props["file"] = s.File
-		}
-		if s.Line > 0 {
-			res.Props["line"] = strconv.Itoa(s.Line)
-		}
-		if s.Origin != "" {
-			res.Props["origin"] = s.Origin
+	if fw.PSS != "" {
+		prop("pss", fw.PSS)
+	}
+	if sup := f.Suppressed; sup != nil {
+		prop("suppressedBy", sup.Kind)
+		if sup.Reason != "" {
+			prop("suppressionReason", sup.Reason)
 		}
 	}
-	for _, ref := range references(f.Frameworks) {
-		res.Props[ref.Key] = ref.Control
+	prop("title", f.Title)
+	e.key(2, "resources")
+	res := &f.Resource
+	e.item(2)
+	if res.APIVersion != "" {
+		e.keyString(4, "apiVersion", res.APIVersion)
 	}
-	if s := f.Suppressed; s != nil {
-		res.Result, res.Scored = "skip", false
-		res.Props["suppressedBy"] = s.Kind
-		if s.Reason != "" {
-			res.Props["suppressionReason"] = s.Reason
-		}
+	e.keyString(4, "kind", res.Kind)
+	e.keyString(4, "name", res.Name)
+	if res.Namespace != "" {
+		e.keyString(4, "namespace", res.Namespace)
 	}
-	return res
+	result, scored := "fail", true
+	if f.Suppressed != nil {
+		result, scored = "skip", false
+	}
+	e.keyString(2, "result", result)
+	if slug := ruleSlug(f.RuleID); slug != "" {
+		e.keyString(2, "rule", slug)
+	}
+	e.key(2, "scored")
+	e.bool(scored)
+	e.keyString(2, "severity", f.Severity.String())
+	e.keyString(2, "source", PolicyReportSource)
+	p.timestamp()
 }
 
-// marshalYAML is yaml.Marshal (JSON, then YAML), except that a string may hold the
-// characters the YAML reader refuses: sigs.k8s.io/yaml reads the JSON back with a YAML
-// parser, which fails on a raw DEL, C1 control (but NEL), U+FFFE or U+FFFF ("control
-// characters are not allowed") and reads them escaped; the YAML writer escapes them again.
-// Without this one crafted name in a manifest made the whole report fail.
-func marshalYAML(v any) ([]byte, error) {
-	j, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling into JSON: %w", err)
+// inputError writes an input error's result, policy "moat/input" with result "error".
+func (p *policyWriter) inputError(msg string) {
+	e := &p.e
+	e.item(0)
+	e.keyString(2, "category", "input")
+	if msg != "" {
+		e.keyString(2, "message", msg)
 	}
-	return yaml.JSONToYAML(escapeForYAMLReader(j))
-}
-
-// escapeForYAMLReader writes the characters the YAML reader refuses as JSON \u escapes.
-// Outside strings JSON is ASCII, so every one of them is inside a string.
-func escapeForYAMLReader(j []byte) []byte {
-	refused := func(r rune) bool {
-		return r == 0x7f || (r >= 0x80 && r <= 0x9f && r != 0x85) || r == 0xfffe || r == 0xffff
-	}
-	if !bytes.ContainsFunc(j, refused) {
-		return j
-	}
-	out := make([]byte, 0, len(j)+16)
-	for i := 0; i < len(j); {
-		r, n := utf8.DecodeRune(j[i:])
-		if refused(r) {
-			out = fmt.Appendf(out, `\u%04x`, r)
-		} else {
-			out = append(out, j[i:i+n]...)
-		}
-		i += n
-	}
-	return out
+	e.keyString(2, "policy", InputErrorPolicy)
+	e.keyString(2, "result", "error")
+	e.keyString(2, "rule", "input")
+	e.key(2, "scored")
+	e.bool(false)
+	e.keyString(2, "source", PolicyReportSource)
+	p.timestamp()
 }

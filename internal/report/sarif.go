@@ -1,13 +1,14 @@
 package report
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/moat-dev/moat/internal/finding"
@@ -62,18 +63,6 @@ func sarifLevel(s finding.Severity) string {
 	}
 }
 
-type sarifLog struct {
-	Schema  string     `json:"$schema"`
-	Version string     `json:"version"`
-	Runs    []sarifRun `json:"runs"`
-}
-
-type sarifRun struct {
-	Tool        sarifTool         `json:"tool"`
-	Invocations []sarifInvocation `json:"invocations"`
-	Results     []sarifResult     `json:"results"`
-}
-
 type sarifTool struct {
 	Driver sarifDriver `json:"driver"`
 }
@@ -122,96 +111,257 @@ type sarifNotification struct {
 	Message sarifText `json:"message"`
 }
 
-type sarifResult struct {
-	RuleID              string              `json:"ruleId"`
-	RuleIndex           int                 `json:"ruleIndex"`
-	Level               string              `json:"level"`
-	Message             sarifText           `json:"message"`
-	Locations           []sarifLocation     `json:"locations"`
-	PartialFingerprints map[string]string   `json:"partialFingerprints"`
-	Suppressions        []sarifSuppression  `json:"suppressions,omitempty"`
-	Properties          sarifResultProperty `json:"properties"`
-}
-
-type sarifLocation struct {
-	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
-	LogicalLocations []sarifLogical `json:"logicalLocations"`
-	// Message says why a location has no region (SARIF 2.1.0 §3.28.5): a region
-	// must have a start (startLine, charOffset or byteOffset; erratum #462), and a
-	// chart field no template line wrote has none to give.
-	Message    *sarifText        `json:"message,omitempty"`
-	Properties *sarifLocProperty `json:"properties,omitempty"`
-}
-
-type sarifLocProperty struct {
-	// Source names a place that is no file a viewer can open (<stdin>).
-	Source string `json:"source,omitempty"`
-	// Origin is what produced the file: helm:CHART or kustomize:DIR.
-	Origin string `json:"origin,omitempty"`
-	// LineUnknown says why the location has no line: "rendered by template code".
-	LineUnknown string `json:"lineUnknown,omitempty"`
-}
-
-type sarifPhysical struct {
-	ArtifactLocation sarifArtifact `json:"artifactLocation"`
-	Region           *sarifRegion  `json:"region,omitempty"`
-}
-
 type sarifArtifact struct {
 	URI       string `json:"uri"`
 	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
-type sarifRegion struct {
-	StartLine int `json:"startLine"`
-}
-
-type sarifLogical struct {
-	Name               string `json:"name"`
-	FullyQualifiedName string `json:"fullyQualifiedName"`
-	Kind               string `json:"kind"`
-}
-
-type sarifSuppression struct {
-	Kind          string `json:"kind"`
-	Status        string `json:"status"`
-	Justification string `json:"justification,omitempty"`
-}
-
-type sarifResultProperty struct {
-	Severity   string            `json:"severity"`
-	Resource   finding.Resource  `json:"resource"`
-	Path       string            `json:"path,omitempty"`
-	Frameworks map[string]string `json:"frameworks,omitempty"`
-}
-
+// The SARIF log is written a result at a time, each appended by hand in exactly the
+// bytes encoding/json's indenting encoder gave for the structs above
+// (TestSARIFStreamMatchesEncoder); the tool's rules and the invocation, small, still go
+// through the encoder.
 func renderSARIF(w io.Writer, r *Report) error {
 	ix := indexRules(r)
-	run := sarifRun{
-		Tool: sarifTool{Driver: sarifDriver{
-			Name: "moat", Version: r.ToolVersion, InformationURI: InformationURI,
-			Rules: make([]sarifRuleDescr, 0, len(ix.Rules)),
-		}},
-		Invocations: []sarifInvocation{{ExecutionSuccessful: len(r.Errors) == 0}},
-		Results:     make([]sarifResult, 0, len(r.Findings)),
-	}
+	driver := sarifDriver{Name: "moat", Version: r.ToolVersion, InformationURI: InformationURI,
+		Rules: make([]sarifRuleDescr, 0, len(ix.Rules))}
 	for _, m := range ix.Rules {
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule(m))
+		driver.Rules = append(driver.Rules, sarifRule(m))
 	}
-	inv := &run.Invocations[0]
+	inv := sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
 	for _, e := range r.Errors {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{"error", sarifText{Text: e}})
 	}
 	for _, e := range r.Warnings {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{"warning", sarifText{Text: e}})
 	}
-	for _, f := range r.Findings {
-		run.Results = append(run.Results, sarifFinding(f, ix.Index(f.RuleID)))
+	bw := bufio.NewWriterSize(w, 64<<10)
+	buf := make([]byte, 0, 64<<10)
+	buf = append(buf, "{\n  \"$schema\": "...)
+	buf = appendJSONString(buf, SARIFSchemaURI)
+	buf = append(buf, ",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"tool\": "...)
+	var err error
+	if buf, err = appendIndented(buf, sarifTool{Driver: driver}, "      "); err != nil {
+		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(sarifLog{Schema: SARIFSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}})
+	buf = append(buf, ",\n      \"invocations\": "...)
+	if buf, err = appendIndented(buf, []sarifInvocation{inv}, "      "); err != nil {
+		return err
+	}
+	buf = append(buf, ",\n      \"results\": ["...)
+	sw := sarifWriter{artifacts: map[string][]byte{}}
+	for i := range r.Findings {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		f := &r.Findings[i]
+		buf = sw.appendResult(append(buf, "\n        "...), f, ix.Index(f.RuleID))
+		if len(buf) > 32<<10 {
+			if _, err := bw.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	if len(r.Findings) > 0 {
+		buf = append(buf, "\n      "...)
+	}
+	buf = append(buf, "]\n    }\n  ]\n}\n"...)
+	if _, err := bw.Write(buf); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// sarifWriter keeps what results share: the artifact location of each file, written.
+type sarifWriter struct {
+	artifacts map[string][]byte
+	scratch   []byte
+}
+
+// The indents of a result's parts: the result's fields, its location, the location's
+// fields, and so on down.
+const (
+	sarifInd0 = "        "
+	sarifInd1 = sarifInd0 + "  "
+	sarifInd2 = sarifInd1 + "  "
+	sarifInd3 = sarifInd2 + "  "
+	sarifInd4 = sarifInd3 + "  "
+	sarifInd5 = sarifInd4 + "  "
+)
+
+// appendResult appends a finding's result object, its opening brace at the current
+// position: what sarifFinding made and the encoder wrote.
+func (sw *sarifWriter) appendResult(b []byte, f *finding.Finding, ruleIndex int) []byte {
+	b = append(b, '{')
+	b = appendField(b, sarifInd1, "ruleId", f.RuleID, false)
+	b = append(b, ",\n"+sarifInd1+`"ruleIndex": `...)
+	b = strconv.AppendInt(b, int64(ruleIndex), 10)
+	b = appendField(b, sarifInd1, "level", sarifLevel(f.Severity), true)
+	b = append(b, ",\n"+sarifInd1+`"message": {`...)
+	b = append(b, "\n"+sarifInd2+`"text": "`...)
+	b = appendResourceName(b, &f.Resource)
+	b = append(b, ": "...)
+	b = appendJSONContent(b, f.Message)
+	b = append(b, '"')
+	b = appendClose(b, sarifInd1)
+
+	// The one location.
+	b = append(b, ",\n"+sarifInd1+`"locations": [`+"\n"+sarifInd2+"{"...)
+	var pseudo, lineUnknown bool
+	s := f.Source
+	if s != nil && s.File != "" {
+		pseudo = isPseudoFile(s.File)
+		lineUnknown = s.Line <= 0 && s.LineUnknown != ""
+		if !pseudo {
+			b = append(b, "\n"+sarifInd3+`"physicalLocation": {`+"\n"+sarifInd4+`"artifactLocation": `...)
+			b = append(b, sw.artifact(s.File)...)
+			if s.Line > 0 {
+				b = append(b, ",\n"+sarifInd4+`"region": {`+"\n"+sarifInd5+`"startLine": `...)
+				b = strconv.AppendInt(b, int64(s.Line), 10)
+				b = appendClose(b, sarifInd4)
+			}
+			b = appendClose(b, sarifInd3)
+			b = append(b, ',')
+		}
+	}
+	b = append(b, "\n"+sarifInd3+`"logicalLocations": [`+"\n"+sarifInd4+"{"...)
+	b = appendField(b, sarifInd5, "name", f.Resource.Name, false)
+	b = append(b, ",\n"+sarifInd5+`"fullyQualifiedName": "`...)
+	b = appendResourceName(b, &f.Resource)
+	b = append(b, '"')
+	b = append(b, ",\n"+sarifInd5+`"kind": "resource"`...)
+	b = appendClose(b, sarifInd4)
+	b = append(b, "\n"+sarifInd3+"]"...)
+	if lineUnknown {
+		b = append(b, ",\n"+sarifInd3+`"message": {`+"\n"+sarifInd4+`"text": "line unknown: `...)
+		b = appendJSONContent(b, s.LineUnknown)
+		b = append(b, '"')
+		b = appendClose(b, sarifInd3)
+	}
+	if s != nil && s.File != "" && (pseudo || s.Origin != "" || lineUnknown) {
+		b = append(b, ",\n"+sarifInd3+`"properties": {`...)
+		comma := false
+		if pseudo {
+			b = append(b, "\n"+sarifInd4+`"source": "`...)
+			b = appendJSONContent(b, s.File)
+			if s.Line > 0 {
+				b = append(b, ':')
+				b = strconv.AppendInt(b, int64(s.Line), 10)
+			}
+			b = append(b, '"')
+			comma = true
+		}
+		if s.Origin != "" {
+			b = appendField(b, sarifInd4, "origin", s.Origin, comma)
+			comma = true
+		}
+		if lineUnknown {
+			b = appendField(b, sarifInd4, "lineUnknown", s.LineUnknown, comma)
+		}
+		b = appendClose(b, sarifInd3)
+	}
+	b = appendClose(b, sarifInd2)
+	b = append(b, "\n"+sarifInd1+"]"...)
+
+	b = append(b, ",\n"+sarifInd1+`"partialFingerprints": {`+"\n"+sarifInd2+`"`+fingerprintKey+`": "`...)
+	b = sw.appendFingerprint(b, f)
+	b = append(b, '"')
+	b = appendClose(b, sarifInd1)
+	if sup := f.Suppressed; sup != nil {
+		kind := "external"
+		if sup.Kind == "annotation" {
+			kind = "inSource"
+		}
+		b = append(b, ",\n"+sarifInd1+`"suppressions": [`+"\n"+sarifInd2+"{"...)
+		b = appendField(b, sarifInd3, "kind", kind, false)
+		b = append(b, ",\n"+sarifInd3+`"status": "accepted"`...)
+		if sup.Reason != "" {
+			b = appendField(b, sarifInd3, "justification", sup.Reason, true)
+		}
+		b = appendClose(b, sarifInd2)
+		b = append(b, "\n"+sarifInd1+"]"...)
+	}
+	b = append(b, ",\n"+sarifInd1+`"properties": {`...)
+	b = appendField(b, sarifInd2, "severity", f.Severity.String(), false)
+	b = append(b, ",\n"+sarifInd2+`"resource": {`...)
+	res := &f.Resource
+	b = appendField(b, sarifInd3, "apiVersion", res.APIVersion, false)
+	b = appendField(b, sarifInd3, "kind", res.Kind, true)
+	if res.Namespace != "" {
+		b = appendField(b, sarifInd3, "namespace", res.Namespace, true)
+	}
+	b = appendField(b, sarifInd3, "name", res.Name, true)
+	b = appendClose(b, sarifInd2)
+	if f.Path != "" {
+		b = appendField(b, sarifInd2, "path", f.Path, true)
+	}
+	// frameworks, a map: its keys sorted.
+	fw := &f.Frameworks
+	if fw.PSS != "" || fw.CIS != "" || fw.NSA != "" || fw.MITRE != "" {
+		b = append(b, ",\n"+sarifInd2+`"frameworks": {`...)
+		comma := false
+		for _, kv := range [...]struct{ k, v string }{{"cis", fw.CIS}, {"mitre", fw.MITRE}, {"nsa", fw.NSA}, {"pss", fw.PSS}} {
+			if kv.v != "" {
+				b = appendField(b, sarifInd3, kv.k, kv.v, comma)
+				comma = true
+			}
+		}
+		b = appendClose(b, sarifInd2)
+	}
+	b = appendClose(b, sarifInd1)
+	return appendClose(b, sarifInd0)
+}
+
+// artifact is a file's artifactLocation object as the encoder wrote it at its depth in
+// a result, made once a file.
+func (sw *sarifWriter) artifact(file string) []byte {
+	if a, ok := sw.artifacts[file]; ok {
+		return a
+	}
+	loc := artifactLocation(file)
+	a := []byte{'{'}
+	a = appendField(a, sarifInd5, "uri", loc.URI, false)
+	if loc.URIBaseID != "" {
+		a = appendField(a, sarifInd5, "uriBaseId", loc.URIBaseID, true)
+	}
+	a = appendClose(a, sarifInd4)
+	sw.artifacts[file] = a
+	return a
+}
+
+// appendResourceName appends Resource.String() as the inside of a JSON string. Each part
+// is escaped alone: the slashes between them are ASCII, so no character spans two parts.
+func appendResourceName(b []byte, r *finding.Resource) []byte {
+	b = appendJSONContent(b, r.Kind)
+	b = append(b, '/')
+	if r.Namespace != "" {
+		b = appendJSONContent(b, r.Namespace)
+		b = append(b, '/')
+	}
+	return appendJSONContent(b, r.Name)
+}
+
+// appendJSONContent appends s quoted as a JSON string, less the quotes.
+func appendJSONContent(b []byte, s string) []byte {
+	n := len(b)
+	b = appendJSONString(b, s)
+	copy(b[n:], b[n+1:len(b)-1])
+	return b[:len(b)-2]
+}
+
+// appendFingerprint appends Fingerprint(f), hashing in sw's own buffer.
+func (sw *sarifWriter) appendFingerprint(b []byte, f *finding.Finding) []byte {
+	r := &f.Resource
+	in := sw.scratch[:0]
+	for i, part := range [...]string{f.RuleID, r.APIVersion, r.Kind, r.Namespace, r.Name, f.Path} {
+		if i > 0 {
+			in = append(in, 0)
+		}
+		in = append(in, part...)
+	}
+	sw.scratch = in
+	sum := sha256.Sum256(in)
+	return hex.AppendEncode(b, sum[:16])
 }
 
 func sarifRule(m rule.Meta) sarifRuleDescr {
@@ -269,55 +419,6 @@ func sarifHelp(remediation string, refs []reference) *sarifText {
 		}
 	}
 	return &sarifText{Text: text.String(), Markdown: md.String()}
-}
-
-func sarifFinding(f finding.Finding, ruleIndex int) sarifResult {
-	loc := sarifLocation{LogicalLocations: []sarifLogical{{
-		Name: f.Resource.Name, FullyQualifiedName: f.Resource.String(), Kind: "resource",
-	}}}
-	if s := f.Source; s != nil && s.File != "" {
-		if isPseudoFile(s.File) {
-			loc.Properties = &sarifLocProperty{Source: s.String()}
-		} else {
-			loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: artifactLocation(s.File)}
-			if s.Line > 0 {
-				loc.PhysicalLocation.Region = &sarifRegion{StartLine: s.Line}
-			}
-		}
-		if s.Origin != "" {
-			if loc.Properties == nil {
-				loc.Properties = &sarifLocProperty{}
-			}
-			loc.Properties.Origin = s.Origin
-		}
-		if s.Line <= 0 && s.LineUnknown != "" {
-			// No region rather than a wrong one; the location says why.
-			loc.Message = &sarifText{Text: "line unknown: " + s.LineUnknown}
-			if loc.Properties == nil {
-				loc.Properties = &sarifLocProperty{}
-			}
-			loc.Properties.LineUnknown = s.LineUnknown
-		}
-	}
-	res := sarifResult{
-		RuleID:              f.RuleID,
-		RuleIndex:           ruleIndex,
-		Level:               sarifLevel(f.Severity),
-		Message:             sarifText{Text: f.Resource.String() + ": " + f.Message},
-		Locations:           []sarifLocation{loc},
-		PartialFingerprints: map[string]string{fingerprintKey: Fingerprint(f)},
-		Properties: sarifResultProperty{
-			Severity: f.Severity.String(), Resource: f.Resource, Path: f.Path, Frameworks: frameworkMap(f.Frameworks),
-		},
-	}
-	if s := f.Suppressed; s != nil {
-		kind := "external"
-		if s.Kind == "annotation" {
-			kind = "inSource"
-		}
-		res.Suppressions = []sarifSuppression{{Kind: kind, Status: "accepted", Justification: s.Reason}}
-	}
-	return res
 }
 
 // Fingerprint identifies a finding across runs: a hash of its rule, resource and field

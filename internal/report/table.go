@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"cmp"
 	"fmt"
 	"io"
@@ -75,55 +76,64 @@ func (t *Table) width() int {
 	return t.Width
 }
 
-// tableGroup is the findings of one resource read from one file.
+// tableGroup is the findings of one resource read from one file, by index.
 type tableGroup struct {
-	res      finding.Resource
-	source   *finding.Source
-	findings []finding.Finding
+	res    finding.Resource
+	source *finding.Source
+	idx    []int
 }
 
+// tableOut is where the table is written: a buffered writer, or a strings.Builder in tests.
+type tableOut interface {
+	io.Writer
+	io.StringWriter
+	io.ByteWriter
+}
+
+// Render writes the table as it goes, a group at a time, through a buffer: the table of
+// a large scan is never whole in memory.
 func (t *Table) Render(w io.Writer, r *Report) error {
-	var b strings.Builder
-	// Grown once to about the size of the output: growing it step by step copied
-	// megabytes over and over on large scans.
-	size := 256
-	for _, f := range r.Findings {
-		size += len(f.Message) + len(f.RuleID) + 64
-	}
-	b.Grow(size + size/8)
+	b := bufio.NewWriterSize(w, 64<<10)
 	width := t.width()
 	for _, e := range r.Errors {
-		t.writeNote(&b, t.paint(ansiRed, "error:"), "error: ", e, width)
+		t.writeNote(b, t.paint(ansiRed, "error:"), "error: ", e, width)
 	}
 	for _, e := range r.Warnings {
-		t.writeNote(&b, t.paint(ansiYellow, "warning:"), "warning: ", e, width)
+		t.writeNote(b, t.paint(ansiYellow, "warning:"), "warning: ", e, width)
 	}
 	if t.Verbose {
 		for _, sk := range r.Skipped {
-			t.writeNote(&b, "skipped:", "skipped: ", sk.Path+": "+sk.Reason, width)
+			t.writeNote(b, "skipped:", "skipped: ", sk.Path+": "+sk.Reason, width)
 		}
 	}
 	if len(r.Errors)+len(r.Warnings) > 0 || (t.Verbose && len(r.Skipped) > 0) {
 		b.WriteByte('\n')
 	}
+	var scratch []finding.Finding
 	for _, g := range groupFindings(r.Findings) {
-		t.writeGroup(&b, g, width)
+		scratch = scratch[:0]
+		for _, i := range g.idx {
+			scratch = append(scratch, r.Findings[i])
+		}
+		t.writeGroup(b, g, scratch, width)
 	}
-	t.writeRuleSummary(&b, r.Findings)
-	t.writeSummary(&b, r.Summary, width)
-	_, err := io.WriteString(w, b.String())
-	return err
+	t.writeRuleSummary(b, r.Findings)
+	t.writeSummary(b, r.Summary, width)
+	return b.Flush()
 }
 
 // writeNote writes an error or warning with its continuation lines under its text.
-func (t *Table) writeNote(b *strings.Builder, label, plainLabel, text string, width int) {
+func (t *Table) writeNote(b tableOut, label, plainLabel, text string, width int) {
 	indent := utf8.RuneCountInString(plainLabel)
 	for i, line := range wrap(text, width-indent) {
 		if i == 0 {
-			fmt.Fprintf(b, "%s %s\n", label, line)
+			b.WriteString(label)
+			b.WriteByte(' ')
 		} else {
-			fmt.Fprintf(b, "%s%s\n", strings.Repeat(" ", indent), line)
+			b.WriteString(strings.Repeat(" ", indent))
 		}
+		b.WriteString(line)
+		b.WriteByte('\n')
 	}
 }
 
@@ -137,7 +147,8 @@ func groupFindings(fs []finding.Finding) []*tableGroup {
 	}
 	var groups []*tableGroup
 	index := map[key]*tableGroup{}
-	for _, f := range fs {
+	for i := range fs {
+		f := &fs[i]
 		k := key{f.Resource, ""}
 		if f.Source != nil {
 			k.file = f.Source.File + "\x00" + f.Source.Origin
@@ -148,10 +159,10 @@ func groupFindings(fs []finding.Finding) []*tableGroup {
 			index[k] = g
 			groups = append(groups, g)
 		}
-		g.findings = append(g.findings, f)
+		g.idx = append(g.idx, i)
 	}
 	open := func(g *tableGroup) bool {
-		return slices.ContainsFunc(g.findings, func(f finding.Finding) bool { return f.Suppressed == nil })
+		return slices.ContainsFunc(g.idx, func(i int) bool { return fs[i].Suppressed == nil })
 	}
 	slices.SortStableFunc(groups, func(a, b *tableGroup) int {
 		switch oa, ob := open(a), open(b); {
@@ -165,11 +176,12 @@ func groupFindings(fs []finding.Finding) []*tableGroup {
 	return groups
 }
 
-func (t *Table) writeGroup(b *strings.Builder, g *tableGroup, width int) {
+// writeGroup writes a group, whose findings are fs.
+func (t *Table) writeGroup(b tableOut, g *tableGroup, fs []finding.Finding, width int) {
 	// The heading is the resource, then its file and origin (helm:CHART, kustomize:DIR) on
 	// the same line while they fit, each on a line of its own when they do not.
 	res := Escape(g.res.String())
-	b.WriteString(t.paint(ansiBold, res))
+	t.writePainted(b, ansiBold, res)
 	col := utf8.RuneCountInString(res)
 	if s := g.source; s != nil && s.File != "" {
 		parts := []string{Escape(s.File)}
@@ -188,11 +200,11 @@ func (t *Table) writeGroup(b *strings.Builder, g *tableGroup, width int) {
 				b.WriteString(sep)
 				col += len(sep) + n
 			}
-			b.WriteString(t.paint(ansiDim, p))
+			t.writePainted(b, ansiDim, p)
 		}
 	}
 	b.WriteByte('\n')
-	for _, rc := range finding.RootCauses(g.findings) {
+	for _, rc := range finding.RootCauses(fs) {
 		if len(rc.Findings) == 1 {
 			t.writeFinding(b, rc.Findings[0], width)
 		} else {
@@ -208,35 +220,46 @@ func (t *Table) writeGroup(b *strings.Builder, g *tableGroup, width int) {
 //	CRITICAL  spec.template.spec.volumes[2]  line 40
 //	          pod/sensitive-host-path (critical): volume "root" mounts the host's /
 //	          pod/host-path-volumes (high): volumes "root" must not use hostPath
-func (t *Table) writeRootCause(b *strings.Builder, rc finding.RootCause, width int) {
+func (t *Table) writeRootCause(b tableOut, rc finding.RootCause, width int) {
 	open := slices.ContainsFunc(rc.Findings, func(f finding.Finding) bool { return f.Suppressed == nil })
 	style := severityColor[rc.Severity]
 	if !open {
 		style = ansiDim
 	}
-	line := "  " + t.paint(style, fmt.Sprintf("%-8s", strings.ToUpper(rc.Severity.String()))) + "  " + Escape(rc.Path)
+	b.WriteString("  ")
+	t.writePainted(b, style, severityLabel(rc.Severity))
+	b.WriteString("  ")
+	b.WriteString(Escape(rc.Path))
 	if where := sourceLine(rc.Findings[0].Source); where != "" {
-		line += "  " + t.paint(ansiDim, where)
+		b.WriteString("  ")
+		t.writePainted(b, ansiDim, where)
 	}
-	b.WriteString(line + "\n")
-	indent := strings.Repeat(" ", messageIndent)
+	b.WriteByte('\n')
+	var lines []string
 	for _, f := range rc.Findings {
-		msgStyle, text := "", fmt.Sprintf("%s (%s): %s", f.RuleID, f.Severity, f.Message)
+		msgStyle, text := "", f.RuleID+" ("+f.Severity.String()+"): "+f.Message
 		if f.Suppressed != nil {
 			msgStyle, text = ansiDim, text+" (suppressed: "+suppressionText(f.Suppressed)+")"
 		}
-		for i, l := range wrap(text, width-messageIndent) {
-			if i > 0 {
-				l = "  " + l
+		lines = wrapInto(lines[:0], text, width-messageIndent)
+		for i, l := range lines {
+			b.WriteString(messageIndentText)
+			if i > 0 && t.Color && msgStyle != "" {
+				t.writePainted(b, msgStyle, "  "+l)
+			} else {
+				if i > 0 {
+					b.WriteString("  ")
+				}
+				t.writePainted(b, msgStyle, l)
 			}
-			b.WriteString(indent + t.paint(msgStyle, l) + "\n")
+			b.WriteByte('\n')
 		}
 	}
 }
 
 // writeRuleSummary writes how many findings each rule made, most severe rules first:
 // which controls fail most, at a glance.
-func (t *Table) writeRuleSummary(b *strings.Builder, fs []finding.Finding) {
+func (t *Table) writeRuleSummary(b tableOut, fs []finding.Finding) {
 	type row struct {
 		id  string
 		sev finding.Severity
@@ -294,33 +317,69 @@ func sourceLine(s *finding.Source) string {
 	return ""
 }
 
-func (t *Table) writeFinding(b *strings.Builder, f finding.Finding, width int) {
-	sev := fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String()))
+func (t *Table) writeFinding(b tableOut, f finding.Finding, width int) {
 	style := severityColor[f.Severity]
 	if f.Suppressed != nil {
 		style = ansiDim
 	}
-	line := "  " + t.paint(style, sev) + "  " + Escape(f.RuleID)
+	b.WriteString("  ")
+	t.writePainted(b, style, severityLabel(f.Severity))
+	b.WriteString("  ")
+	b.WriteString(Escape(f.RuleID))
 	if where := sourceLine(f.Source); where != "" {
-		line += "  " + t.paint(ansiDim, where)
+		b.WriteString("  ")
+		t.writePainted(b, ansiDim, where)
 	}
 	if f.Suppressed != nil {
-		line += "  " + t.paint(ansiDim, "(suppressed)")
+		b.WriteString("  ")
+		t.writePainted(b, ansiDim, "(suppressed)")
 	}
-	b.WriteString(line + "\n")
-	indent := strings.Repeat(" ", messageIndent)
+	b.WriteByte('\n')
 	msgStyle := ""
 	if f.Suppressed != nil {
 		msgStyle = ansiDim
 	}
 	for _, l := range wrap(f.Message, width-messageIndent) {
-		b.WriteString(indent + t.paint(msgStyle, l) + "\n")
+		b.WriteString(messageIndentText)
+		t.writePainted(b, msgStyle, l)
+		b.WriteByte('\n')
 	}
 	if f.Suppressed != nil {
 		for _, l := range wrap(suppressionText(f.Suppressed), width-messageIndent) {
-			b.WriteString(indent + t.paint(ansiDim, l) + "\n")
+			b.WriteString(messageIndentText)
+			t.writePainted(b, ansiDim, l)
+			b.WriteByte('\n')
 		}
 	}
+}
+
+// messageIndentText is messageIndent spaces.
+var messageIndentText = strings.Repeat(" ", messageIndent)
+
+// writePainted writes paint(style, text) without making the string.
+func (t *Table) writePainted(b tableOut, style, text string) {
+	if !t.Color || style == "" || text == "" {
+		b.WriteString(text)
+		return
+	}
+	b.WriteString(style)
+	b.WriteString(text)
+	b.WriteString(ansiReset)
+}
+
+// severityLabels are the severities as an entry shows them: upper case, padded to 8.
+var severityLabels = func() (l [finding.Critical + 1]string) {
+	for s := range l {
+		l[s] = fmt.Sprintf("%-8s", strings.ToUpper(finding.Severity(s).String()))
+	}
+	return l
+}()
+
+func severityLabel(s finding.Severity) string {
+	if s >= 0 && int(s) < len(severityLabels) {
+		return severityLabels[s]
+	}
+	return fmt.Sprintf("%-8s", strings.ToUpper(s.String()))
 }
 
 // writeSummary writes the closing counts: objects, findings by severity (those that
@@ -329,7 +388,7 @@ func (t *Table) writeFinding(b *strings.Builder, f finding.Finding, width int) {
 //	14 objects scanned: 5 findings (1 critical, 1 high, 2 medium, 1 low), 3 suppressed, 1 input error
 //
 // A line too wide is wrapped between its parts.
-func (t *Table) writeSummary(b *strings.Builder, s finding.Summary, width int) {
+func (t *Table) writeSummary(b tableOut, s finding.Summary, width int) {
 	// A part is plain text for measuring and the same text as printed; sep follows it.
 	type part struct{ plain, printed, sep string }
 	parts := []part{{plural(s.Objects, "object") + " scanned:", "", " "}}
@@ -407,9 +466,19 @@ func plural(n int, noun string) string {
 // wrap breaks text into lines of at most width runes at spaces; a word longer than a
 // line is cut. Line breaks in the text are kept; other control and format characters are
 // escaped (see Escape), tabs and Unicode spaces separate words as spaces do.
-func wrap(text string, width int) []string {
+func wrap(text string, width int) []string { return wrapInto(nil, text, width) }
+
+// wrapInto is wrap appending to lines.
+func wrapInto(lines []string, text string, width int) []string {
 	width = max(width, 20)
-	var lines []string
+	if simpleText(text) {
+		return wrapSimple(lines, text, width)
+	}
+	return wrapGeneral(lines, text, width)
+}
+
+// wrapGeneral is wrap for any text.
+func wrapGeneral(lines []string, text string, width int) []string {
 	for _, para := range strings.Split(text, "\n") {
 		var cur []rune
 		for _, word := range strings.FieldsFunc(para, wrapSpace) {
@@ -434,4 +503,53 @@ func wrap(text string, width int) []string {
 		lines = append(lines, string(cur))
 	}
 	return lines
+}
+
+// simpleText reports text that wrap may cut without looking at characters: printable
+// ASCII words, one space between each two, no space at either end. Escape leaves such
+// text as it is, and every line wrap makes of it is a piece of it.
+func simpleText(text string) bool {
+	if text == "" || text[0] == ' ' || text[len(text)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c < ' ' || c > '~' || (c == ' ' && text[i+1] == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+// wrapSimple is wrap for simpleText: the same lines, each a substring of text.
+func wrapSimple(lines []string, text string, width int) []string {
+	start, end := 0, -1 // the current line is text[start:end]; end < 0 when there is none
+	for i := 0; i < len(text); {
+		j := strings.IndexByte(text[i:], ' ')
+		if j < 0 {
+			j = len(text)
+		} else {
+			j += i
+		}
+		ws := i // the word is text[ws:j]
+		i = j + 1
+		if end >= 0 && end-start+1+(j-ws) > width {
+			lines = append(lines, text[start:end])
+			end = -1
+		}
+		for j-ws > width {
+			if end >= 0 {
+				lines = append(lines, text[start:end])
+				end = -1
+			}
+			lines = append(lines, text[ws:ws+width])
+			ws += width
+		}
+		if end >= 0 {
+			end = j // the word follows the line after one space
+		} else {
+			start, end = ws, j
+		}
+	}
+	return append(lines, text[start:end])
 }
