@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ type scanFlags struct {
 	showSuppressed bool
 	verbose        bool
 	cpuProfile     string
+	memProfile     string
 
 	severity        string
 	rules, skipRule []string
@@ -53,10 +55,13 @@ func newScanCmd() *cobra.Command {
 	fl.StringArrayVar(&f.skipRule, "skip-rule", nil, "do not run the rules matching this ID or glob (repeatable)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the scan to this file")
 	_ = fl.MarkHidden("cpuprofile")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile taken after evaluation, before rendering (the peak of live memory), to this file, and an allocation profile of the whole scan to FILE.allocs")
+	_ = fl.MarkHidden("memprofile")
 	return cmd
 }
 
 func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
+	tuneBatchGC()
 	in, err := f.input.input(cmd, args)
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
@@ -97,6 +102,12 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	res := scan.NewEvaluator(scan.Options{
 		PSSVersion: f.pssVersion, Config: cfg, ShowSuppressed: f.showSuppressed, ToolVersion: version, Filter: filter,
 	}).Evaluate(cmd.Context(), loaded.Inventory)
+	if f.memProfile != "" {
+		if err := writeHeapProfile(f.memProfile, "heap"); err != nil {
+			return err
+		}
+		defer func() { _ = writeHeapProfile(f.memProfile+".allocs", "allocs") }()
+	}
 	if f.output != "table" {
 		// The table shows the errors itself; other formats are for machines, so a
 		// person still reads them on stderr.
@@ -161,4 +172,20 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); out.Close() }, nil
+}
+
+// writeHeapProfile writes the runtime profile name ("heap" or "allocs") to path. A
+// heap profile is of the live objects at the last garbage collection, so one is run
+// first: the profile then shows what is held at this point of the scan.
+func writeHeapProfile(path, name string) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	defer out.Close()
+	runtime.GC()
+	if err := pprof.Lookup(name).WriteTo(out, 0); err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	return out.Close()
 }

@@ -135,9 +135,10 @@ func Check(ctx context.Context, o *inventory.Object, rules []*rule.Rule, opt rul
 
 // slot is what one worker collects: findings and the rules that failed.
 type slot struct {
-	found chunks
-	errs  []error
-	limit int // most findings kept before the evaluation stops; 0: no limit
+	found   chunks
+	errs    []error
+	limit   int // most findings kept before the evaluation stops; 0: no limit
+	sources sources
 }
 
 func (s *slot) overLimit() bool { return s.limit > 0 && s.found.len() > s.limit }
@@ -153,7 +154,7 @@ func (s *slot) object(c *rule.Context, rules []*rule.Rule, o *inventory.Object) 
 		}
 		s.guard(r, o, func() {
 			for _, res := range r.Object(c, o) {
-				s.found.add(toFinding(r, o, res))
+				s.found.add(s.toFinding(r, o, res))
 			}
 		})
 	}
@@ -166,7 +167,7 @@ func (s *slot) inventory(c *rule.Context, r *rule.Rule) {
 			if res.Object == nil {
 				continue // a rule bug; the meta-tests catch it
 			}
-			s.found.add(toFinding(r, res.Object, res))
+			s.found.add(s.toFinding(r, res.Object, res))
 		}
 	})
 }
@@ -214,7 +215,7 @@ func (c chunks) len() int {
 	return n
 }
 
-func toFinding(r *rule.Rule, o *inventory.Object, res rule.Result) finding.Finding {
+func (s *slot) toFinding(r *rule.Rule, o *inventory.Object, res rule.Result) finding.Finding {
 	if res.Object != nil {
 		o = res.Object
 	}
@@ -225,7 +226,7 @@ func toFinding(r *rule.Rule, o *inventory.Object, res rule.Result) finding.Findi
 		Message:     res.Message,
 		Resource:    o.Ref(),
 		Path:        res.Path,
-		Source:      o.SourceAt(res.Path),
+		Source:      s.sources.at(o, res.Path),
 		Frameworks:  r.Frameworks,
 		Remediation: r.Remediation,
 	}
@@ -236,4 +237,34 @@ func toFinding(r *rule.Rule, o *inventory.Object, res rule.Result) finding.Findi
 		f.Frameworks.PSS = res.PSS
 	}
 	return f
+}
+
+// sources hands out one *finding.Source for the findings of one object that point at
+// the same line: an object has about 8 findings in a dense scan and they name a few
+// fields, so a Source each was most of the memory findings hold beyond themselves.
+// It remembers the last few sources of the last object it was asked about. Findings
+// share them read-only, as they share a rule's Title.
+type sources struct {
+	obj  *inventory.Object
+	n    int // entries used; the next one written is n % len(last)
+	last [8]*finding.Source
+}
+
+func (c *sources) at(o *inventory.Object, path string) *finding.Source {
+	v, ok := o.SourceValueAt(path)
+	if !ok {
+		return nil
+	}
+	if c.obj != o {
+		c.obj, c.n = o, 0
+	}
+	for _, p := range c.last[:min(c.n, len(c.last))] {
+		if *p == v {
+			return p
+		}
+	}
+	p := &v
+	c.last[c.n%len(c.last)] = p
+	c.n++
+	return p
 }

@@ -129,7 +129,11 @@ type Finding struct {
 
 // Compare orders findings by severity (most severe first), then resource, then rule,
 // then path, so that output is stable and diffable.
-func Compare(a, b Finding) int {
+func Compare(a, b Finding) int { return compare(&a, &b) }
+
+// compare is Compare on pointers: a Finding is over 200 bytes, and a sort of tens of
+// thousands of them compares each several times.
+func compare(a, b *Finding) int {
 	if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
 		return c
 	}
@@ -151,14 +155,72 @@ func Compare(a, b Finding) int {
 	if c := cmp.Compare(a.Path, b.Path); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(a.Source.String(), b.Source.String()); c != 0 {
+	if c := compareSource(a.Source, b.Source); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.Message, b.Message)
 }
 
+// compareSource orders sources as their String forms order, without building them
+// when they are equal (the usual case: two findings of one field of one object).
+func compareSource(a, b *Source) int {
+	switch {
+	case a == b:
+		return 0
+	case a != nil && b != nil && a.File == b.File && a.Line == b.Line:
+		return 0
+	}
+	return cmp.Compare(a.String(), b.String())
+}
+
 // Sort sorts findings in the stable report order.
-func Sort(fs []Finding) { slices.SortStableFunc(fs, Compare) }
+//
+// It sorts a permutation of indexes rather than the findings themselves, ties broken by
+// index (so the order is the stable one), then moves each finding once: a stable sort
+// of the 232-byte findings moved each of them many times over, and a profile of a scan
+// of 77,000 findings showed it as a tenth of the evaluation.
+func Sort(fs []Finding) {
+	if len(fs) < 2 || slices.IsSortedFunc(fs, Compare) {
+		return
+	}
+	if len(fs) <= 12 {
+		slices.SortStableFunc(fs, Compare)
+		return
+	}
+	perm := make([]int32, len(fs))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(i, j int32) int {
+		if c := compare(&fs[i], &fs[j]); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
+	})
+	permute(fs, perm)
+}
+
+// permute puts fs[perm[i]] at i for every i, following the cycles of perm; it uses perm
+// as its scratch space (perm is left as the identity, negated).
+func permute(fs []Finding, perm []int32) {
+	for start := range perm {
+		if perm[start] < 0 {
+			continue
+		}
+		tmp := fs[start]
+		i := start
+		for {
+			from := perm[i]
+			perm[i] = -1 - from
+			if int(from) == start {
+				fs[i] = tmp
+				break
+			}
+			fs[i] = fs[from]
+			i = int(from)
+		}
+	}
+}
 
 // Summary counts what a scan saw and found.
 type Summary struct {
@@ -190,17 +252,7 @@ func Summarize(objects int, fs []Finding, errors int) Summary {
 		s.Findings++
 		s.BySeverity[f.Severity]++
 	}
-	if s.Suppressed == 0 {
-		s.RootCauses = len(RootCauses(fs))
-	} else {
-		open := make([]Finding, 0, s.Findings)
-		for _, f := range fs {
-			if f.Suppressed == nil {
-				open = append(open, f)
-			}
-		}
-		s.RootCauses = len(RootCauses(open))
-	}
+	s.RootCauses = countRootCauses(fs)
 	return s
 }
 

@@ -25,41 +25,18 @@ type RootCause struct {
 // field and group only with equal paths. Groups keep the order in which their first
 // finding comes.
 func RootCauses(fs []Finding) []RootCause {
-	type key struct {
-		res  Resource
-		file string
-	}
-	byResource := map[key][]int{} // indexes into fs, per resource and file
-	var order []key
-	for i, f := range fs {
-		k := key{res: f.Resource}
-		if f.Source != nil {
-			k.file = f.Source.File
-		}
-		if _, ok := byResource[k]; !ok {
-			order = append(order, k)
-		}
-		byResource[k] = append(byResource[k], i)
-	}
 	var out []RootCause
-	for _, k := range order {
-		idx := slices.Clone(byResource[k])
-		// Shorter paths first, so each group starts at its widest field.
-		slices.SortStableFunc(idx, func(a, b int) int { return len(fs[a].Path) - len(fs[b].Path) })
-		var groups []RootCause
-		for _, i := range idx {
-			f := fs[i]
-			joined := false
-			for g := range groups {
-				if sameField(groups[g].Path, f.Path) {
-					groups[g].Findings = append(groups[g].Findings, f)
-					joined = true
-					break
-				}
+	groupFields(fs, func(i int) bool { return true }, func(members []int32, paths []string, groupOf []int32) {
+		groups := make([]RootCause, len(paths))
+		for g, p := range paths {
+			groups[g].Path = p
+		}
+		for k, i := range members {
+			g := &groups[groupOf[k]]
+			if g.Findings == nil {
+				g.Resource = fs[i].Resource
 			}
-			if !joined {
-				groups = append(groups, RootCause{Resource: f.Resource, Path: f.Path, Findings: []Finding{f}})
-			}
+			g.Findings = append(g.Findings, fs[i])
 		}
 		for g := range groups {
 			groups[g].Severity = worst(groups[g].Findings)
@@ -70,11 +47,69 @@ func RootCauses(fs []Finding) []RootCause {
 			if a.Severity != b.Severity {
 				return int(b.Severity) - int(a.Severity)
 			}
-			return Compare(a.Findings[0], b.Findings[0])
+			return compare(&a.Findings[0], &b.Findings[0])
 		})
 		out = append(out, groups...)
-	}
+	})
 	return out
+}
+
+// countRootCauses is len(RootCauses) of the unsuppressed findings of fs, counted
+// without copying a finding: the summary of every report wants only the number.
+func countRootCauses(fs []Finding) int {
+	n := 0
+	groupFields(fs, func(i int) bool { return fs[i].Suppressed == nil }, func(_ []int32, paths []string, _ []int32) {
+		n += len(paths)
+	})
+	return n
+}
+
+// groupFields is the grouping of RootCauses on the findings of fs that keep selects.
+// For each resource and file, in the order their first finding comes, it calls group
+// with the indexes of that resource's findings (shortest path first, ties in the order
+// of fs), the path of each group, in the order the groups were made, and the group of
+// each member.
+func groupFields(fs []Finding, keep func(int) bool, group func(members []int32, paths []string, groupOf []int32)) {
+	type key struct {
+		res  Resource
+		file string
+	}
+	byResource := map[key]int{} // place in lists
+	var lists [][]int32         // indexes into fs, per resource and file, in order met
+	for i := range fs {
+		if !keep(i) {
+			continue
+		}
+		f := &fs[i]
+		k := key{res: f.Resource}
+		if f.Source != nil {
+			k.file = f.Source.File
+		}
+		at, ok := byResource[k]
+		if !ok {
+			at = len(lists)
+			byResource[k] = at
+			lists = append(lists, nil)
+		}
+		lists[at] = append(lists[at], int32(i))
+	}
+	var paths []string
+	var groupOf []int32
+	for _, idx := range lists {
+		// Shorter paths first, so each group starts at its widest field.
+		slices.SortStableFunc(idx, func(a, b int32) int { return len(fs[a].Path) - len(fs[b].Path) })
+		paths, groupOf = paths[:0], groupOf[:0]
+		for _, i := range idx {
+			p := fs[i].Path
+			g := slices.IndexFunc(paths, func(root string) bool { return sameField(root, p) })
+			if g < 0 {
+				g = len(paths)
+				paths = append(paths, p)
+			}
+			groupOf = append(groupOf, int32(g))
+		}
+		group(idx, paths, groupOf)
+	}
 }
 
 // sameField says whether path lies at or under root, root being a specific field.

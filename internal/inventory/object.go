@@ -5,6 +5,7 @@ package inventory
 
 import (
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -86,11 +87,27 @@ func (o *Object) EffectiveNamespace() string {
 // Ref is the resource reference findings carry.
 func (o *Object) Ref() finding.Resource {
 	return finding.Resource{
-		APIVersion: o.GVK.GroupVersion().String(),
+		APIVersion: apiVersion(o.GVK.GroupVersion()),
 		Kind:       o.GVK.Kind,
 		Namespace:  o.Meta.GetNamespace(),
 		Name:       o.Name(),
 	}
+}
+
+// apiVersions interns the "group/version" strings: Ref runs once for every finding, and
+// a scan names few group versions.
+var apiVersions sync.Map // schema.GroupVersion → string
+
+// apiVersion is gv.String(), made once for each group version.
+func apiVersion(gv schema.GroupVersion) string {
+	if gv.Group == "" {
+		return gv.Version // no allocation
+	}
+	if s, ok := apiVersions.Load(gv); ok {
+		return s.(string)
+	}
+	s, _ := apiVersions.LoadOrStore(gv, gv.String())
+	return s.(string)
 }
 
 // SourceAt returns the source position of a field path such as
@@ -102,8 +119,18 @@ func (o *Object) Ref() finding.Resource {
 // decoded: it reads no file, so the line is always one of the text the object was
 // decoded from, whatever happened to the file since. It is safe for concurrent use.
 func (o *Object) SourceAt(path string) *finding.Source {
-	if o.Source == nil {
+	s, ok := o.SourceValueAt(path)
+	if !ok {
 		return nil
+	}
+	return &s
+}
+
+// SourceValueAt is SourceAt as a value, and false for objects with no source: for a
+// caller that shares one Source among the findings of one line.
+func (o *Object) SourceValueAt(path string) (finding.Source, bool) {
+	if o.Source == nil {
+		return finding.Source{}, false
 	}
 	s := *o.Source
 	line := o.lineOf(path)
@@ -119,7 +146,7 @@ func (o *Object) SourceAt(path string) *finding.Source {
 	default:
 		s.Line = line
 	}
-	return &s
+	return s, true
 }
 
 // lineOf is the line of path in the text the object was decoded from, or 0.
@@ -127,12 +154,7 @@ func (o *Object) lineOf(path string) int {
 	if o.text == nil || o.text.idx == nil {
 		return 0
 	}
-	idx := o.text.idx
-	full := path
-	if o.itemPath != "" {
-		full = strings.TrimSuffix(o.itemPath+"."+path, ".")
-	}
-	line := idx.lookup(splitPath(full))
+	line := o.text.idx.lookupPaths(o.itemPath, path)
 	if line <= 0 {
 		return 0
 	}

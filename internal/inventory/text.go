@@ -360,13 +360,85 @@ func (ix *lineIndex) lookup(segs []string) int {
 	return int(line)
 }
 
+// lookupPaths is lookup of the segments of the field paths a and then b (see
+// splitPath), read in place: SourceAt runs once for every finding.
+func (ix *lineIndex) lookupPaths(a, b string) int {
+	if ix == nil || len(ix.nodes) == 0 {
+		return 0
+	}
+	if strings.LastIndexByte(a, '[') > strings.LastIndexByte(a, ']') {
+		// An unclosed bracket in a would run on into b: join them as SourceAt did.
+		return ix.lookup(splitPath(strings.TrimSuffix(a+"."+b, ".")))
+	}
+	n := int32(0)
+	line := ix.nodes[0].line
+	for _, p := range [2]string{a, b} {
+		for i := 0; ; {
+			seg, next := nextSegment(p, i)
+			if seg == "" {
+				break
+			}
+			i = next
+			c := ix.child(n, seg)
+			if c < 0 || ix.nodes[c].kind() == kindNone {
+				return int(line)
+			}
+			n, line = c, ix.nodes[c].line
+		}
+	}
+	return int(line)
+}
+
+// nextSegment returns the segment of path p that starts at or after byte i, as
+// splitPath cuts them, and where the one after it starts; "" when there is none.
+func nextSegment(p string, i int) (seg string, next int) {
+	for i < len(p) && p[i] == '.' {
+		i++
+	}
+	if i >= len(p) {
+		return "", i
+	}
+	if p[i] == '[' {
+		j := strings.IndexByte(p[i:], ']')
+		if j < 0 {
+			return p[i:], len(p)
+		}
+		return p[i : i+j+1], i + j + 1
+	}
+	j := i
+	for j < len(p) && p[j] != '.' && p[j] != '[' {
+		j++
+	}
+	return p[i:j], j
+}
+
+// atoi is strconv.Atoi without the allocation of its error for the common cases: a
+// short run of digits, or a map key.
+func atoi(s string) (int, error) {
+	if len(s) == 0 || len(s) > 9 {
+		return strconv.Atoi(s)
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			if c == '+' || c == '-' {
+				return strconv.Atoi(s)
+			}
+			return 0, strconv.ErrSyntax
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, nil
+}
+
 // child returns the node a segment names under node n, or -1.
 func (ix *lineIndex) child(n int32, seg string) int32 {
 	node := &ix.nodes[n]
 	kids := ix.kids(n)
 	if strings.HasPrefix(seg, "[") {
 		inner := strings.TrimSuffix(seg[1:], "]")
-		i, err := strconv.Atoi(inner)
+		i, err := atoi(inner)
 		if err != nil && node.kind() == kindMapping {
 			seg = inner // "[app.properties]": a map key that holds dots
 		} else {

@@ -1091,3 +1091,16 @@ func isTimestamp(s string) bool {
 	}
 	return false
 }
+
+// ConvertYAML converts one YAML document to JSON as the decoder does — the fast
+// converter, else sigs.k8s.io/yaml — and hands the JSON to use, which must not keep
+// it. It is for bench/floor, which times reading and decoding a stream and nothing
+// else.
+func ConvertYAML(doc []byte, use func(js []byte) error) error {
+	js, _, err := toJSON(doc)
+	if err != nil {
+		return err
+	}
+	defer putJSON(js)
+	return use(js)
+}

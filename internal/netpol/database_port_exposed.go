@@ -50,19 +50,151 @@ services) and T1213 (data from information repositories).`,
 
 var databasePorts = map[int32]string{5432: "PostgreSQL", 3306: "MySQL", 6379: "Redis", 27017: "MongoDB", 9200: "Elasticsearch"}
 
-// sourceLabel names a source endpoint of a database connection.
-func (v *view) sourceLabel(s int) string {
-	switch {
-	case s == v.a.Probe():
-		return "any namespace"
-	case s >= v.a.NumClasses():
-		return "addresses outside the cluster"
+// dbClass is what the database rule learns about the ingress of one class: the pieces
+// of the sources that its rules treat alike (other namespaces only), what allows each,
+// and, by port, who exposes it. Workloads of one class share it.
+type dbClass struct {
+	splits []reach.SourceSplit
+	grants [][]reach.Grant
+	in     []reach.PortSet
+	ports  map[int32]*exposure
+}
+
+// exposure is who may reach a database port of a class from other namespaces or from
+// outside: the origins that no policy limits (from), and those that each policy's rules
+// admit (owners, in the order in which the sources, then the grants, first name them).
+type exposure struct {
+	from   reach.OriginSet
+	owners []*dbOwner
+}
+
+type dbOwner struct {
+	g      reach.Grant // the first grant of the policy, for its culprit
+	fields []string
+	from   reach.OriginSet
+}
+
+// databases computes the exposures of classes, each once.
+type databases struct {
+	v       *view
+	sp      *reach.Splitter
+	byClass map[int]*dbClass
+}
+
+func (db *databases) class(ci int) *dbClass {
+	if k, ok := db.byClass[ci]; ok {
+		return k
 	}
-	return "namespace " + v.a.Namespace(s)
+	a := db.v.a
+	// Sources in the class's own namespace are not reported; the probe is in a
+	// namespace of its own.
+	skip := a.NewOriginSet()
+	ns := a.Namespace(ci)
+	if o := a.NamespaceOrigin(ns); o >= 0 {
+		skip.Add(o)
+	}
+	if ns == reach.ProbeNamespace && a.ProbeOrigin() >= 0 {
+		skip.Add(a.ProbeOrigin())
+	}
+	k := &dbClass{splits: db.sp.SplitIngress(ci, skip), ports: map[int32]*exposure{}}
+	for _, s := range k.splits {
+		k.grants = append(k.grants, a.Grants(ci, s.Rep, false))
+		k.in = append(k.in, a.Ingress(ci, s.Rep))
+	}
+	db.byClass[ci] = k
+	return k
+}
+
+// exposure is who may reach TCP port port of class ci from elsewhere.
+func (db *databases) exposure(ci int, port int32) *exposure {
+	k := db.class(ci)
+	if e, ok := k.ports[port]; ok {
+		return e
+	}
+	a := db.v.a
+	e := &exposure{from: a.NewOriginSet()}
+	byTitle := map[string]*dbOwner{}
+	for i, s := range k.splits {
+		if !k.in[i].Has(reach.TCP, port) {
+			continue
+		}
+		for _, g := range k.grants[i] {
+			if !g.Ports.Has(reach.TCP, port) {
+				continue
+			}
+			if g.Default() {
+				e.from.Or(s.From)
+				continue
+			}
+			t := g.Title()
+			o, ok := byTitle[t]
+			if !ok {
+				o = &dbOwner{g: g, from: a.NewOriginSet()}
+				byTitle[t] = o
+				e.owners = append(e.owners, o)
+			}
+			if !slices.Contains(o.fields, g.Field) {
+				o.fields = append(o.fields, g.Field)
+			}
+			o.from.Or(s.From)
+		}
+	}
+	k.ports[port] = e
+	return e
+}
+
+// Source labels, in their sorted order.
+const (
+	labelOutside = "addresses outside the cluster"
+	labelAnyNS   = "any namespace"
+)
+
+// originList names the origins of a set in sorted order, as listOf does:
+// "addresses outside the cluster, any namespace, namespace a, namespace b and 7 more".
+func (v *view) originList(from reach.OriginSet) string {
+	n := from.Len()
+	items := make([]string, 0, min(n, listMax))
+	out, probe := v.a.OutsideOrigin(), v.a.ProbeOrigin()
+	if from.Has(out) {
+		items = append(items, labelOutside)
+	}
+	if from.Has(probe) {
+		items = append(items, labelAnyNS)
+	}
+	from.Each(func(o int) bool {
+		if len(items) == listMax {
+			return false
+		}
+		if o != out && o != probe {
+			items = append(items, "namespace "+v.a.OriginNamespace(o))
+		}
+		return true
+	})
+	return listOfCount(items, n)
+}
+
+// othersThan names every source outside namespace ns: outside addresses, any
+// namespace and every other namespace that runs workloads, sorted.
+func (v *view) othersThan(ns string) string {
+	items := []string{labelOutside, labelAnyNS}
+	n := len(items) + len(v.namespaces())
+	if _, ok := v.byNS[ns]; ok {
+		n--
+	}
+	for _, other := range v.namespaces() {
+		if len(items) == listMax {
+			break
+		}
+		if other != ns {
+			items = append(items, "namespace "+other)
+		}
+	}
+	return listOfCount(items, n)
 }
 
 func checkDatabasePortExposed(c *rule.Context) []rule.Result {
 	v := newView(c)
+	db := &databases{v: v, sp: v.a.NewSplitter(), byClass: map[int]*dbClass{}}
 	var out []rule.Result
 	var cs culprits
 	for _, w := range v.m.Workloads {
@@ -80,71 +212,29 @@ func checkDatabasePortExposed(c *rule.Context) []rule.Result {
 		}
 		ci := v.a.Workload(w)
 		open := v.a.Unlimited(ci, false)
-		sources := v.a.Sources(ci)
-		if sources == nil {
-			sources = make([]int, v.a.NumEndpoints())
-			for i := range sources {
-				sources[i] = i
-			}
-		}
 		for _, p := range dbPorts {
 			port := reach.Port(reach.TCP, p.Port)
+			var from string
 			if open {
 				// Nothing limits its ingress: every other namespace, any namespace, outside.
-				from := []string{"addresses outside the cluster", "any namespace"}
-				for _, ns := range v.namespaces() {
-					if ns != w.Namespace {
-						from = append(from, "namespace "+ns)
+				from = v.othersThan(w.Namespace)
+			} else {
+				e := db.exposure(ci, p.Port)
+				for _, o := range e.owners {
+					cu := cs.get(o.g)
+					for _, f := range o.fields {
+						cu.addField(f)
 					}
+					cu.addWorkload(w, port)
+					cu.extra = append(cu.extra, fmt.Sprintf("%s %s port %d from %s", workloadName(w), databasePorts[p.Port], p.Port, v.originList(o.from)))
 				}
-				slices.Sort(from)
-				out = append(out, result(w, fmt.Sprintf("%s listens on %s port %d, reachable from outside namespace %q: from %s (no policy limits its ingress)%s",
-					workloadName(w), databasePorts[p.Port], p.Port, w.Namespace, listOf(from), v.notEvaluated(v.applying([]*reach.Workload{w}, true), w.Namespace))))
-				continue
-			}
-			var from []string
-			byPolicy := map[*culprit][]string{}
-			defaultFrom := map[string]bool{} // source namespaces already named by the default
-			for _, s := range sources {
-				if s < v.a.NumClasses() && v.a.Namespace(s) == w.Namespace || !v.a.Ingress(ci, s).Has(reach.TCP, p.Port) {
+				if e.from.IsEmpty() {
 					continue
 				}
-				for _, g := range v.a.Grants(ci, s, false) {
-					if !g.Ports.Has(reach.TCP, p.Port) {
-						continue
-					}
-					if g.Default() {
-						nsKey := v.a.Namespace(s)
-						if s == v.a.Probe() {
-							nsKey = "\x00any"
-						}
-						if !defaultFrom[nsKey] {
-							defaultFrom[nsKey] = true
-							if label := v.sourceLabel(s); !slices.Contains(from, label) {
-								from = append(from, label)
-							}
-						}
-						continue
-					}
-					label := v.sourceLabel(s)
-					cu := cs.get(g)
-					cu.addField(g.Field)
-					cu.addWorkload(w, port)
-					if !slices.Contains(byPolicy[cu], label) {
-						byPolicy[cu] = append(byPolicy[cu], label)
-					}
-				}
+				from = v.originList(e.from)
 			}
-			for cu, labels := range byPolicy {
-				slices.Sort(labels)
-				cu.extra = append(cu.extra, fmt.Sprintf("%s %s port %d from %s", workloadName(w), databasePorts[p.Port], p.Port, listOf(labels)))
-			}
-			if len(from) == 0 {
-				continue
-			}
-			slices.Sort(from)
 			out = append(out, result(w, fmt.Sprintf("%s listens on %s port %d, reachable from outside namespace %q: from %s (no policy limits its ingress)%s",
-				workloadName(w), databasePorts[p.Port], p.Port, w.Namespace, listOf(from), v.notEvaluated(v.applying([]*reach.Workload{w}, true), w.Namespace))))
+				workloadName(w), databasePorts[p.Port], p.Port, w.Namespace, from, v.notEvaluated(v.applying([]*reach.Workload{w}, true), w.Namespace))))
 		}
 	}
 	return append(out, cs.results(v, nil, func(cu *culprit) string {

@@ -222,6 +222,17 @@ func spec(o *inventory.Object) any {
 type gen struct {
 	r *rand.Rand
 	n int // names policies
+	// nss are the namespaces worlds may have (namespaces when nil); worlds have two
+	// or three of them, or all with wide.
+	nss  []string
+	wide bool
+}
+
+func (g *gen) namespaces() []string {
+	if g.nss != nil {
+		return g.nss
+	}
+	return namespaces
 }
 
 func (g *gen) chance(p float64) bool { return g.r.Float64() < p }
@@ -266,7 +277,10 @@ func crd(apiVersion, kind, ns, name string, spec map[string]any) *inventory.Obje
 
 func (g *gen) world() []*inventory.Object {
 	var objs []*inventory.Object
-	nss := namespaces[:2+g.r.IntN(2)]
+	nss := g.namespaces()[:2+g.r.IntN(2)]
+	if g.wide {
+		nss = g.namespaces()
+	}
 	for _, ns := range nss {
 		l := map[string]string{corev1.LabelMetadataName: ns, "team": pick(g, "red", "blue")}
 		objs = append(objs, typed(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: l}}, "v1", "Namespace"))
@@ -316,7 +330,7 @@ func (g *gen) world() []*inventory.Object {
 func (g *gen) policy(pass bool) *inventory.Object {
 	g.n++
 	name := fmt.Sprintf("p%d", g.n)
-	ns := pick(g, namespaces...)
+	ns := pick(g, g.namespaces()...)
 	switch g.r.IntN(10) {
 	case 0, 1, 2, 3:
 		return typed(g.networkPolicy(ns, name), "networking.k8s.io/v1", "NetworkPolicy")
@@ -343,7 +357,7 @@ func (g *gen) labelSelector(ns bool) *metav1.LabelSelector {
 		case 1:
 			return &metav1.LabelSelector{MatchLabels: map[string]string{"team": pick(g, "red", "blue")}}
 		}
-		return &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: pick(g, namespaces...)}}
+		return &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: pick(g, g.namespaces()...)}}
 	}
 	switch g.r.IntN(5) {
 	case 0:
@@ -464,7 +478,7 @@ func (g *gen) ciliumPeerRule(ingress bool) map[string]any {
 		if ml == nil {
 			ml = map[string]any{}
 		}
-		ml["k8s:io.kubernetes.pod.namespace"] = pick(g, namespaces...)
+		ml["k8s:io.kubernetes.pod.namespace"] = pick(g, g.namespaces()...)
 		sel["matchLabels"] = ml
 		r[dir+"Endpoints"] = []any{sel}
 	case 2:
@@ -538,7 +552,7 @@ func (g *gen) calicoEntity(remote, global bool) map[string]any {
 			e["namespaceSelector"] = "global()"
 		case 5:
 			if g.chance(0.5) {
-				e["services"] = map[string]any{"name": "svc-" + pick(g, apps...), "namespace": pick(g, namespaces...)}
+				e["services"] = map[string]any{"name": "svc-" + pick(g, apps...), "namespace": pick(g, g.namespaces()...)}
 			} else {
 				e["serviceAccounts"] = map[string]any{"names": []any{pick(g, "default", "robot")}}
 			}

@@ -53,12 +53,21 @@ func checkNamespaceWithoutDefaultDeny(c *rule.Context) []rule.Result {
 	for _, ns := range v.namespaces() {
 		nsLabels := v.m.Namespaces[ns]
 		in, eg := false, false
-		for _, p := range v.m.Policies {
-			if !p.SelectsAllOf(ns, nsLabels) {
-				continue
+		deny := func(p *reach.Policy) {
+			if p.SelectsAllOf(ns, nsLabels) {
+				in = in || p.IsolatesIngress() && !opensAll(p.IngressRules)
+				eg = eg || p.IsolatesEgress() && !opensAll(p.EgressRules)
 			}
-			in = in || p.IsolatesIngress() && !opensAll(p.IngressRules)
-			eg = eg || p.IsolatesEgress() && !opensAll(p.EgressRules)
+		}
+		// A policy selects all of a namespace by its own test (AllPodsOf: those of
+		// Cilium and Calico), or is a NetworkPolicy of that namespace.
+		for _, p := range v.policiesIn(ns) {
+			if p.AllPodsOf == nil {
+				deny(p)
+			}
+		}
+		for _, p := range v.allPodsOf {
+			deny(p)
 		}
 		var missing []string
 		if !in {
@@ -77,7 +86,7 @@ func checkNamespaceWithoutDefaultDeny(c *rule.Context) []rule.Result {
 			msg = fmt.Sprintf("namespace %q has no policy, so no default deny for %s: every pod allows all %s", ns, dirs, dirs)
 		}
 		out = append(out, rule.Result{
-			Object:  namespaceObject(c.Inventory, ns, v.byNS[ns][0].Obj),
+			Object:  v.namespaceObject(ns, v.byNS[ns][0].Obj),
 			Message: msg + v.notEvaluated(nil, ns),
 		})
 	}

@@ -71,7 +71,7 @@ func checkNamespaceWithoutPolicy(c *rule.Context) []rule.Result {
 			continue
 		}
 		out = append(out, rule.Result{
-			Object: namespaceObject(inv, ns, workloads[0]),
+			Object: v.namespaceObject(ns, workloads[0]),
 			Message: fmt.Sprintf("namespace %q runs %s and has no NetworkPolicy: its pods accept traffic from every pod in the cluster and may connect anywhere%s",
 				ns, describe(workloads), v.notEvaluated(nil, ns)),
 		})
@@ -103,11 +103,9 @@ func networkedWorkloads(inv *inventory.Inventory, objs []*inventory.Object) []*i
 // manifests only name the namespace in their metadata), a synthetic Namespace that
 // carries the file of the namespace's first workload as its source, with no line: the
 // file is where a NetworkPolicy is most likely to belong.
-func namespaceObject(inv *inventory.Inventory, ns string, first *inventory.Object) *inventory.Object {
-	for _, o := range inv.Kind("Namespace") {
-		if o.GVK.Group == "" && o.Name() == ns {
-			return o
-		}
+func (v *view) namespaceObject(ns string, first *inventory.Object) *inventory.Object {
+	if o, ok := v.nsObjs[ns]; ok {
+		return o
 	}
 	var src *finding.Source
 	if first.Source != nil {

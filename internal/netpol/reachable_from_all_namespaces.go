@@ -42,14 +42,10 @@ func checkReachableFromAllNamespaces(c *rule.Context) []rule.Result {
 	v := newView(c)
 	probe := v.a.Probe()
 	var cs culprits
-	seen := map[int]cover{}
+	covers := v.covers([]int{probe}, false)
 	for _, w := range v.m.Workloads {
 		ci := v.a.Workload(w)
-		cv, ok := seen[ci]
-		if !ok {
-			cv = v.cover(ci, []int{probe}, false)
-			seen[ci] = cv
-		}
+		cv := covers.of(ci)
 		for _, o := range cv.owners {
 			cu := cs.get(o.g)
 			for _, f := range o.fields {

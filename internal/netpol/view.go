@@ -31,8 +31,19 @@ type view struct {
 	inv *inventory.Inventory
 	m   *reach.Model
 	a   *reach.Analysis
-	// byNS are the workloads of each namespace, in the model's order.
-	byNS map[string][]*reach.Workload
+	// byNS are the workloads of each namespace, in the model's order; nsNames their
+	// namespaces, sorted.
+	byNS    map[string][]*reach.Workload
+	nsNames []string
+	// polByNS are the namespaced policies of each namespace, in the model's order.
+	polByNS map[string][]*reach.Policy
+	// allPodsOf are the policies that say themselves which namespaces they select whole.
+	allPodsOf []*reach.Policy
+	// skippedAt are the indexes in Model.Skipped of the policies left out, by namespace
+	// ("" for cluster-wide ones).
+	skippedAt map[string][]int
+	// nsObjs are the Namespace objects of the inventory by name (the first of a name).
+	nsObjs map[string]*inventory.Object
 }
 
 // Addresses that are not the public internet: RFC 1918, shared (RFC 6598), loopback,
@@ -66,31 +77,38 @@ func buildView(c *rule.Context) *view {
 	for _, w := range v.m.Workloads {
 		v.byNS[w.Namespace] = append(v.byNS[w.Namespace], w)
 	}
+	v.nsNames = make([]string, 0, len(v.byNS))
+	for ns := range v.byNS {
+		v.nsNames = append(v.nsNames, ns)
+	}
+	sort.Strings(v.nsNames)
+	v.polByNS = map[string][]*reach.Policy{}
+	for _, p := range v.m.Policies {
+		v.polByNS[p.Namespace] = append(v.polByNS[p.Namespace], p)
+		if p.AllPodsOf != nil {
+			v.allPodsOf = append(v.allPodsOf, p)
+		}
+	}
+	v.skippedAt = map[string][]int{}
+	for i, s := range v.m.Skipped {
+		v.skippedAt[s.Namespace] = append(v.skippedAt[s.Namespace], i)
+	}
+	v.nsObjs = map[string]*inventory.Object{}
+	for _, o := range c.Inventory.Kind("Namespace") {
+		if _, ok := v.nsObjs[o.Name()]; !ok && o.GVK.Group == "" {
+			v.nsObjs[o.Name()] = o
+		}
+	}
 	bounds := append(slices.Clone(privateV4), netip.PrefixFrom(metadataAddr, 32))
 	v.a = reach.Analyze(v.m, reach.Options{Boundaries: bounds, Probe: true})
 	return v
 }
 
-// namespaces are the namespaces that run workloads, sorted.
-func (v *view) namespaces() []string {
-	out := make([]string, 0, len(v.byNS))
-	for ns := range v.byNS {
-		out = append(out, ns)
-	}
-	sort.Strings(out)
-	return out
-}
+// namespaces are the namespaces that run workloads, sorted (shared: do not modify).
+func (v *view) namespaces() []string { return v.nsNames }
 
-// policiesIn are the namespaced policies of namespace ns.
-func (v *view) policiesIn(ns string) []*reach.Policy {
-	var out []*reach.Policy
-	for _, p := range v.m.Policies {
-		if p.Namespace == ns {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+// policiesIn are the namespaced policies of namespace ns (shared: do not modify).
+func (v *view) policiesIn(ns string) []*reach.Policy { return v.polByNS[ns] }
 
 // labelsPath is the field path of a workload's pod labels.
 func labelsPath(w *reach.Workload) string {
@@ -133,17 +151,23 @@ func portsWords(p reach.PortSet) string {
 	return p.String()
 }
 
+// listMax is how many items listOf names.
+const listMax = 4
+
 // listOf names up to four items: `Deployment "api", Job "b" and Pod "c"`,
 // `A, B, C, D and 3 more`.
-func listOf(items []string) string {
-	const max = 4
+func listOf(items []string) string { return listOfCount(items, len(items)) }
+
+// listOfCount is listOf of n items of which items are the first (at least
+// min(n, listMax) of them).
+func listOfCount(items []string, n int) string {
 	switch {
-	case len(items) > max:
-		return strings.Join(items[:max], ", ") + fmt.Sprintf(" and %d more", len(items)-max)
-	case len(items) > 1:
-		return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+	case n > listMax:
+		return strings.Join(items[:listMax], ", ") + fmt.Sprintf(" and %d more", n-listMax)
+	case n > 1:
+		return strings.Join(items[:n-1], ", ") + " and " + items[n-1]
 	}
-	return strings.Join(items, ", ")
+	return strings.Join(items[:n], ", ")
 }
 
 func countOf(n int, noun string) string {
@@ -175,8 +199,20 @@ func (v *view) notEvaluatedOf(ps []*reach.Policy, ns string, skipped bool) strin
 			add(p.Title() + ": " + u)
 		}
 	}
-	for _, s := range v.m.Skipped {
-		if skipped && (s.Namespace == ns || s.Namespace == "") {
+	if skipped {
+		// The policies left out of ns and the cluster-wide ones, in the model's order.
+		here, global := v.skippedAt[ns], v.skippedAt[""]
+		if ns == "" {
+			global = nil
+		}
+		for len(here) > 0 || len(global) > 0 {
+			var i int
+			if len(global) == 0 || len(here) > 0 && here[0] < global[0] {
+				i, here = here[0], here[1:]
+			} else {
+				i, global = global[0], global[1:]
+			}
+			s := v.m.Skipped[i]
 			add(s.Title() + " was left out (" + s.Reason + ")")
 		}
 	}
@@ -191,10 +227,15 @@ func (v *view) notEvaluatedOf(ps []*reach.Policy, ns string, skipped bool) strin
 
 // applying are the policies that apply to any of ws in a direction.
 func (v *view) applying(ws []*reach.Workload, ingress bool) []*reach.Policy {
+	if len(ws) == 1 {
+		return v.a.Applying(ws[0], ingress)
+	}
 	var out []*reach.Policy
+	seen := map[*reach.Policy]bool{}
 	for _, w := range ws {
 		for _, p := range v.a.Applying(w, ingress) {
-			if !slices.Contains(out, p) {
+			if !seen[p] {
+				seen[p] = true
 				out = append(out, p)
 			}
 		}
@@ -210,6 +251,7 @@ type culprit struct {
 	pol    *reach.Policy
 	fields []string
 	ws     []*reach.Workload
+	hasWS  map[*reach.Workload]bool
 	ports  reach.PortSet
 	extra  []string // what else the finding lists (the sources of a database connection)
 }
@@ -241,7 +283,11 @@ func (c *culprit) addField(f string) {
 }
 
 func (c *culprit) addWorkload(w *reach.Workload, ps reach.PortSet) {
-	if !slices.Contains(c.ws, w) {
+	if !c.hasWS[w] {
+		if c.hasWS == nil {
+			c.hasWS = map[*reach.Workload]bool{}
+		}
+		c.hasWS[w] = true
 		c.ws = append(c.ws, w)
 	}
 	c.ports = c.ports.Union(ps)
@@ -269,14 +315,14 @@ func (c *culprit) rules() string {
 
 func (c *culprit) workloads() string {
 	var names []string
-	for _, w := range c.ws {
+	for _, w := range c.ws[:min(len(c.ws), listMax)] { // listOf names no more
 		n := workloadName(w)
 		if w.Namespace != c.namespace() {
 			n = fmt.Sprintf("%s in namespace %q", n, w.Namespace)
 		}
 		names = append(names, n)
 	}
-	return listOf(names)
+	return listOfCount(names, len(c.ws))
 }
 
 // they is "it" for one workload, "they" for several.
@@ -396,6 +442,28 @@ func (v *view) cover(ci int, dsts []int, egress bool) cover {
 	return out
 }
 
+// coverMemo is cover towards fixed endpoints, computed once per class: workloads of
+// one class share one.
+type coverMemo struct {
+	v      *view
+	dsts   []int
+	egress bool
+	got    []*cover
+}
+
+func (v *view) covers(dsts []int, egress bool) *coverMemo {
+	return &coverMemo{v: v, dsts: dsts, egress: egress, got: make([]*cover, v.a.NumClasses())}
+}
+
+func (m *coverMemo) of(ci int) cover {
+	if c := m.got[ci]; c != nil {
+		return *c
+	}
+	c := m.v.cover(ci, m.dsts, m.egress)
+	m.got[ci] = &c
+	return c
+}
+
 // byNamespace gathers the workloads of a namespace-wide finding with their ports.
 type byNamespace map[string][]nsEntry
 
@@ -434,7 +502,7 @@ func (es nsEntryList) them() string {
 // `3 workloads (Deployment "api", Job "sync" on TCP/443 and CronJob "b")`.
 func (es nsEntryList) describe(withLabels bool) string {
 	var names []string
-	for _, e := range es {
+	for _, e := range es[:min(len(es), listMax)] { // listOf names no more
 		n := workloadName(e.w)
 		if withLabels {
 			n += " [" + labelsText(e.w.Labels) + "]"
@@ -444,7 +512,7 @@ func (es nsEntryList) describe(withLabels bool) string {
 		}
 		names = append(names, n)
 	}
-	return fmt.Sprintf("%s (%s)", countOf(len(es), "workload"), listOf(names))
+	return fmt.Sprintf("%s (%s)", countOf(len(es), "workload"), listOfCount(names, len(es)))
 }
 
 type nsEntryList []nsEntry
@@ -477,7 +545,7 @@ func (b byNamespace) results(v *view, sev *finding.Severity, msg func(ns string,
 	sort.Strings(names)
 	for _, ns := range names {
 		es := nsEntryList(b[ns])
-		out = append(out, rule.Result{Object: namespaceObject(v.inv, ns, es[0].w.Obj), Message: msg(ns, es), Severity: sev})
+		out = append(out, rule.Result{Object: v.namespaceObject(ns, es[0].w.Obj), Message: msg(ns, es), Severity: sev})
 	}
 	return out
 }
@@ -490,17 +558,13 @@ func severity(s finding.Severity) *finding.Severity { return &s }
 func (v *view) egressTo(c *rule.Context, dsts []int) (byNamespace, culprits) {
 	open := byNamespace{}
 	var cs culprits
-	seen := map[int]cover{}
+	covers := v.covers(dsts, true)
 	for _, w := range v.m.Workloads {
 		if c.Err() != nil {
 			break
 		}
 		ci := v.a.Workload(w)
-		cv, ok := seen[ci]
-		if !ok {
-			cv = v.cover(ci, dsts, true)
-			seen[ci] = cv
-		}
+		cv := covers.of(ci)
 		if !cv.def.IsEmpty() {
 			open.add(w, cv.def)
 		}

@@ -46,14 +46,10 @@ func checkWorkloadNotIsolatedIngress(c *rule.Context) []rule.Result {
 	v := newView(c)
 	probe := v.a.Probe()
 	open := byNamespace{}
-	seen := map[int]cover{}
+	covers := v.covers([]int{probe}, false)
 	for _, w := range v.m.Workloads {
 		ci := v.a.Workload(w)
-		cv, ok := seen[ci]
-		if !ok {
-			cv = v.cover(ci, []int{probe}, false)
-			seen[ci] = cv
-		}
+		cv := covers.of(ci)
 		if !cv.def.IsEmpty() {
 			open.add(w, cv.def)
 		}

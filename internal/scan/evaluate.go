@@ -113,12 +113,16 @@ func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Res
 	now := e.opt.Now()
 	templateErrs := PrepareTemplates(inv.Objects, e.opt.Config)
 	fs, ruleErrs := engine.Run(ctx, inv, e.rules, e.ruleOptions(now))
+	sorted := len(fs) // the engine sorts its findings; Apply appends
 	// A nil Config still applies the inline ignore annotations.
 	fs = e.opt.Config.Apply(fs, inv, now)
+	if len(fs) != sorted {
+		finding.Sort(fs)
+	}
 	if e.opt.Filter.active() {
+		// Keeps the order.
 		fs = slices.DeleteFunc(fs, func(f finding.Finding) bool { return !e.opt.Filter.keeps(f) })
 	}
-	finding.Sort(fs)
 	errs := make([]string, 0, len(inv.Errors)+len(templateErrs)+len(ruleErrs))
 	for _, err := range inv.Errors {
 		errs = append(errs, err.Error())
@@ -130,7 +134,6 @@ func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Res
 		errs = append(errs, err.Error())
 	}
 	r := &Result{Report: report.Report{
-		Summary:     finding.Summarize(len(inv.Objects), fs, len(errs)),
 		Errors:      errs,
 		Warnings:    append(slices.Clip(inv.Warnings), e.opt.Config.WarningList()...),
 		Partial:     inv.Partial,
@@ -139,6 +142,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Res
 		ToolVersion: e.opt.ToolVersion,
 		Time:        now,
 	}}
+	// The Result keeps nothing of inv (its findings hold the strings of the objects'
+	// names, not the objects), so that once the caller drops inv its memory is free
+	// for rendering.
+	objects := len(inv.Objects)
+	r.Summary = finding.Summarize(objects, fs, len(errs))
 	r.Summary.Skipped = len(r.Skipped)
 	r.Findings = fs
 	if !e.opt.ShowSuppressed {

@@ -31,8 +31,10 @@ func findServiceAccount(c *rule.Context, o *inventory.Object, name string) *core
 	if c.Inventory == nil {
 		return nil
 	}
-	for _, so := range c.Inventory.Kind("ServiceAccount") {
-		if sa, ok := so.Obj.(*corev1.ServiceAccount); ok && so.Name() == name && so.EffectiveNamespace() == o.EffectiveNamespace() {
+	// By name, not by a walk over every ServiceAccount: once per pod, that walk made
+	// the rules quadratic in a large cluster.
+	for _, so := range c.Inventory.Named("ServiceAccount", o.EffectiveNamespace(), name) {
+		if sa, ok := so.Obj.(*corev1.ServiceAccount); ok {
 			return sa
 		}
 	}

@@ -25,6 +25,12 @@
 // owner (package owners), keeping apart the pods of one owner that differ in template
 // or that policies treat differently, with a note saying why.
 //
+// Origins (origins.go). Rules that ask from where a class may be reached name sources
+// by namespace, elsewhere (the probe) or outside the cluster. A Splitter cuts the
+// endpoints into pieces that a class's rules treat alike (same Grants), each given as
+// the origins it spans, from summaries of each rule's match by origin: asking about a
+// class costs its rules and the number of namespaces, not one Grants per endpoint.
+//
 // Semantics, as the API reference and the upstream e2e suite define them (the cases
 // of kubernetes/kubernetes test/e2e/network/netpol are transcribed in
 // upstream_test.go):

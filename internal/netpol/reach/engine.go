@@ -118,6 +118,15 @@ type Analysis struct {
 	selected map[*Policy]bool
 	// rules are every compiled rule, for the signatures that tell classes apart.
 	rules []*cRule
+	// origin is the origin of each endpoint (origins.go), originNS the namespace of each
+	// origin, the first numNSOrigins of them sorted, originMembers its endpoints and
+	// originsByFirst the origins in the order of their first endpoints.
+	origin                     []int32
+	originNS                   []string
+	numNSOrigins               int
+	probeOrigin, outsideOrigin int
+	originMembers              [][]int32
+	originsByFirst             []int32
 }
 
 // Analyze compiles a model.
@@ -197,9 +206,24 @@ func Analyze(m *Model, opt Options) *Analysis {
 	}
 
 	// matchSel marks the classes a selector peer matches. Policies repeat the same
-	// peers (a namespace's clients, the monitoring namespace): the classes of each
-	// distinct peer are computed once.
-	memo := map[string][]int{}
+	// peers (a namespace's clients, the monitoring namespace, every namespace): the
+	// classes of each distinct peer are computed once, and kept as a bitset when they
+	// are many, so that a peer that matches every class costs a pass over words, not
+	// over classes, in every rule that names it.
+	type selMatch struct {
+		cis  []int
+		bits bitset // when cis would take longer to set than bits to or
+	}
+	memo := map[string]*selMatch{}
+	mark := func(b bitset, m *selMatch) {
+		if m.bits != nil {
+			b.or(m.bits)
+			return
+		}
+		for _, ci := range m.cis {
+			b.set(ci)
+		}
+	}
 	matchSel := func(b bitset, nsSel, podSel labels.Selector, nsOnly string) {
 		var key strings.Builder
 		if nsSel == nil {
@@ -213,10 +237,8 @@ func Analyze(m *Model, opt Options) *Analysis {
 		} else {
 			key.WriteByte(1)
 		}
-		if cis, ok := memo[key.String()]; ok {
-			for _, ci := range cis {
-				b.set(ci)
-			}
+		if m, ok := memo[key.String()]; ok {
+			mark(b, m)
 			return
 		}
 		cis := []int{}
@@ -236,10 +258,16 @@ func Analyze(m *Model, opt Options) *Analysis {
 				}
 			}
 		}
-		memo[key.String()] = cis
-		for _, ci := range cis {
-			b.set(ci)
+		m := &selMatch{cis: cis}
+		if words := (a.n + 63) / 64; len(cis) > words {
+			m.bits = newBitset(a.n) // classes only: fits every bitset matchSel marks
+			for _, ci := range cis {
+				m.bits.set(ci)
+			}
+			m.cis = nil
 		}
+		memo[key.String()] = m
+		mark(b, m)
 	}
 	var withIPs []int
 	for ci, c := range a.classes {
@@ -271,6 +299,7 @@ func Analyze(m *Model, opt Options) *Analysis {
 		}
 	}
 	a.compilePolicies(matchSel, matchIPs, byNS)
+	a.buildOrigins()
 	return a
 }
 
