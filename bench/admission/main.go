@@ -6,6 +6,9 @@
 //
 //	go run ./bench/admission -rate 1000 -duration 60s
 //
+// With -write DIR it only writes a CA, a serving certificate for 127.0.0.1 and one
+// AdmissionReview for an external load generator: see hey.sh.
+//
 // Targets (issue 6): zero errors, p50 ≤ 1 ms, p99 ≤ 5 ms, peak RSS ≤ 150 MB.
 package main
 
@@ -41,7 +44,15 @@ func main() {
 	workers := flag.Int("workers", 128, "concurrent senders (the most requests in flight)")
 	moatBin := flag.String("moat", "", "moat binary (default: go build ./cmd/moat)")
 	flag.BoolVar(&http1, "http1", false, "use HTTP/1.1 connections instead of HTTP/2 (the API server's webhook client speaks HTTP/2)")
+	write := flag.String("write", "", "write ca.crt, tls.crt, tls.key (for 127.0.0.1) and review-privileged.json (a defaulted privileged pod, denied) into this directory and exit; for hey.sh")
 	flag.Parse()
+	if *write != "" {
+		if err := writeFiles(*write); err != nil {
+			fmt.Fprintln(os.Stderr, "admission bench:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	if err := run(*rate, *duration, *workers, *moatBin); err != nil {
 		fmt.Fprintln(os.Stderr, "admission bench:", err)
 		os.Exit(2)
@@ -269,7 +280,21 @@ func maxLen(bs [][]byte) int {
 	return m
 }
 
-// certificates makes a CA and a serving certificate for 127.0.0.1.
+// writeFiles writes what an external load generator needs: the CA, the serving
+// certificate and key, and one AdmissionReview of a privileged node agent pod (the
+// review that the default rules deny with the most findings of the four families).
+func writeFiles(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if _, _, _, err := certificates(dir); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "review-privileged.json"), reviews(8)[7], 0o600)
+}
+
+// certificates makes a CA and a serving certificate for 127.0.0.1, and writes the
+// CA's certificate as ca.crt beside them.
 func certificates(dir string) (*x509.CertPool, string, string, error) {
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench CA"},
@@ -291,6 +316,7 @@ func certificates(dir string) (*x509.CertPool, string, string, error) {
 	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	os.WriteFile(filepath.Join(dir, "ca.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	return pool, certFile, keyFile, nil

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,6 +26,7 @@ import (
 type admissionFlags struct {
 	addr, certFile, keyFile, config, pssVersion, logLevel string
 	clientCA, tlsMinVersion                               string
+	pprofAddr                                             string
 	timeout                                               time.Duration
 	maxBody                                               int64
 	maxConcurrent                                         int
@@ -106,6 +111,8 @@ Deployment, PodDisruptionBudget, Service, NetworkPolicy and ValidatingWebhookCon
 	fl.StringVar(&f.image, "image", "", "with --print-manifests, the image, pinned by digest (default: a placeholder digest)")
 	fl.Int32Var(&f.replicas, "replicas", 2, "with --print-manifests, the number of replicas")
 	fl.StringVar(&f.caBundle, "ca-bundle", "", "with --print-manifests, PEM file of the CA that signed the serving certificate (default: cert-manager injects it)")
+	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve net/http/pprof over plain HTTP at this loopback address (127.0.0.1:PORT), for profiling under load")
+	_ = fl.MarkHidden("pprof-addr")
 	return cmd
 }
 
@@ -153,6 +160,13 @@ func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
 	if f.maxConcurrent < 0 {
 		return fmt.Errorf("--max-concurrent %d: want 1 or more (0: 4 per CPU)", f.maxConcurrent)
 	}
+	var pln net.Listener
+	if f.pprofAddr != "" {
+		if pln, err = listenLoopback(f.pprofAddr); err != nil {
+			return fmt.Errorf("--pprof-addr: %w", err)
+		}
+		defer pln.Close()
+	}
 	srv, err := webhook.New(webhook.Options{
 		CertFile: f.certFile, KeyFile: f.keyFile, ClientCAFile: f.clientCA, MinVersion: minVersion,
 		Timeout: f.timeout, MaxBodyBytes: f.maxBody, MaxConcurrent: f.maxConcurrent, Logger: log,
@@ -172,9 +186,43 @@ func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
 	srv.SetReviewer(rev)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if pln != nil {
+		go servePprof(ctx, pln, log)
+	}
 	log.Info("serving admission webhook", "addr", ln.Addr().String(), "config", f.config, "pssVersion", f.pssVersion,
 		"clientCA", f.clientCA, "tlsMinVersion", f.tlsMinVersion, "maxConcurrent", f.maxConcurrent)
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
+}
+
+// listenLoopback listens at addr only if its host is a loopback IP address: the
+// profiling endpoints have no authentication and no TLS, and name no host by DNS.
+func listenLoopback(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("%s: want a loopback IP address such as 127.0.0.1:6060", addr)
+	}
+	return net.Listen("tcp", addr)
+}
+
+// servePprof serves the runtime profiles on ln (a loopback listener) until ctx ends:
+// go tool pprof http://ADDR/debug/pprof/profile?seconds=10, curl -o trace.out
+// http://ADDR/debug/pprof/trace?seconds=5. Its own mux, not http.DefaultServeMux.
+func servePprof(ctx context.Context, ln net.Listener, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	log.Warn("serving profiles over plain HTTP", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("pprof server", "err", err)
+	}
 }

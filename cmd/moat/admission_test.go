@@ -46,3 +46,22 @@ func TestVAPExport(t *testing.T) {
 		t.Errorf("a bad level: exit %d", code)
 	}
 }
+
+// --pprof-addr serves unauthenticated profiles: only on a loopback IP address.
+func TestPprofAddrIsLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{":0", "0.0.0.0:0", "[::]:0", "localhost:0", "10.0.0.1:0", "127.0.0.1"} {
+		if ln, err := listenLoopback(addr); err == nil {
+			ln.Close()
+			t.Errorf("listenLoopback(%q) listened", addr)
+		}
+	}
+	ln, err := listenLoopback("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	code, _, errs := run(t, "", "serve", "admission", "--pprof-addr", "0.0.0.0:0", "--tls-cert", "x", "--tls-key", "y")
+	if code == 0 || !strings.Contains(errs, "--pprof-addr") {
+		t.Errorf("--pprof-addr 0.0.0.0:0: exit %d: %s", code, errs)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -165,40 +166,53 @@ func (r *Reviewer) DecideContext(ctx context.Context, req *admissionv1.Admission
 // judge turns findings into a response.
 func (r *Reviewer) judge(uid types.UID, fs []finding.Finding) Decision {
 	d := Decision{}
-	var denied, warned, audited []Judged
-	for _, f := range fs {
-		if f.Suppressed != nil {
+	// One pass judges the findings into d.Findings, sized once, and counts them by mode;
+	// the response is built from d.Findings. A Finding is a few hundred bytes, and
+	// growing four slices of copies was most of what a review allocated.
+	var nDenied, nWarned, nAudited int
+	for i := range fs {
+		if fs[i].Suppressed != nil {
 			continue
 		}
-		j := Judged{Finding: f, Mode: r.settings.ModeOf(&f)}
+		j := Judged{Finding: fs[i], Mode: r.settings.ModeOf(&fs[i])}
+		if d.Findings == nil {
+			d.Findings = make([]Judged, 0, len(fs)-i)
+		}
 		d.Findings = append(d.Findings, j)
 		switch j.Mode {
 		case Enforce:
-			denied = append(denied, j)
+			nDenied++
 		case Warn:
-			warned = append(warned, j)
+			nWarned++
 		default:
-			audited = append(audited, j)
+			nAudited++
 		}
 	}
-	if len(denied) > 0 {
-		d.Response = Denied(uid, DenyMessage(denied))
+	if nDenied > 0 {
+		d.Response = Denied(uid, denyMessage(d.Findings, nDenied, true))
 	} else {
 		d.Response = Allowed(uid)
 	}
-	for _, j := range warned {
-		d.Response.Warnings = append(d.Response.Warnings, Describe(j.Finding))
+	if nWarned > 0 {
+		d.Response.Warnings = make([]string, 0, nWarned)
+		for i := range d.Findings {
+			if j := &d.Findings[i]; j.Mode == Warn {
+				d.Response.Warnings = append(d.Response.Warnings, Describe(j.Finding))
+			}
+		}
 	}
-	if len(audited) > 0 {
+	if nAudited > 0 {
 		type entry struct {
 			Rule     string `json:"rule"`
 			Severity string `json:"severity"`
 			Message  string `json:"message"`
 			Path     string `json:"path,omitempty"`
 		}
-		es := make([]entry, len(audited))
-		for i, j := range audited {
-			es[i] = entry{j.RuleID, j.Severity.String(), j.Message, j.Path}
+		es := make([]entry, 0, nAudited)
+		for i := range d.Findings {
+			if j := &d.Findings[i]; j.Mode != Enforce && j.Mode != Warn {
+				es = append(es, entry{j.RuleID, j.Severity.String(), j.Message, j.Path})
+			}
 		}
 		b, _ := json.Marshal(es) // plain strings: cannot fail
 		d.Response.AuditAnnotations = map[string]string{"findings": string(b)}
@@ -209,25 +223,64 @@ func (r *Reviewer) judge(uid types.UID, fs []finding.Finding) Decision {
 // Describe is one finding in a line: the rule, what is wrong, where, and the fix.
 func Describe(f finding.Finding) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[%s] %s", f.RuleID, f.Message)
-	if f.Path != "" {
-		fmt.Fprintf(&b, " (%s)", f.Path)
-	}
-	if f.Remediation != "" {
-		b.WriteString(". Fix: " + f.Remediation)
-	}
+	b.Grow(describeLen(&f))
+	describeTo(&b, &f)
 	return b.String()
 }
 
-// DenyMessage is the message of a denial: every enforced finding, one per line.
-func DenyMessage(denied []Judged) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "moat: denied by %d finding", len(denied))
-	if len(denied) != 1 {
-		b.WriteString("s")
+// describeLen is the length of Describe(f).
+func describeLen(f *finding.Finding) int {
+	n := len("[] ") + len(f.RuleID) + len(f.Message)
+	if f.Path != "" {
+		n += len(" ()") + len(f.Path)
 	}
-	for _, j := range denied {
-		b.WriteString("\n- " + Describe(j.Finding))
+	if f.Remediation != "" {
+		n += len(". Fix: ") + len(f.Remediation)
+	}
+	return n
+}
+
+// describeTo writes Describe(f) to b.
+func describeTo(b *strings.Builder, f *finding.Finding) {
+	b.WriteByte('[')
+	b.WriteString(f.RuleID)
+	b.WriteString("] ")
+	b.WriteString(f.Message)
+	if f.Path != "" {
+		b.WriteString(" (")
+		b.WriteString(f.Path)
+		b.WriteByte(')')
+	}
+	if f.Remediation != "" {
+		b.WriteString(". Fix: ")
+		b.WriteString(f.Remediation)
+	}
+}
+
+// DenyMessage is the message of a denial: every enforced finding, one per line.
+func DenyMessage(denied []Judged) string { return denyMessage(denied, len(denied), false) }
+
+// denyMessage is DenyMessage of js, or with onlyEnforced of those of js whose mode is
+// Enforce, of which there are n.
+func denyMessage(js []Judged, n int, onlyEnforced bool) string {
+	head := "moat: denied by " + strconv.Itoa(n) + " finding"
+	if n != 1 {
+		head += "s"
+	}
+	size := len(head)
+	for i := range js {
+		if !onlyEnforced || js[i].Mode == Enforce {
+			size += len("\n- ") + describeLen(&js[i].Finding)
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString(head)
+	for i := range js {
+		if !onlyEnforced || js[i].Mode == Enforce {
+			b.WriteString("\n- ")
+			describeTo(&b, &js[i].Finding)
+		}
 	}
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -182,4 +183,60 @@ func withoutMessagesScan(fs []finding.Finding) string {
 		fmt.Fprintf(&b, "%s %s %s\n", f.Severity, f.RuleID, f.Path)
 	}
 	return b.String()
+}
+
+// describeFmt and denyMessageFmt are Describe and DenyMessage as they were written
+// with fmt, before they were sized up front; the new ones must give the same text.
+func describeFmt(f finding.Finding) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] %s", f.RuleID, f.Message)
+	if f.Path != "" {
+		fmt.Fprintf(&b, " (%s)", f.Path)
+	}
+	if f.Remediation != "" {
+		b.WriteString(". Fix: " + f.Remediation)
+	}
+	return b.String()
+}
+
+func denyMessageFmt(denied []Judged) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "moat: denied by %d finding", len(denied))
+	if len(denied) != 1 {
+		b.WriteString("s")
+	}
+	for _, j := range denied {
+		b.WriteString("\n- " + describeFmt(j.Finding))
+	}
+	return b.String()
+}
+
+func TestDescribeAndDenyMessageAsWithFmt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 14))
+	word := func() string {
+		words := []string{"", "", "a", "pod/privileged-container", "spec.containers[0]", "ünïcode ✓", "%d %s %%", "line\nbreak", strings.Repeat("x", 300)}
+		return words[rng.IntN(len(words))]
+	}
+	for range 2000 {
+		denied := make([]Judged, rng.IntN(5))
+		for i := range denied {
+			denied[i].Finding = finding.Finding{RuleID: word(), Message: word(), Path: word(), Remediation: word()}
+			if got, want := Describe(denied[i].Finding), describeFmt(denied[i].Finding); got != want {
+				t.Fatalf("Describe(%+v) = %q, want %q", denied[i].Finding, got, want)
+			}
+		}
+		if got, want := DenyMessage(denied), denyMessageFmt(denied); got != want {
+			t.Fatalf("DenyMessage = %q, want %q", got, want)
+		}
+		var enforced []Judged
+		for i := range denied {
+			denied[i].Mode = Mode(rng.IntN(3))
+			if denied[i].Mode == Enforce {
+				enforced = append(enforced, denied[i])
+			}
+		}
+		if got, want := denyMessage(denied, len(enforced), true), denyMessageFmt(enforced); got != want {
+			t.Fatalf("denyMessage of the enforced = %q, want %q", got, want)
+		}
+	}
 }

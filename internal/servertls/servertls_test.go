@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -241,6 +242,52 @@ func TestParseMinVersion(t *testing.T) {
 	for _, in := range []string{"", "1.1", "1.0", "TLS1.3", "1.4", " 1.2"} {
 		if _, err := ParseMinVersion(in); err == nil || !strings.Contains(err.Error(), `"`+in+`"`) {
 			t.Errorf("ParseMinVersion(%q): error %v, want one naming the value", in, err)
+		}
+	}
+}
+
+// A client that reconnects resumes its TLS session (no new key exchange and
+// certificate check; the API server reconnects to webhooks when connections close),
+// with and without client certificates, in TLS 1.2 and 1.3. With client certificates
+// a resumed session still needs a client certificate the current bundle trusts: Go
+// checks the session's chains against the ClientCAs of the configuration that
+// GetConfigForClient returns.
+func TestSessionResumption(t *testing.T) {
+	for _, mtls := range []bool{false, true} {
+		for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+			t.Run(fmt.Sprintf("client-ca=%v/%s", mtls, tls.VersionName(v)), func(t *testing.T) {
+				s := newServer(t, false)
+				var certs []tls.Certificate
+				if mtls {
+					clientCA := tlstest.NewCA(t, "API server client CA")
+					s.opt.ClientCAFile = filepath.Join(s.dir, "client-ca.crt")
+					tlstest.WriteAtomic(t, s.opt.ClientCAFile, clientCA.PEM)
+					certs = []tls.Certificate{clientCA.Pair(t, tlstest.Cert{Serial: 7, Client: true})}
+				}
+				url := s.start(t)
+				cfg := &tls.Config{RootCAs: s.ca.Pool, MinVersion: v, MaxVersion: v, Certificates: certs,
+					ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+				first, err := get(url, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				second, err := get(url, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first.TLS.DidResume || !second.TLS.DidResume {
+					t.Errorf("first connection resumed %v, second %v; want false, true", first.TLS.DidResume, second.TLS.DidResume)
+				}
+				if !mtls {
+					return
+				}
+				// The bundle no longer trusts the client's CA: its session is not resumed.
+				time.Sleep(10 * time.Millisecond) // a distinct modification time on coarse clocks
+				tlstest.WriteAtomic(t, s.opt.ClientCAFile, tlstest.NewCA(t, "another CA").PEM)
+				if resp, err := get(url, cfg); err == nil {
+					t.Errorf("after its CA left the bundle, the client was served (resumed %v)", resp.TLS.DidResume)
+				}
+			})
 		}
 	}
 }

@@ -45,13 +45,19 @@ func bound(d admission.Decision) {
 	}
 	resp.Warnings = boundWarnings(resp.Warnings, d.Findings)
 	if resp.Result != nil {
-		var denied []admission.Judged
-		for _, j := range d.Findings {
-			if j.Mode == admission.Enforce {
-				denied = append(denied, j)
+		nDenied := 0
+		for i := range d.Findings {
+			if d.Findings[i].Mode == admission.Enforce {
+				nDenied++
 			}
 		}
-		if !resp.Allowed && len(denied) > 0 && (len(denied) > MaxDeniedListed || len(resp.Result.Message) > MaxMessageBytes) {
+		if !resp.Allowed && nDenied > 0 && (nDenied > MaxDeniedListed || len(resp.Result.Message) > MaxMessageBytes) {
+			denied := make([]admission.Judged, 0, nDenied)
+			for _, j := range d.Findings {
+				if j.Mode == admission.Enforce {
+					denied = append(denied, j)
+				}
+			}
 			resp.Result.Message = denyMessage(denied)
 		}
 		resp.Result.Message = clip(resp.Result.Message, MaxMessageBytes)

@@ -9,6 +9,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,9 +91,14 @@ type Server struct {
 	metrics  *metrics
 	log      *slog.Logger
 	slots    *semaphore.Weighted
-	// reviews are the review goroutines, which may outlive their request's deadline
+	// reviews are the reviews running, which may outlive their request's deadline
 	// and keep their slots until they end; Serve waits for them at shutdown.
 	reviews sync.WaitGroup
+	// idle hands a review to a review goroutine that waits for one (see run); the
+	// waiting ones end when stopped is closed, at the end of Serve.
+	idle     chan func()
+	stopped  chan struct{}
+	stopOnce sync.Once
 	// decide is the reviewer call; tests replace it to provoke panics and delays.
 	decide func(ctx context.Context, r *admission.Reviewer, req *admissionv1.AdmissionRequest) admission.Decision
 }
@@ -121,7 +128,7 @@ func New(opt Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opt: opt, tls: cfg, metrics: newMetrics(opt.Registry, rule.All()), log: opt.Logger,
-		slots: semaphore.NewWeighted(int64(opt.MaxConcurrent))}
+		slots: semaphore.NewWeighted(int64(opt.MaxConcurrent)), idle: make(chan func()), stopped: make(chan struct{})}
 	s.decide = func(ctx context.Context, r *admission.Reviewer, req *admissionv1.AdmissionRequest) admission.Decision {
 		return r.DecideContext(ctx, req)
 	}
@@ -177,6 +184,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
+	defer s.stopOnce.Do(func() { close(s.stopped) })
 	done := make(chan struct{})
 	go func() { s.reviews.Wait(); close(done) }()
 	select {
@@ -223,7 +231,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "rules not loaded", http.StatusServiceUnavailable)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes), r.ContentLength)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -259,11 +267,44 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 	s.write(w, review.TypeMeta, req.UID, d.Response)
 }
 
+// presizeBody is the most of a request's Content-Length that readBody allocates before
+// the body arrives: a pod's review is a few KB, and a client that announces megabytes
+// and sends nothing must not pin them.
+const presizeBody = 64 << 10
+
+// readBody reads r to its end into a buffer sized for contentLength (up to
+// presizeBody) instead of growing one from 512 bytes.
+func readBody(r io.Reader, contentLength int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if contentLength > 0 {
+		buf.Grow(int(min(contentLength, presizeBody)) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
+// encoders are buffers for answers, reused: an answer is encoded whole, then sent with
+// its Content-Length in one write instead of in chunks.
+var encoders = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func (s *Server) write(w http.ResponseWriter, tm metav1.TypeMeta, uid types.UID, resp *admissionv1.AdmissionResponse) {
 	out := admissionv1.AdmissionReview{TypeMeta: tm, Response: resp}
 	out.Response.UID = uid
+	buf := encoders.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 256<<10 { // an answer is bounded (bound.go); keep no outlier
+			encoders.Put(buf)
+		}
+	}()
+	if err := json.NewEncoder(buf).Encode(&out); err != nil {
+		s.log.Warn("encode response", "uid", clip(string(uid), 128), "err", err)
+		http.Error(w, "encode response", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	if err := json.NewEncoder(w).Encode(&out); err != nil {
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		s.log.Warn("write response", "uid", clip(string(uid), 128), "err", err)
 	}
 }
@@ -352,27 +393,62 @@ func checkEnvelope(tm metav1.TypeMeta, hasRequest, hasUID bool) error {
 // slot until it ends, so that runaway reviews shed new ones instead of piling up.
 func (s *Server) review(ctx context.Context, rev *admission.Reviewer, req *admissionv1.AdmissionRequest, release func()) admission.Decision {
 	done := make(chan admission.Decision, 1)
-	what := describeRequest(req)
 	s.reviews.Add(1)
-	go func() {
+	s.run(func() {
 		defer s.reviews.Done()
 		defer release()
 		defer func() {
 			if v := recover(); v != nil {
+				what := describeRequest(req)
 				s.metrics.errors.WithLabelValues("panic").Inc()
 				s.log.Error("panic in review", "uid", clip(string(req.UID), 128), "request", what, "panic", clip(fmt.Sprint(v), 1024), "stack", string(debug.Stack()))
 				done <- admission.Decision{Response: admission.Errored(req.UID, http.StatusInternalServerError, fmt.Errorf("internal error reviewing %s", what))}
 			}
 		}()
 		done <- s.decide(ctx, rev, req)
-	}()
+	})
 	select {
 	case d := <-done:
 		return d
 	case <-ctx.Done():
+		what := describeRequest(req)
 		s.metrics.errors.WithLabelValues("timeout").Inc()
 		s.log.Warn("review deadline exceeded", "uid", clip(string(req.UID), 128), "request", what)
 		return admission.Decision{Response: admission.Errored(req.UID, http.StatusGatewayTimeout, fmt.Errorf("review of %s exceeded its deadline", what))}
+	}
+}
+
+// reviewIdle is how long a review goroutine waits for the next review before it ends.
+const reviewIdle = 30 * time.Second
+
+// run runs a review on a goroutine of its own: one that finished a review and waits
+// for the next, else a new one. A new goroutine starts with a small stack that
+// decoding and judging grow by copying, which took 4% of the webhook's CPU time at
+// 1,000 requests/s; a waiting one has grown it already. There are about as many of
+// them as reviews in flight, which the slots bound; each ends after reviewIdle without
+// work, or when Serve returns. A review is never queued: when no goroutine waits, a
+// new one starts.
+func (s *Server) run(review func()) {
+	select {
+	case s.idle <- review:
+	default:
+		go s.reviewLoop(review)
+	}
+}
+
+func (s *Server) reviewLoop(review func()) {
+	t := time.NewTimer(reviewIdle)
+	defer t.Stop()
+	for {
+		review()
+		t.Reset(reviewIdle)
+		select {
+		case review = <-s.idle:
+		case <-t.C:
+			return
+		case <-s.stopped:
+			return
+		}
 	}
 }
 
@@ -410,11 +486,12 @@ func (s *Server) observe(req *admissionv1.AdmissionRequest, d admission.Decision
 }
 
 // TuneGC trades memory for latency unless GOGC or GOMEMLIMIT say otherwise. A review
-// allocates about 80 KB and keeps nothing, so at 1,000 requests/s the default GOGC ran
-// a collection every few dozen milliseconds, and its assists showed up in p99: the
-// 60 s load test of bench/admission gave p99 5.5 ms with GOGC=100 and 4.5 ms with
-// GOGC=400, peak RSS 97 and 91 MB. The soft memory limit keeps the heap bounded, well
-// inside the printed Deployment's 256Mi limit.
+// of a privileged pod allocates about 85 KB with its HTTP and TLS (135 KB before issue
+// 14) and keeps nothing; the live heap is about 7 MB. At 1,000 requests/s the default
+// GOGC ran a collection every few dozen milliseconds, and its assists showed up in
+// p99: the 60 s load test of bench/admission gave p99 5.5 ms with GOGC=100 and 4.5 ms
+// with GOGC=400, peak RSS 97 and 91 MB. The soft memory limit keeps the heap bounded,
+// well inside the printed Deployment's 256Mi limit.
 func TuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)

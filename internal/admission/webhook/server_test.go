@@ -5,11 +5,16 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +37,7 @@ type running struct {
 	dir    string
 }
 
-func start(t *testing.T, opt Options, ready bool) *running {
+func start(t testing.TB, opt Options, ready bool) *running {
 	t.Helper()
 	ca := tlstest.NewCA(t, "serving CA")
 	dir := t.TempDir()
@@ -303,5 +308,72 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if _, err := r.client.Get(r.url + "/healthz"); err == nil {
 		t.Error("server still accepts after shutdown")
+	}
+}
+
+// readBody reads what io.ReadAll reads, whatever the Content-Length says, and keeps
+// the body limit's error.
+func TestReadBody(t *testing.T) {
+	for _, size := range []int{0, 1, 511, 512, 513, 4096, presizeBody - 1, presizeBody, presizeBody + 1, 3 * presizeBody} {
+		data := bytes.Repeat([]byte("x"), size)
+		for _, cl := range []int64{-1, 0, int64(size), int64(size) / 2, int64(size) * 2, 1 << 40} {
+			got, err := readBody(bytes.NewReader(data), cl)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("size %d, Content-Length %d: got %d bytes, %v", size, cl, len(got), err)
+			}
+		}
+		rec := httptest.NewRecorder()
+		_, err := readBody(http.MaxBytesReader(rec, io.NopCloser(bytes.NewReader(data)), 4096), int64(size))
+		var tooLarge *http.MaxBytesError
+		if (size > 4096) != errors.As(err, &tooLarge) {
+			t.Fatalf("size %d over a limit of 4096: err %v", size, err)
+		}
+	}
+}
+
+// An answer carries its Content-Length and is the review encoded by encoding/json.
+func TestAnswerHasContentLength(t *testing.T) {
+	r := start(t, Options{}, true)
+	resp, err := r.client.Post(r.url+"/validate", "application/json", bytes.NewReader(reviewBody("u-cl", privilegedPod)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.ContentLength != int64(len(data)) || len(data) == 0 {
+		t.Fatalf("Content-Length %d, body %d bytes", resp.ContentLength, len(data))
+	}
+	var out admissionv1.AdmissionReview
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	json.NewEncoder(&want).Encode(&out)
+	if !bytes.Equal(data, want.Bytes()) {
+		t.Fatalf("answer is not as encoding/json writes it:\n%s\nwant\n%s", data, want.Bytes())
+	}
+}
+
+// Reviews run on goroutines that wait for the next one: reviews one after another
+// run on one goroutine, whose stack has grown already, not on a new one each.
+func TestReviewGoroutinesAreReused(t *testing.T) {
+	r := start(t, Options{}, true)
+	var mu sync.Mutex
+	ran := map[string]bool{} // the goroutines that ran a review
+	r.srv.decide = func(ctx context.Context, rev *admission.Reviewer, req *admissionv1.AdmissionRequest) admission.Decision {
+		buf := make([]byte, 64)
+		id, _, _ := strings.Cut(string(buf[:runtime.Stack(buf, false)]), " [")
+		mu.Lock()
+		ran[id] = true
+		mu.Unlock()
+		return rev.DecideContext(ctx, req)
+	}
+	for i := range 50 {
+		if resp, out := r.post(t, reviewBody(fmt.Sprintf("u-%d", i), compliantPod)); out == nil || !out.Response.Allowed {
+			t.Fatalf("review %d: HTTP %d, %+v", i, resp.StatusCode, out)
+		}
+	}
+	if len(ran) > 2 {
+		t.Fatalf("50 reviews one after another ran on %d goroutines, want 1 or 2", len(ran))
 	}
 }
