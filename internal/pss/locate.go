@@ -2,7 +2,9 @@ package pss
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,68 +55,96 @@ func (v resolved) locate(pod podspec.Pod, w where) []rule.Result {
 		out   []rule.Result
 		found bool
 	)
-	bare := *pod.Spec
+	// bare is the pod spec without containers and volumes; each part is tried by
+	// setting one list of it to one element and clearing it again. It comes from a
+	// pool: a PodSpec is over a kilobyte, and the checks do not keep it.
+	bare := specPool.Get().(*corev1.PodSpec)
+	defer func() {
+		*bare = corev1.PodSpec{}
+		specPool.Put(bare)
+	}()
+	*bare = *pod.Spec
 	bare.InitContainers, bare.Containers, bare.EphemeralContainers, bare.Volumes = nil, nil, nil, nil
-	podOnly := v.check(pod.Meta, &bare)
+	podOnly := v.check(pod.Meta, bare)
 	if !podOnly.Allowed {
 		found = true
-		if !v.covered(pod.Meta, &bare, podOnly) {
-			out = append(out, v.podLevel(pod, &bare, podOnly, w.pod)...)
+		if !v.covered(pod.Meta, bare, podOnly) {
+			out = append(out, v.podLevel(pod, bare, podOnly, w.pod)...)
 		}
 	}
-	// part reports one container or volume that fails alone.
-	part := func(spec *corev1.PodSpec, path, field string) {
-		r := v.check(pod.Meta, spec)
+	// part reports the one container or volume in bare (list[i] of the pod) when it
+	// fails alone. Its field path is only made then.
+	part := func(list string, i int, field string) {
+		r := v.check(pod.Meta, bare)
 		if r.Allowed || same(r, podOnly) {
 			return
 		}
 		found = true
-		if v.covered(pod.Meta, spec, r) {
+		if v.covered(pod.Meta, bare, r) {
 			return
 		}
-		if field != "" {
-			path += "." + field
-		}
+		path := partPath(pod.Path, list, i, field)
 		if readsAnnotations(w) && len(pod.Meta.Annotations) > 0 {
 			// An annotation naming this container (seccomp before v1.19) is the cause
 			// when the part passes without annotations.
 			m := *pod.Meta
 			m.Annotations = nil
-			if v.check(&m, spec).Allowed {
+			if v.check(&m, bare).Allowed {
 				path = fieldPath(pod, annotations)
 			}
 		}
 		out = append(out, result(path, r))
 	}
 	if w.containers {
-		var ni, nr, ne int // Containers() walks each list in order
-		for _, c := range pod.Containers() {
-			s := bare
-			switch c.Kind {
-			case podspec.Init:
-				s.InitContainers = pod.Spec.InitContainers[ni : ni+1]
-				ni++
-			case podspec.Regular:
-				s.Containers = pod.Spec.Containers[nr : nr+1]
-				nr++
-			case podspec.Ephemeral:
-				s.EphemeralContainers = pod.Spec.EphemeralContainers[ne : ne+1]
-				ne++
-			}
-			part(&s, c.Path, w.container)
+		// In the order of podspec.Pod.Containers: init, regular, ephemeral.
+		for i := range pod.Spec.InitContainers {
+			bare.InitContainers = pod.Spec.InitContainers[i : i+1]
+			part("initContainers", i, w.container)
 		}
+		bare.InitContainers = nil
+		for i := range pod.Spec.Containers {
+			bare.Containers = pod.Spec.Containers[i : i+1]
+			part("containers", i, w.container)
+		}
+		bare.Containers = nil
+		for i := range pod.Spec.EphemeralContainers {
+			bare.EphemeralContainers = pod.Spec.EphemeralContainers[i : i+1]
+			part("ephemeralContainers", i, w.container)
+		}
+		bare.EphemeralContainers = nil
 	}
 	if w.volumes {
-		for i, vol := range pod.Volumes() {
-			s := bare
-			s.Volumes = pod.Spec.Volumes[i : i+1]
-			part(&s, vol.Path, w.volume)
+		for i := range pod.Spec.Volumes {
+			bare.Volumes = pod.Spec.Volumes[i : i+1]
+			part("volumes", i, w.volume)
 		}
+		bare.Volumes = nil
 	}
 	if !found && !v.covered(pod.Meta, pod.Spec, full) {
 		out = append(out, result(pod.Path, full))
 	}
 	return out
+}
+
+// specPool holds the scratch pod specs of locate.
+var specPool = sync.Pool{New: func() any { return new(corev1.PodSpec) }}
+
+// partPath is the field path of list[i] of the pod spec at specPath, and field below
+// it when not empty: "spec.template.spec.containers[1].securityContext.privileged",
+// as podspec words a container's or volume's path.
+func partPath(specPath, list string, i int, field string) string {
+	b := make([]byte, 0, len(specPath)+len(list)+len(field)+8)
+	b = append(b, specPath...)
+	b = append(b, '.')
+	b = append(b, list...)
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(i), 10)
+	b = append(b, ']')
+	if field != "" {
+		b = append(b, '.')
+		b = append(b, field...)
+	}
+	return string(b)
 }
 
 // podLevel places a failure of the pod-level fields. With several candidate fields set,

@@ -43,57 +43,106 @@ const NoFindingsCase = "no findings"
 // Only the findings' indexes are grouped first, by rule and resource, since the counts
 // on <testsuites> come before everything.
 
-// junitCaseIdx is a testcase of a rule's suite: a resource's findings, by index.
-type junitCaseIdx struct {
-	res      finding.Resource
-	idx      []int
-	open     int // findings not suppressed
-	suppress int
+// junitGroup is a testcase of a rule's suite: a resource's findings, as the range
+// [lo, hi) of the findings' indexes grouped by rule and resource.
+type junitGroup struct {
+	lo, hi   int32
+	open     int32 // findings not suppressed
+	suppress int32
 }
 
 type junitSuiteIdx struct {
 	m     rule.Meta
-	cases []junitCaseIdx
+	cases []junitGroup
 	fail  int
 	skip  int
 }
 
-func renderJUnit(w io.Writer, r *Report) error {
-	ix := indexRules(r)
-	byRule := map[string][]int{}
-	for i := range r.Findings {
-		byRule[r.Findings[i].RuleID] = append(byRule[r.Findings[i].RuleID], i)
-	}
-	suites := make([]junitSuiteIdx, len(ix.Rules))
-	var tests, failures, errs, skipped int
-	for si, m := range ix.Rules {
-		s := &suites[si]
-		s.m = m
-		pos := map[finding.Resource]int{}
-		for _, i := range byRule[m.ID] {
-			f := &r.Findings[i]
-			k, ok := pos[f.Resource]
+// junitEntry is a finding's place in the grouping: its rule's suite, its resource's
+// rank in resource order, and its index.
+type junitEntry struct {
+	rule, res, i int32
+}
+
+// groupJUnit groups the findings' indexes by suite and, within a suite, by resource in
+// resource order, each resource's in report order. Every resource gets a small integer
+// rank once, so the grouping is one sort of fixed-size entries rather than a map keyed
+// by the full resource per rule.
+func groupJUnit(r *Report, ix *ruleIndex) ([]junitSuiteIdx, []int32) {
+	fs := r.Findings
+	ids := map[finding.Resource]int32{}
+	var resources []finding.Resource
+	entries := make([]junitEntry, len(fs))
+	lastRule, lastRuleIdx := "", int32(-1)
+	var lastRes finding.Resource
+	lastID := int32(-1)
+	for i := range fs {
+		f := &fs[i]
+		if lastRuleIdx < 0 || f.RuleID != lastRule {
+			lastRule, lastRuleIdx = f.RuleID, int32(ix.pos[f.RuleID])
+		}
+		if lastID < 0 || f.Resource != lastRes {
+			id, ok := ids[f.Resource]
 			if !ok {
-				k = len(s.cases)
-				pos[f.Resource] = k
-				s.cases = append(s.cases, junitCaseIdx{res: f.Resource})
+				id = int32(len(resources))
+				ids[f.Resource] = id
+				resources = append(resources, f.Resource)
 			}
-			c := &s.cases[k]
-			c.idx = append(c.idx, i)
-			if f.Suppressed == nil {
+			lastRes, lastID = f.Resource, id
+		}
+		entries[i] = junitEntry{rule: lastRuleIdx, res: lastID, i: int32(i)}
+	}
+	order := make([]int32, len(resources))
+	for k := range order {
+		order[k] = int32(k)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return compareResources(resources[a], resources[b]) })
+	rank := make([]int32, len(resources))
+	for k, id := range order {
+		rank[id] = int32(k)
+	}
+	for k := range entries {
+		entries[k].res = rank[entries[k].res]
+	}
+	slices.SortFunc(entries, func(a, b junitEntry) int {
+		return cmp.Or(cmp.Compare(a.rule, b.rule), cmp.Compare(a.res, b.res), cmp.Compare(a.i, b.i))
+	})
+
+	idx := make([]int32, len(entries))
+	suites := make([]junitSuiteIdx, len(ix.Rules))
+	for si, m := range ix.Rules {
+		suites[si].m = m
+	}
+	for k := 0; k < len(entries); {
+		e := entries[k]
+		s := &suites[e.rule]
+		c := junitGroup{lo: int32(k)}
+		for ; k < len(entries) && entries[k].rule == e.rule && entries[k].res == e.res; k++ {
+			i := entries[k].i
+			idx[k] = i
+			if fs[i].Suppressed == nil {
 				c.open++
 			} else {
 				c.suppress++
 			}
 		}
-		slices.SortFunc(s.cases, func(a, b junitCaseIdx) int { return compareResources(a.res, b.res) })
-		for _, c := range s.cases {
-			if c.open > 0 {
-				s.fail++
-			} else {
-				s.skip++
-			}
+		c.hi = int32(k)
+		s.cases = append(s.cases, c)
+		if c.open > 0 {
+			s.fail++
+		} else {
+			s.skip++
 		}
+	}
+	return suites, idx
+}
+
+func renderJUnit(w io.Writer, r *Report) error {
+	ix := indexRules(r)
+	suites, idx := groupJUnit(r, ix)
+	var tests, failures, errs, skipped int
+	for si := range suites {
+		s := &suites[si]
 		tests += max(len(s.cases), 1)
 		failures += s.fail
 		skipped += s.skip
@@ -104,8 +153,8 @@ func renderJUnit(w io.Writer, r *Report) error {
 		errs += len(r.Errors)
 	}
 
-	jw := junitWriter{r: r}
 	bw := bufio.NewWriterSize(w, 64<<10)
+	jw := junitWriter{r: r, idx: idx, w: bw}
 	b := make([]byte, 0, 64<<10)
 	b = append(b, xml.Header...)
 	b = append(b, `<testsuites name="moat"`...)
@@ -116,17 +165,14 @@ func renderJUnit(w io.Writer, r *Report) error {
 		b = append(b, '>')
 		for si := range suites {
 			b = jw.appendRuleSuite(b, &suites[si])
-			if len(b) > 32<<10 {
-				if _, err := bw.Write(b); err != nil {
-					return err
-				}
-				b = b[:0]
-			}
 		}
 		if inputs {
 			b = jw.appendInputSuite(b)
 		}
 		b = append(b, "\n</testsuites>\n"...)
+	}
+	if jw.err != nil {
+		return jw.err
 	}
 	if _, err := bw.Write(b); err != nil {
 		return err
@@ -149,7 +195,10 @@ func appendCounts(b []byte, tests, failures, errs, skipped int) []byte {
 
 // junitWriter holds the buffers that testcases reuse.
 type junitWriter struct {
-	r *Report
+	r   *Report
+	idx []int32 // findings' indexes, grouped as the cases' ranges say
+	w   io.Writer
+	err error
 	// remediation is the one line of the suite's rule's remediation.
 	remediation string
 	body        []byte
@@ -178,8 +227,21 @@ func (jw *junitWriter) appendRuleSuite(b []byte, s *junitSuiteIdx) []byte {
 	jw.remediation = oneLine(m.Remediation) // once a rule, not once a testcase
 	for ci := range s.cases {
 		b = jw.appendFindingCase(b, m, &s.cases[ci])
+		b = jw.flush(b)
 	}
 	return append(b, "\n  </testsuite>"...)
+}
+
+// flush writes b out once it holds 32 KiB, so that a large suite is not held whole,
+// and returns it emptied; after a write error it keeps the error and drops the bytes.
+func (jw *junitWriter) flush(b []byte) []byte {
+	if len(b) <= 32<<10 {
+		return b
+	}
+	if jw.err == nil {
+		_, jw.err = jw.w.Write(b)
+	}
+	return b[:0]
 }
 
 func appendProperty(b []byte, name, value string) []byte {
@@ -192,21 +254,23 @@ func appendProperty(b []byte, name, value string) []byte {
 
 // appendFindingCase appends the testcase of one resource's findings of a rule: a
 // <failure> that lists them, or <skipped> when every one is suppressed.
-func (jw *junitWriter) appendFindingCase(b []byte, m *rule.Meta, c *junitCaseIdx) []byte {
+func (jw *junitWriter) appendFindingCase(b []byte, m *rule.Meta, c *junitGroup) []byte {
 	fs := jw.r.Findings
+	cidx := jw.idx[c.lo:c.hi]
+	res := &fs[cidx[0]].Resource
 	ruleID := m.ID
 	b = append(b, "\n    <testcase name=\""...)
-	b = appendXMLAttr(b, c.res.Kind)
+	b = appendXMLAttr(b, res.Kind)
 	b = append(b, '/')
-	if c.res.Namespace != "" {
-		b = appendXMLAttr(b, c.res.Namespace)
+	if res.Namespace != "" {
+		b = appendXMLAttr(b, res.Namespace)
 		b = append(b, '/')
 	}
-	b = appendXMLAttr(b, c.res.Name)
+	b = appendXMLAttr(b, res.Name)
 	b = append(b, `" classname="`...)
 	b = appendXMLAttr(b, ruleID)
 	b = append(b, `" time="0"`...)
-	for _, i := range c.idx {
+	for _, i := range cidx {
 		if src := fs[i].Source; src != nil && !isPseudoFile(src.File) {
 			if src.File != "" {
 				b = append(b, ` file="`...)
@@ -223,7 +287,7 @@ func (jw *junitWriter) appendFindingCase(b []byte, m *rule.Meta, c *junitCaseIdx
 	}
 	if c.open == 0 {
 		jw.reasons = jw.reasons[:0]
-		for _, i := range c.idx {
+		for _, i := range cidx {
 			if t := suppressionText(fs[i].Suppressed); !slices.Contains(jw.reasons, t) {
 				jw.reasons = append(jw.reasons, t)
 			}
@@ -238,10 +302,10 @@ func (jw *junitWriter) appendFindingCase(b []byte, m *rule.Meta, c *junitCaseIdx
 		return append(b, "\"></skipped>\n    </testcase>"...)
 	}
 	worst := finding.Info
-	first := -1
+	first := int32(-1)
 	b = append(b, ">\n      <failure message=\""...)
 	jw.body = jw.body[:0]
-	for _, i := range c.idx {
+	for _, i := range cidx {
 		if f := &fs[i]; f.Suppressed == nil {
 			if first < 0 {
 				first, worst = i, f.Severity
@@ -253,7 +317,7 @@ func (jw *junitWriter) appendFindingCase(b []byte, m *rule.Meta, c *junitCaseIdx
 			jw.body = appendJUnitFindingText(jw.body, f)
 		}
 	}
-	for _, i := range c.idx {
+	for _, i := range cidx {
 		if f := &fs[i]; f.Suppressed != nil {
 			jw.body = appendJUnitFindingText(jw.body, f)
 		}

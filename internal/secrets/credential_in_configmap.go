@@ -113,7 +113,7 @@ func configValue(field, key, value string) []rule.Result {
 
 // looksLikeFile reports a one-line value that may still be a configuration file:
 // "password=x" or "user: x".
-func looksLikeFile(v string) bool { return kvLineRE.MatchString(v) }
+func looksLikeFile(v string) bool { return strings.ContainsAny(v, "=:") && kvLineRE.MatchString(v) }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -98,6 +98,49 @@ type pattern struct {
 	// is not searched. fold says they are compared in lower case.
 	hints []string
 	fold  bool
+	// hintBytes are the bytes of each hint, filled in by init: a text that lacks some
+	// byte of every hint cannot hold one, which is cheaper to see than to search.
+	hintBytes []byteSet
+}
+
+// byteSet is a set of bytes.
+type byteSet [4]uint64
+
+func bytesOf(s string) byteSet {
+	var b byteSet
+	for i := 0; i < len(s); i++ {
+		b[s[i]>>6] |= 1 << (s[i] & 63)
+	}
+	return b
+}
+
+// contains reports whether every byte of sub is in b.
+func (b *byteSet) contains(sub *byteSet) bool {
+	return b[0]&sub[0] == sub[0] && b[1]&sub[1] == sub[1] && b[2]&sub[2] == sub[2] && b[3]&sub[3] == sub[3]
+}
+
+func init() {
+	for i := range patterns {
+		p := &patterns[i]
+		for _, h := range p.hints {
+			p.hintBytes = append(p.hintBytes, bytesOf(h))
+		}
+	}
+}
+
+// mayHold reports whether the bytes of a text (of its lower case when the pattern
+// folds) include all those of one of the pattern's hints: false means mayMatch is false.
+func (p *pattern) mayHold(text, lower *byteSet) bool {
+	in := text
+	if p.fold {
+		in = lower
+	}
+	for i := range p.hintBytes {
+		if in.contains(&p.hintBytes[i]) {
+			return true
+		}
+	}
+	return len(p.hints) == 0
 }
 
 // notAlnum is the boundary around tokens: start or end of text, or a character that
@@ -121,7 +164,7 @@ var patterns = append([]pattern{
 	{kind: SlackWebhook, hints: []string{"hooks.slack.com"}, re: regexp.MustCompile(`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_+/\-]{20,}`), group: 0},
 	{kind: StripeKey, hints: []string{"_live_", "_prod_"}, re: regexp.MustCompile(notAlnum + `((?:sk|rk)_(?:live|prod)_[0-9A-Za-z]{20,})` + notAlnumEnd), group: 1},
 	{kind: GoogleAPIKey, hints: []string{"AIza"}, re: regexp.MustCompile(notAlnum + `(AIza[0-9A-Za-z_\-]{35})` + notAlnumEnd), group: 1},
-	{kind: JWT, hints: []string{"ey", "ew"}, re: regexp.MustCompile(notAlnum + `(e[wy][A-Za-z0-9_\-]{8,}\.e[wy][A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)`), group: 1,
+	{kind: JWT, hints: []string{".ey", ".ew"}, re: regexp.MustCompile(notAlnum + `(e[wy][A-Za-z0-9_\-]{8,}\.e[wy][A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)`), group: 1,
 		check: func(v string, _ []string) (string, bool) { return "", isJWT(v) }},
 	{kind: URLPassword, hints: []string{"://"}, re: regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.\-]{1,20})://([^\s/@:'"]*):([^\s/@'"]+)@[^\s/'"?#]+`), group: 3,
 		check: func(_ string, sub []string) (string, bool) {
@@ -207,11 +250,14 @@ func Scan(text string) []Match {
 	var out []Match
 	taken := newClaims(len(text)) // bytes already reported
 	lower := ""
-	for _, p := range patterns {
+	textBytes, lowerBytes := bytesOf(text), byteSet{}
+	for i := range patterns {
+		p := &patterns[i]
 		if p.fold && lower == "" {
 			lower = strings.ToLower(text)
+			lowerBytes = bytesOf(lower)
 		}
-		if !p.mayMatch(text, lower) {
+		if !p.mayHold(&textBytes, &lowerBytes) || !p.mayMatch(text, lower) {
 			continue
 		}
 		for _, loc := range p.re.FindAllStringSubmatchIndex(text, -1) {

@@ -92,14 +92,19 @@ func keyedCredentials(text string) []fileHit {
 	offset := 0
 	for _, line := range strings.SplitAfter(text, "\n") {
 		body := strings.TrimRight(line, "\r\n")
-		if m := kvLineRE.FindStringSubmatchIndex(body); m != nil && !isComment(body) {
-			if value, at := lineValue(body[m[4]:m[5]]); value != "" {
-				add(lastKey(body[m[2]:m[3]]), value, offset+m[4]+at)
+		// Cheap byte checks first: a key/value line has "=" or ":", an element "</".
+		if strings.ContainsAny(body, "=:") {
+			if m := kvLineRE.FindStringSubmatchIndex(body); m != nil && !isComment(body) {
+				if value, at := lineValue(body[m[4]:m[5]]); value != "" {
+					add(lastKey(body[m[2]:m[3]]), value, offset+m[4]+at)
+				}
 			}
 		}
-		for _, m := range xmlElemRE.FindAllStringSubmatchIndex(line, -1) {
-			if line[m[2]:m[3]] == line[m[6]:m[7]] {
-				add(line[m[2]:m[3]], line[m[4]:m[5]], offset+m[4])
+		if strings.Contains(line, "</") {
+			for _, m := range xmlElemRE.FindAllStringSubmatchIndex(line, -1) {
+				if line[m[2]:m[3]] == line[m[6]:m[7]] {
+					add(line[m[2]:m[3]], line[m[4]:m[5]], offset+m[4])
+				}
 			}
 		}
 		offset += len(line)

@@ -21,6 +21,8 @@ import (
 	_ "crypto/sha512"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
@@ -40,7 +42,40 @@ type imageRef struct {
 }
 
 // parseImageRef parses an image reference as the kubelet does, or says why it is not one.
+// Several image rules parse the same container's image, and a scan's containers share
+// few images, so each distinct string is parsed once: results are kept in a cache that
+// rules on any goroutine share, emptied when it holds imageRefCacheMax strings so that
+// a long-running admission server stays bounded.
 func parseImageRef(s string) (imageRef, error) {
+	if v, ok := imageRefCache.Load(s); ok {
+		e := v.(*imageRefResult)
+		return e.ref, e.err
+	}
+	r, err := parseImageRefUncached(s)
+	if imageRefCacheLen.Add(1) > imageRefCacheMax {
+		imageRefCache.Clear()
+		imageRefCacheLen.Store(1)
+	}
+	// The key is copied so that the cache does not keep the document it came from.
+	imageRefCache.Store(strings.Clone(s), &imageRefResult{ref: r, err: err})
+	return r, err
+}
+
+type imageRefResult struct {
+	ref imageRef
+	err error
+}
+
+// imageRefCacheMax bounds the image references parseImageRef keeps.
+const imageRefCacheMax = 1 << 14
+
+var (
+	imageRefCache    sync.Map // string → *imageRefResult
+	imageRefCacheLen atomic.Int64
+)
+
+// parseImageRefUncached is parseImageRef without the cache.
+func parseImageRefUncached(s string) (imageRef, error) {
 	named, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
 		return imageRef{}, err
