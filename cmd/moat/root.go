@@ -31,6 +31,7 @@ func newRootCmd() *cobra.Command {
 		newNetpolCmd(),
 		newAuditCmd(),
 		newVAPCmd(),
+		newNodeCmd(),
 		newServeCmd(),
 	)
 	return root

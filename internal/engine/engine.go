@@ -236,6 +236,9 @@ func (s *slot) toFinding(r *rule.Rule, o *inventory.Object, res rule.Result) fin
 	if res.PSS != "" {
 		f.Frameworks.PSS = res.PSS
 	}
+	if res.Source != nil {
+		f.Source = res.Source
+	}
 	return f
 }
 

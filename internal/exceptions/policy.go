@@ -38,6 +38,9 @@ type Config struct {
 	// Admission is the admission: section as written, for the admission webhook to read
 	// (internal/admission parses it, with the lines of this file); nil when absent.
 	Admission *yaml.Node
+	// Node is the node: section as written (the layout and paths of `moat node`), for
+	// internal/node to read; nil when absent.
+	Node *yaml.Node
 	// Images is the images: section, the registries images may and may not come from.
 	Images Images
 	// PodTemplatePaths is the podTemplatePaths: section, where custom resources keep
@@ -174,7 +177,7 @@ func (p *parser) parse(data []byte) {
 		p.errorf(root, "", "want a mapping with the field exceptions, not %s", describeNode(root))
 		return
 	}
-	p.fields(root, "", []string{"exceptions", "admission", "images", "podTemplatePaths"}, func(key string, k, v *yaml.Node) {
+	p.fields(root, "", []string{"exceptions", "admission", "images", "podTemplatePaths", "node"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "exceptions":
 			p.exceptions(v)
@@ -182,6 +185,8 @@ func (p *parser) parse(data []byte) {
 			p.cfg.Admission = v
 		case "images":
 			p.images(v)
+		case "node":
+			p.cfg.Node = v
 		case "podTemplatePaths":
 			p.podTemplatePaths(v)
 		}

@@ -44,6 +44,9 @@ type Result struct {
 	Severity *finding.Severity
 	// PSS, when set, overrides the rule's frameworks.pss (LEVEL/CHECKID).
 	PSS string
+	// Source, when set, is where the problem is instead of the object's source at Path:
+	// node checks point at the file whose mode, owner or content is wrong.
+	Source *finding.Source
 }
 
 // Options are the scan settings a check may depend on.

@@ -1,0 +1,56 @@
+package node
+
+import (
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ConfigSection is the node: section of the config file:
+//
+//	node:
+//	  layout: rke2            # kubeadm, rke2 or k3s; default: detected
+//	  paths:                  # any path of the layout
+//	    manifests: /etc/kubernetes/manifests
+//	    pki: /etc/kubernetes/pki
+//	    kubeletConfig: /var/lib/kubelet/config.yaml
+type ConfigSection struct {
+	Layout string
+	Paths  Layout
+}
+
+// ParseConfig reads the node: section; file names the config file in errors.
+func ParseConfig(n *yaml.Node, file string) (ConfigSection, error) {
+	var out ConfigSection
+	if n == nil {
+		return out, nil
+	}
+	var raw struct {
+		Layout string `yaml:"layout"`
+		Paths  struct {
+			Manifests             string   `yaml:"manifests"`
+			PKI                   string   `yaml:"pki"`
+			AdminConf             string   `yaml:"adminConf"`
+			SchedulerConf         string   `yaml:"schedulerConf"`
+			ControllerManagerConf string   `yaml:"controllerManagerConf"`
+			KubeletKubeconfig     string   `yaml:"kubeletKubeconfig"`
+			KubeletConfig         string   `yaml:"kubeletConfig"`
+			KubeletService        []string `yaml:"kubeletService"`
+			ProxyKubeconfig       string   `yaml:"proxyKubeconfig"`
+			EtcdDataDir           string   `yaml:"etcdDataDir"`
+			CNI                   string   `yaml:"cni"`
+		} `yaml:"paths"`
+	}
+	if err := n.Decode(&raw); err != nil {
+		return out, fmt.Errorf("%s:%d: node: %v", file, n.Line, err)
+	}
+	if _, ok := Layouts[raw.Layout]; raw.Layout != "" && !ok {
+		return out, fmt.Errorf("%s:%d: node.layout: %q is not one of kubeadm, rke2, k3s", file, n.Line, raw.Layout)
+	}
+	p := raw.Paths
+	out.Layout = raw.Layout
+	out.Paths = Layout{Manifests: p.Manifests, PKI: p.PKI, AdminConf: p.AdminConf, SchedulerConf: p.SchedulerConf,
+		ControllerManagerConf: p.ControllerManagerConf, KubeletKubeconfig: p.KubeletKubeconfig, KubeletConfig: p.KubeletConfig,
+		KubeletService: p.KubeletService, ProxyKubeconfig: p.ProxyKubeconfig, EtcdDataDir: p.EtcdDataDir, CNI: p.CNI}
+	return out, nil
+}

@@ -1,0 +1,83 @@
+package node
+
+import (
+	"errors"
+
+	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/rule"
+)
+
+// Inventory makes the objects node rules check: one per component found, named after
+// the node. Load's warnings become the inventory's.
+func (h *Host) Inventory() *inventory.Inventory {
+	objs := make([]*inventory.Object, 0, len(h.Components))
+	for _, c := range h.Components {
+		c.Name = h.Name
+		var src *finding.Source
+		if c.Origin.File != "" {
+			s := c.Origin
+			src = &s
+		}
+		objs = append(objs, inventory.New(c, c.GVK(), src))
+	}
+	inv := inventory.NewInventory(objs)
+	inv.Warnings = append(inv.Warnings, h.Warnings...)
+	for _, c := range h.Components {
+		if c.Kubelet != nil {
+			// The kubelet would not start with these; its configuration checks are
+			// skipped rather than judged on defaults it does not run with.
+			for _, e := range c.Kubelet.Errors {
+				inv.Errors = append(inv.Errors, errors.New("kubelet: "+e+" (its configuration is not checked)"))
+			}
+		}
+	}
+	return inv
+}
+
+// componentOfObject returns the component an object stands for, if it is one of kind.
+func componentOfObject(o *inventory.Object, kind string) (*Component, bool) {
+	c, ok := o.Obj.(*Component)
+	if !ok || c.Kind != kind {
+		return nil, false
+	}
+	return c, true
+}
+
+// componentRule makes a rule that checks one component kind.
+func componentRule(kind string, m rule.Meta, check func(c *Component) []rule.Result) *rule.Rule {
+	m.Kinds = []string{ObjectKind(kind)}
+	return &rule.Rule{
+		Meta: m,
+		Object: func(_ *rule.Context, o *inventory.Object) []rule.Result {
+			c, ok := componentOfObject(o, kind)
+			if !ok {
+				return nil
+			}
+			return check(c)
+		},
+		CEL: &rule.CEL{Unexportable: "reads a node's processes and files, not an API object"},
+	}
+}
+
+// Rules are the registered rules that check node components.
+func Rules() []*rule.Rule {
+	var out []*rule.Rule
+	for _, r := range rule.All() {
+		for _, k := range r.Kinds {
+			if _, ok := kindComponents[k]; ok {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+var kindComponents = func() map[string]string {
+	m := map[string]string{}
+	for c, k := range objectKinds {
+		m[k] = c
+	}
+	return m
+}()
