@@ -28,6 +28,7 @@ type inputFlags struct {
 	cluster                 bool
 	kubeconfig, kubeContext string
 	readSecrets             bool
+	kubeletConfigz          bool
 
 	// reachability: the command analyses NetworkPolicies (reads pods from a cluster).
 	reachability bool
@@ -65,6 +66,7 @@ func (f *inputFlags) register(cmd *cobra.Command, feat inputFeatures) {
 	if feat.scanCluster {
 		fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "with --cluster, read every namespace (the default unless -n is given)")
 		fl.BoolVar(&f.readSecrets, "read-secrets", false, "with --cluster, read the data of Secrets too (default: their metadata only)")
+		fl.BoolVar(&f.kubeletConfigz, "kubelet-configz", false, "with --cluster, read each kubelet's configuration from /configz through the API server's node proxy (needs nodes/proxy get, which reaches every kubelet's API: grant it only for this)")
 	}
 }
 
@@ -84,7 +86,7 @@ func (f *inputFlags) input(cmd *cobra.Command, paths []string) (scan.Input, erro
 		if f.feat.scanCluster {
 			// Only moat scan's -A and --read-secrets are about reading a cluster; who-can's
 			// -A is part of its question.
-			clusterOnly = append(clusterOnly, "all-namespaces", "read-secrets")
+			clusterOnly = append(clusterOnly, "all-namespaces", "read-secrets", "kubelet-configz")
 		}
 		for _, name := range clusterOnly {
 			if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
@@ -107,7 +109,10 @@ func (f *inputFlags) input(cmd *cobra.Command, paths []string) (scan.Input, erro
 	if f.allNamespaces && f.namespace != "" {
 		return in, fmt.Errorf("give -n NAMESPACE or -A, not both")
 	}
-	in.Cluster = &scan.ClusterInput{Kubeconfig: f.kubeconfig, Context: f.kubeContext, ReadSecrets: f.readSecrets, Reachability: f.reachability}
+	if f.kubeletConfigz {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning: --kubelet-configz reads through nodes/proxy, a permission that reaches every kubelet's API (exec included); Moat reports it as dangerous wherever it is granted")
+	}
+	in.Cluster = &scan.ClusterInput{Kubeconfig: f.kubeconfig, Context: f.kubeContext, ReadSecrets: f.readSecrets, KubeletConfigz: f.kubeletConfigz, Reachability: f.reachability}
 	return in, nil
 }
 

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,12 +10,28 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// errNotExamined is the error of a check that needs a file of a component read
+// through the API: the check is left out, not failed.
+var errNotExamined = errors.New("file not examined")
+
+// failure is the message of a check that could not read what it needs: "" (no
+// finding) when the files were not examined at all.
+func failure(err error) string {
+	if errors.Is(err, errNotExamined) {
+		return ""
+	}
+	return err.Error()
+}
+
 // configFile decodes a structured configuration file a flag names into out, with the
 // kind it must declare. ok is false when the flag is not given.
 func configFile(c *Component, flag, kind string, out any) (path string, ok bool, err error) {
 	path, ok = c.Flags.Lookup(flag)
 	if !ok || path == "" {
 		return "", false, nil
+	}
+	if !c.Host.FilesExamined() {
+		return path, true, errNotExamined
 	}
 	f := c.Host.File(path)
 	switch {

@@ -29,7 +29,7 @@ true. CIS 1.2.1 (manual in the benchmark; Moat evaluates it exactly).`,
 		}, func(c *Component) (string, string) {
 			on, from, flag, err := anonymousAuth(c)
 			if err != nil {
-				return err.Error(), flag
+				return failure(err), flag
 			}
 			if on {
 				return "anonymous requests are authenticated: " + from, flag
@@ -76,7 +76,7 @@ nor --authorization-config is given. CIS 1.2.6.`,
 		}, func(c *Component) (string, string) {
 			modes, from, flag, err := authorizationModes(c)
 			if err != nil {
-				return err.Error(), flag
+				return failure(err), flag
 			}
 			if slices.Contains(modes, "AlwaysAllow") {
 				return "AlwaysAllow authorizes every request: " + from, flag
@@ -197,7 +197,7 @@ to bound tokens; a leaked token stays valid that long. CIS 1.2.30.`,
 		ID: "apiserver/request-timeout", Title: "API server request timeout (manual)",
 		Description: `The right --request-timeout depends on the cluster's clients; the default of 60s suits most.
 CIS 1.2.20 asks a person to review it.`,
-		Remediation: "review --request-timeout: keep the 60s default unless large list or watch requests need more",
+		Remediation: "Review --request-timeout: keep the 60s default unless large list or watch requests need more.",
 		Frameworks:  fw("1.2.20", nsaControlPlane, ""),
 	}))
 }
@@ -214,7 +214,7 @@ func modeRule(mode, cis string, sev finding.Severity, why string) flagRule {
 	}, func(c *Component) (string, string) {
 		modes, from, flag, err := authorizationModes(c)
 		if err != nil {
-			return err.Error(), flag
+			return failure(err), flag
 		}
 		if !slices.Contains(modes, mode) {
 			return "the " + mode + " authorizer does not run: " + from, flag

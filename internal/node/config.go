@@ -19,6 +19,18 @@ type ConfigSection struct {
 	Paths  Layout
 }
 
+// parseConfigYAML reads a node: section given as YAML text.
+func parseConfigYAML(data []byte) (ConfigSection, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return ConfigSection{}, err
+	}
+	if len(n.Content) == 0 {
+		return ConfigSection{}, nil
+	}
+	return ParseConfig(n.Content[0], "fixture")
+}
+
 // ParseConfig reads the node: section; file names the config file in errors.
 func ParseConfig(n *yaml.Node, file string) (ConfigSection, error) {
 	var out ConfigSection

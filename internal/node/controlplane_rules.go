@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 
 	schedulerv1 "k8s.io/kube-scheduler/config/v1"
@@ -61,6 +62,8 @@ flag). Both default to true. CIS 1.4.1.`,
 		var cfg schedulerv1.KubeSchedulerConfiguration
 		path, ok, err := configFile(c, "config", "KubeSchedulerConfiguration", &cfg)
 		switch {
+		case ok && errors.Is(err, errNotExamined):
+			return nil
 		case ok && err != nil:
 			return []rule.Result{{Message: err.Error(), Path: "--config", Source: c.FlagSource("config")}}
 		case ok:
@@ -79,7 +82,7 @@ flag). Both default to true. CIS 1.4.1.`,
 		ID: "controller-manager/terminated-pod-gc-threshold", Title: "Terminated pod garbage collection (manual)",
 		Description: `--terminated-pod-gc-threshold bounds how many finished pods are kept; the right value
 depends on the cluster. CIS 1.3.1 asks a person to review it.`,
-		Remediation: "review --terminated-pod-gc-threshold (default 12500): lower it on small control planes",
+		Remediation: "Review --terminated-pod-gc-threshold (default 12500): lower it on small control planes.",
 		Frameworks:  fw("1.3.1", "T1499"),
 	}))
 }

@@ -32,6 +32,10 @@ type Host struct {
 	Warnings []string
 }
 
+// FilesExamined says whether Load read the machine's files; components read through
+// the API (FromCluster) come without them.
+func (h *Host) FilesExamined() bool { return h != nil && h.Files != nil }
+
 // Component returns the component of a kind, or nil when it is not running here.
 func (h *Host) Component(kind string) *Component {
 	for _, c := range h.Components {

@@ -32,11 +32,15 @@ type KubeletConfig struct {
 	lines map[string]map[string]int
 	// Errors say what could not be read (the kubelet would refuse to start).
 	Errors []string
+	// fromConfigz is set for a configuration the kubelet served on /configz.
+	fromConfigz bool
 }
 
 // Where says where a field's value comes from, in words for a message, and its source.
 func (k *KubeletConfig) Where(path string, c *Component) (string, *finding.Source) {
 	switch o := k.origin[path]; {
+	case k.fromConfigz:
+		return "the kubelet's /configz", nil
 	case o == "flag":
 		flag := ""
 		for f, p := range c.Host.Release.Kubelet.FlagFields {

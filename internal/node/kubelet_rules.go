@@ -172,7 +172,7 @@ metricsBindAddress of its --config file. CIS 4.3.1.`,
 		ID: "kubelet/event-record-qps", Title: "Kubelet event rate (manual)", Severity: finding.Info,
 		Description: `eventRecordQPS bounds the events the kubelet sends; 0 is unbounded, and too low a value
 loses events an investigation needs. CIS 4.2.8 asks a person to choose.`,
-		Remediation: "review eventRecordQPS (default 50) for the node's workload.",
+		Remediation: "Review eventRecordQPS (default 50) for the node's workload.",
 		Frameworks:  fw("4.2.8", ""),
 	}, func(c *Component) []rule.Result {
 		if c.Kubelet == nil || len(c.Kubelet.Errors) > 0 {
@@ -196,7 +196,7 @@ func proxyMetrics(c *Component) (string, string) {
 		path, hasFile, err := configFile(c, "config", "KubeProxyConfiguration", &cfg)
 		switch {
 		case hasFile && err != nil:
-			return err.Error(), "config"
+			return failure(err), "config"
 		case hasFile && cfg.MetricsBindAddress != "":
 			addr, from = cfg.MetricsBindAddress, "metricsBindAddress is "+cfg.MetricsBindAddress+" in "+path
 		default:

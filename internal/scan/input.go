@@ -11,6 +11,7 @@ import (
 	"github.com/moat-dev/moat/internal/cluster"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/kubeversion"
+	"github.com/moat-dev/moat/internal/node"
 )
 
 // Input says what to read: PATHs (files, directories, "-", charts, overlays) or, when
@@ -45,6 +46,10 @@ type ClusterInput struct {
 	Kubeconfig, Context string
 	// ReadSecrets reads the data of Secrets too (default: metadata only).
 	ReadSecrets bool
+	// KubeletConfigz reads each kubelet's configuration through the API server's node
+	// proxy (nodes/proxy: a permission Moat itself reports as dangerous; asked for
+	// explicitly).
+	KubeletConfigz bool
 	// Reachability also reads what a NetworkPolicy analysis needs and a scan leaves out:
 	// pods (their IPs), ReplicaSets and Jobs (pod owners), and the admin network
 	// policies when the cluster serves them.
@@ -96,6 +101,19 @@ func Load(ctx context.Context, in Input) (*Loaded, error) {
 		return nil, err
 	}
 	out := &Loaded{Inventory: inv}
+	var configz map[string][]byte
+	if c.KubeletConfigz {
+		var warns []string
+		if configz, warns, err = cluster.KubeletConfigz(ctx, cfg); err != nil {
+			return nil, err
+		}
+		inv.Warnings = append(inv.Warnings, warns...)
+	}
+	// The control plane's static pods and the kubelets' configurations, as the API
+	// shows them: the node checks that need no node access.
+	comps, warns := node.FromCluster(inv.Objects, configz, nil)
+	inv.Add(comps...)
+	inv.Warnings = append(inv.Warnings, warns...)
 	if note := stats.OwnedNote(); note != "" && !c.Reachability {
 		out.Notes = append(out.Notes, note)
 	}
