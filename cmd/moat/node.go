@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +20,7 @@ type nodeFlags struct {
 	output, failOn, config, severity                    string
 	rules, skipRule                                     []string
 	showSuppressed                                      bool
+	interval                                            time.Duration
 }
 
 func newNodeCmd() *cobra.Command {
@@ -55,10 +58,33 @@ as ps -eo args prints them) or, without it, the static pod manifests' command li
 	fl.StringArrayVar(&f.rules, "rule", nil, "report only the rules matching this ID or glob (repeatable)")
 	fl.StringArrayVar(&f.skipRule, "skip-rule", nil, "do not run the rules matching this ID or glob (repeatable)")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "include suppressed findings in the output")
+	fl.DurationVar(&f.interval, "interval", 0, "check again after this long, forever, printing each report (for a DaemonSet); 0: once")
 	return cmd
 }
 
 func runNode(cmd *cobra.Command, f nodeFlags) error {
+	if f.interval < 0 || (f.interval > 0 && f.interval < time.Minute) {
+		return fmt.Errorf("--interval: want 0 (once) or at least 1m, not %s", f.interval)
+	}
+	for {
+		err := checkNode(cmd, f)
+		if f.interval == 0 {
+			return err
+		}
+		var ee exitError
+		if err != nil && !errors.As(err, &ee) {
+			fmt.Fprintln(cmd.ErrOrStderr(), "moat node:", err)
+		}
+		select {
+		case <-cmd.Context().Done():
+			return cmd.Context().Err()
+		case <-time.After(f.interval):
+		}
+	}
+}
+
+// checkNode checks the node once and renders the report.
+func checkNode(cmd *cobra.Command, f nodeFlags) error {
 	failOn, err := finding.ParseSeverity(f.failOn)
 	if err != nil {
 		return fmt.Errorf("--fail-on: %w", err)
