@@ -64,69 +64,15 @@ type fixtureCert struct {
 // loadFixture builds the fixture's machine in a temporary root and loads it.
 func loadFixture(t *testing.T, path string) *Host {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fx nodeFixture
-	if err := yaml.UnmarshalStrict(data, &fx); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	root := t.TempDir()
-	writeFile(t, root, "/etc/passwd", "root:x:0:0::/root:/bin/sh\netcd:x:998:998::/var/lib/etcd:/bin/false\nalice:x:1000:1000::/home/alice:/bin/sh\n", 0o644)
-	writeFile(t, root, "/etc/group", "root:x:0:\netcd:x:998:\nalice:x:1000:\n", 0o644)
-	for _, f := range fx.Files {
-		full := filepath.Join(root, f.Path)
-		mode := os.FileMode(0o600)
-		if f.Dir {
-			mode = 0o700
-		}
-		if f.Mode != "" {
-			m, err := strconv.ParseUint(f.Mode, 8, 32)
-			if err != nil {
-				t.Fatalf("%s: %s: mode %q: %v", path, f.Path, f.Mode, err)
-			}
-			mode = os.FileMode(m)
-		}
-		if f.Dir {
-			if err := os.MkdirAll(full, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			content := f.Content
-			if f.Cert != nil {
-				content = makeCert(t, *f.Cert)
-			}
-			writeFile(t, root, f.Path, content, mode)
-		}
-		if err := os.Chmod(full, mode); err != nil {
-			t.Fatal(err)
-		}
-		uid, gid := 0, 0
-		if f.Owner != "" {
-			u, g, _ := strings.Cut(f.Owner, ":")
-			uid, _ = strconv.Atoi(u)
-			gid, _ = strconv.Atoi(g)
-		}
-		if os.Geteuid() == 0 {
-			if err := os.Lchown(full, uid, gid); err != nil {
-				t.Fatal(err)
-			}
-		} else if uid != os.Geteuid() {
-			t.Skip("ownership fixtures need root (files are owned by the user who writes them)")
-		}
-	}
-	cmdlines := filepath.Join(t.TempDir(), "cmdlines")
-	if err := os.WriteFile(cmdlines, []byte(fx.Cmdlines), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	fx := readNodeFixture(t, path)
+	root, cmdlines := buildFixture(t, path)
 	var paths Layout
 	raw, _ := yaml.Marshal(map[string]any{"paths": fx.Paths})
-	if sec, err := parseConfigYAML(raw); err != nil {
+	sec, err := parseConfigYAML(raw)
+	if err != nil {
 		t.Fatalf("%s: paths: %v", path, err)
-	} else {
-		paths = sec.Paths
 	}
+	paths = sec.Paths
 	layout := fx.Layout
 	if layout == "" {
 		layout = "kubeadm"
@@ -138,20 +84,89 @@ func loadFixture(t *testing.T, path string) *Host {
 	return h
 }
 
-func writeFile(t *testing.T, root, p, content string, mode os.FileMode) {
-	t.Helper()
+func readNodeFixture(tb testing.TB, path string) nodeFixture {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var fx nodeFixture
+	if err := yaml.UnmarshalStrict(data, &fx); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return fx
+}
+
+// buildFixture writes the fixture's files beneath a temporary root, and its command
+// lines to a file; it returns both paths.
+func buildFixture(tb testing.TB, path string) (root, cmdlines string) {
+	tb.Helper()
+	fx := readNodeFixture(tb, path)
+	root = tb.TempDir()
+	writeFile(tb, root, "/etc/passwd", "root:x:0:0::/root:/bin/sh\netcd:x:998:998::/var/lib/etcd:/bin/false\nalice:x:1000:1000::/home/alice:/bin/sh\n", 0o644)
+	writeFile(tb, root, "/etc/group", "root:x:0:\netcd:x:998:\nalice:x:1000:\n", 0o644)
+	for _, f := range fx.Files {
+		full := filepath.Join(root, f.Path)
+		mode := os.FileMode(0o600)
+		if f.Dir {
+			mode = 0o700
+		}
+		if f.Mode != "" {
+			m, err := strconv.ParseUint(f.Mode, 8, 32)
+			if err != nil {
+				tb.Fatalf("%s: %s: mode %q: %v", path, f.Path, f.Mode, err)
+			}
+			mode = os.FileMode(m)
+		}
+		if f.Dir {
+			if err := os.MkdirAll(full, 0o755); err != nil {
+				tb.Fatal(err)
+			}
+		} else {
+			content := f.Content
+			if f.Cert != nil {
+				content = makeCert(tb, *f.Cert)
+			}
+			writeFile(tb, root, f.Path, content, mode)
+		}
+		if err := os.Chmod(full, mode); err != nil {
+			tb.Fatal(err)
+		}
+		uid, gid := 0, 0
+		if f.Owner != "" {
+			u, g, _ := strings.Cut(f.Owner, ":")
+			uid, _ = strconv.Atoi(u)
+			gid, _ = strconv.Atoi(g)
+		}
+		if os.Geteuid() == 0 {
+			if err := os.Lchown(full, uid, gid); err != nil {
+				tb.Fatal(err)
+			}
+		} else if uid != os.Geteuid() {
+			tb.Skip("ownership fixtures need root (files are owned by the user who writes them)")
+		}
+	}
+	cmdlines = filepath.Join(tb.TempDir(), "cmdlines")
+	if err := os.WriteFile(cmdlines, []byte(fx.Cmdlines), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return root, cmdlines
+}
+
+func writeFile(tb testing.TB, root, p, content string, mode os.FileMode) {
+	tb.Helper()
 	full := filepath.Join(root, p)
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := os.WriteFile(full, []byte(content), mode); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 
 // makeCert generates a self-signed certificate in PEM.
-func makeCert(t *testing.T, c fixtureCert) string {
-	t.Helper()
+func makeCert(tb testing.TB, c fixtureCert) string {
+	tb.Helper()
 	var pub, priv any
 	switch c.Key {
 	case "", "rsa2048", "rsa1024":
@@ -161,7 +176,7 @@ func makeCert(t *testing.T, c fixtureCert) string {
 		}
 		k, err := rsa.GenerateKey(rand.Reader, bits)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		pub, priv = &k.PublicKey, k
 	case "ecdsa256", "ecdsa224":
@@ -171,11 +186,11 @@ func makeCert(t *testing.T, c fixtureCert) string {
 		}
 		k, err := ecdsa.GenerateKey(curve, rand.Reader)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		pub, priv = &k.PublicKey, k
 	default:
-		t.Fatalf("cert key %q", c.Key)
+		tb.Fatalf("cert key %q", c.Key)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
@@ -188,7 +203,7 @@ func makeCert(t *testing.T, c fixtureCert) string {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
