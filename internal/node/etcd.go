@@ -108,7 +108,9 @@ func etcdConfigFile(f *Flags, data []byte) error {
 			name := key
 			if n, ok := etcdConfigKeys[key]; ok {
 				name = n
-			} else if strings.Contains(key, ".") {
+			} else if strings.Contains(key, ".") || tlsFlag(key) {
+				// The TLS settings exist only in their sections: etcd ignores them at
+				// the top of the file.
 				continue
 			}
 			f.set(name, fmt.Sprint(v), 0, false)
@@ -116,4 +118,15 @@ func etcdConfigFile(f *Flags, data []byte) error {
 	}
 	walk("", doc)
 	return nil
+}
+
+// tlsFlag says whether a flag is one of the TLS settings the config file keeps in its
+// transport sections.
+func tlsFlag(name string) bool {
+	for _, f := range etcdConfigKeys {
+		if f == name {
+			return true
+		}
+	}
+	return false
 }

@@ -27,7 +27,11 @@ func (l *loader) readFiles() {
 			}
 		}
 	}
-	if l.host.Component(APIServer) != nil || l.host.Component(Etcd) != nil {
+	controlPlane := false
+	for _, k := range []string{APIServer, ControllerManager, Scheduler, Etcd} {
+		controlPlane = controlPlane || l.host.Component(k) != nil
+	}
+	if controlPlane {
 		l.stat(lay.AdminConf, true)
 		l.stat(filepath.Join(filepath.Dir(lay.AdminConf), "super-admin.conf"), true)
 		l.stat(lay.SchedulerConf, true)

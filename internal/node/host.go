@@ -84,6 +84,8 @@ type File struct {
 	Entries []string
 	// Err says why the file could not be examined (permission, too large, not regular).
 	Err string
+	// keyDropped is set when the content was a private key, not kept.
+	keyDropped bool
 }
 
 // ModeAtMost says whether f grants nothing beyond max (0o600 allows 0o600, 0o400, 0o000).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -368,7 +369,7 @@ func (l *loader) nodeName(given string) string {
 func (l *loader) stat(p string, content bool) *File {
 	p = cleanPath(p)
 	if f, ok := l.host.Files[p]; ok {
-		if content && f.Content == nil && f.Exists && !f.Dir && f.Err == "" {
+		if content && f.Content == nil && f.Exists && !f.Dir && f.Err == "" && !f.keyDropped {
 			l.readContent(f)
 		}
 		return f
@@ -392,7 +393,12 @@ func (l *loader) stat(p string, content bool) *File {
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		f.UID, f.GID = int(sys.Uid), int(sys.Gid)
 	}
-	if content && !f.Dir {
+	switch {
+	case !f.Dir && !st.Mode().IsRegular():
+		// A FIFO or device where a file was expected: opening it could block or
+		// read without end.
+		f.Err = "not a regular file"
+	case content && !f.Dir:
 		l.readContent(f)
 	}
 	return f
@@ -404,8 +410,14 @@ func (l *loader) readContent(f *File) {
 		f.Err = err.Error()
 		return
 	}
-	if bytes.Contains(data, []byte("PRIVATE KEY-----")) && !bytes.Contains(data, []byte("CERTIFICATE-----")) {
-		return // a private key: its mode and owner are examined, its bytes are not kept
+	if bytes.Contains(data, []byte("PRIVATE KEY-----")) {
+		// A private key: its mode and owner are examined, its bytes are not kept. A
+		// PEM bundle of a certificate and its key keeps the certificates only.
+		f.keyDropped = true
+		data = certificateBlocks(data)
+		if len(data) == 0 {
+			return
+		}
 	}
 	f.Content = data
 }
@@ -442,4 +454,19 @@ func (l *loader) walk(dir string, content func(path string) bool) *File {
 		d.Err = err.Error()
 	}
 	return d
+}
+
+// certificateBlocks keeps the CERTIFICATE blocks of a PEM bundle.
+func certificateBlocks(data []byte) []byte {
+	var out []byte
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return out
+		}
+		if b.Type == "CERTIFICATE" {
+			out = append(out, pem.EncodeToMemory(b)...)
+		}
+	}
 }
