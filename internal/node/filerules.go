@@ -522,7 +522,7 @@ var proxyKubeconfigFiles = fileSet{
 	absent: "An absent file is not examined: the benchmark asks this only if it exists.",
 	paths: func(c *Component) []string {
 		if c.Kind == KubeProxy {
-			return []string{flagPathOr(c, "kubeconfig", c.Host.Layout.ProxyKubeconfig)}
+			return []string{c.proxyKubeconfig()}
 		}
 		return []string{c.Host.Layout.ProxyKubeconfig}
 	},

@@ -1,8 +1,12 @@
 package node
 
 import (
+	"bytes"
 	"path/filepath"
 	"strings"
+
+	proxyv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
+	"sigs.k8s.io/yaml"
 )
 
 // readFiles examines every file the checks may ask about: the layout's files, those
@@ -58,9 +62,56 @@ func (l *loader) readFiles() {
 		l.walk(lay.CNI, func(string) bool { return false })
 	}
 	if p := l.host.Component(KubeProxy); p != nil {
-		l.stat(proxyKubeconfig(p, lay), true)
+		l.stat(p.proxyKubeconfig(), true)
 	} else if l.host.Component(Kubelet) != nil {
 		l.stat(lay.ProxyKubeconfig, true)
+	}
+	if k := l.host.Component(Kubelet); k != nil {
+		// The kubelet's own certificates (kubelet.crt, kubelet-client-current.pem).
+		l.walk(k.Flags.Value("cert-dir"), isCertFile)
+	}
+	l.kubeconfigFiles()
+}
+
+// kubeconfigFiles examines the certificate files the kubeconfigs read so far name
+// (client-certificate, certificate-authority), relative to the kubeconfig's directory.
+func (l *loader) kubeconfigFiles() {
+	for _, path := range sortedKeys(l.host.Files) {
+		f := l.host.Files[path]
+		if f.Content == nil || !bytes.Contains(f.Content, []byte("kind: Config")) {
+			continue
+		}
+		var kc struct {
+			Clusters []struct {
+				Cluster struct {
+					CA string `json:"certificate-authority"`
+				} `json:"cluster"`
+			} `json:"clusters"`
+			Users []struct {
+				User struct {
+					Cert string `json:"client-certificate"`
+				} `json:"user"`
+			} `json:"users"`
+		}
+		if yaml.Unmarshal(f.Content, &kc) != nil {
+			continue
+		}
+		var named []string
+		for _, c := range kc.Clusters {
+			named = append(named, c.Cluster.CA)
+		}
+		for _, u := range kc.Users {
+			named = append(named, u.User.Cert)
+		}
+		for _, p := range named {
+			if p == "" {
+				continue
+			}
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(filepath.Dir(path), p)
+			}
+			l.stat(p, true)
+		}
 	}
 }
 
@@ -72,12 +123,17 @@ func (l *loader) kubeletKubeconfig(k *Component) string {
 	return l.host.Layout.KubeletKubeconfig
 }
 
-// proxyKubeconfig is kube-proxy's --kubeconfig, else the layout's.
-func proxyKubeconfig(p *Component, lay *Layout) string {
-	if v, ok := p.Flags.Lookup("kubeconfig"); ok && v != "" {
+// proxyKubeconfig is kube-proxy's kubeconfig: --kubeconfig, else clientConnection.kubeconfig
+// of its --config file (read by Load before this is asked), else the layout's.
+func (c *Component) proxyKubeconfig() string {
+	if v, ok := c.Flags.Lookup("kubeconfig"); ok && v != "" {
 		return v
 	}
-	return lay.ProxyKubeconfig
+	var cfg proxyv1alpha1.KubeProxyConfiguration
+	if _, ok, err := configFile(c, "config", "KubeProxyConfiguration", &cfg); ok && err == nil && cfg.ClientConnection.Kubeconfig != "" {
+		return cfg.ClientConnection.Kubeconfig
+	}
+	return c.Host.Layout.ProxyKubeconfig
 }
 
 // namesFile says whether a flag's value is a path of a file the checks may examine.

@@ -368,6 +368,9 @@ func (l *loader) nodeName(given string) string {
 // stat examines one path beneath the root; content says whether to read it.
 func (l *loader) stat(p string, content bool) *File {
 	p = cleanPath(p)
+	if p == "" {
+		return &File{Err: "no path"}
+	}
 	if f, ok := l.host.Files[p]; ok {
 		if content && f.Content == nil && f.Exists && !f.Dir && f.Err == "" && !f.keyDropped {
 			l.readContent(f)
