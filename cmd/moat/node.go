@@ -34,11 +34,11 @@ component's own flag types and defaults (the kubelet's config file too), examine
 they name and the distribution's layout (kubeadm, rke2, k3s) names, and reports what the CIS
 Kubernetes Benchmark sections 1-4, encryption at rest, certificates and audit logging ask.
 
-In a pod: hostPID, the host's root mounted read-only at /host, and --root /host.
+In a pod: hostPID, the host's root mounted read-only at /host, and --root /host --proc /proc.
 On a copy of a node's files: --root DIR, with --cmdlines FILE (one command line per line,
 as ps -eo args prints them) or, without it, the static pod manifests' command lines.`,
 		Example: `  sudo moat node
-  moat node --root /host                      # in a pod with hostPID and / mounted at /host
+  moat node --root /host --proc /proc         # in a pod with hostPID and / mounted at /host
   moat node --root ./node-copy --cmdlines ./node-copy/ps.txt -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runNode(cmd, f) },
@@ -135,6 +135,7 @@ func checkNode(cmd *cobra.Command, f nodeFlags) error {
 	res := scan.NewEvaluator(scan.Options{
 		Rules: node.Rules(), Config: cfg, ShowSuppressed: f.showSuppressed, ToolVersion: version, Filter: filter,
 	}).Evaluate(cmd.Context(), inv)
+	res.ClusterReportName = "moat-node-" + host.Name
 	if f.output != "table" {
 		// The table shows them itself; other formats are for machines.
 		printAll(cmd.ErrOrStderr(), "error:", res.Errors)

@@ -8,6 +8,7 @@ import (
 	_ "github.com/moat-dev/moat/internal/exposure"
 	_ "github.com/moat-dev/moat/internal/namespace"
 	_ "github.com/moat-dev/moat/internal/netpol"
+	_ "github.com/moat-dev/moat/internal/node" // CIS checks of node components (moat node, and mirror pods in moat scan --cluster)
 	_ "github.com/moat-dev/moat/internal/pss"
 	_ "github.com/moat-dev/moat/internal/rbac"
 	_ "github.com/moat-dev/moat/internal/secrets"

@@ -27,10 +27,12 @@ to the Service's endpoints without checking who owns the addresses: a user who m
 create or edit Services can take over traffic meant for any IP, inside or outside the
 cluster (CVE-2020-8554, man-in-the-middle through externalIPs; unpatched by design).
 The DenyServiceExternalIPs admission plugin, or an admission policy, should reject the
-field; this rule finds the Services that use it. NSA/CISA Kubernetes Hardening Guide,
-network separation and hardening; MITRE ATT&CK T1557 (Adversary-in-the-Middle).`,
+field (CIS Kubernetes Benchmark 1.2.3 asks for the plugin, which moat node checks as
+apiserver/deny-service-external-ips); this rule finds the Services that use it.
+NSA/CISA Kubernetes Hardening Guide, network separation and hardening; MITRE ATT&CK
+T1557 (Adversary-in-the-Middle).`,
 			Remediation: "Remove spec.externalIPs and publish the Service with a LoadBalancer or an Ingress or Gateway; enable the DenyServiceExternalIPs admission plugin or a policy that rejects externalIPs.",
-			Frameworks:  finding.Frameworks{NSA: nsaNetworkSeparation, MITRE: mitreAiTM},
+			Frameworks:  finding.Frameworks{CIS: "1.2.3", NSA: nsaNetworkSeparation, MITRE: mitreAiTM},
 			Kinds:       []string{"Service"},
 		},
 		Object: checkExternalIPs,

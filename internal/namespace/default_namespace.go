@@ -1,5 +1,5 @@
 // Rule namespace/default-namespace-used: workloads and their configuration should not
-// live in the default namespace (CIS Kubernetes Benchmark 5.7.4). Reported are pod
+// live in the default namespace (CIS Kubernetes Benchmark 5.6.4). Reported are pod
 // controllers and Pods, Services, ConfigMaps, Secrets, ServiceAccounts, Ingresses,
 // Roles and RoleBindings whose metadata.namespace is "default", except what Kubernetes
 // itself keeps there (the kubernetes Service, the default ServiceAccount and its legacy
@@ -55,7 +55,7 @@ func init() {
 in the default namespace. Everything applied without a namespace lands there, so it
 mixes unrelated applications, and grants, quotas, NetworkPolicies and Pod Security
 labels made for one apply to all; it seldom has any of them. CIS Kubernetes Benchmark
-5.7.4 (the default namespace should not be used); NSA/CISA Kubernetes Hardening Guide,
+5.6.4 (the default namespace should not be used); NSA/CISA Kubernetes Hardening Guide,
 network separation (namespaces); Kubescape C-0061 and C-0212, kube-linter
 use-namespace, Checkov CKV_K8S_21. Objects Kubernetes keeps there (the kubernetes
 Service, the default ServiceAccount, the kube-root-ca.crt ConfigMap) and objects a
@@ -63,7 +63,7 @@ controller owns are not reported. A manifest written without a namespace, or ren
 from a Helm chart, is not reported: the tool that applies it chooses the namespace; a
 live scan and admission see where it really is.`,
 			Remediation: "Create a namespace per application or team, with its Pod Security labels, NetworkPolicies and quotas, and move the objects there (metadata.namespace, kustomize namespace:, or helm --namespace).",
-			Frameworks:  finding.Frameworks{CIS: "5.7.4", NSA: nsaNamespaces},
+			Frameworks:  finding.Frameworks{CIS: "5.6.4", NSA: nsaNamespaces},
 			Kinds:       kinds,
 		},
 		Object: checkDefaultNamespace,
@@ -81,7 +81,7 @@ live scan and admission see where it really is.`,
 				"(object.kind == 'ServiceAccount' && object.metadata.?name.orValue('') == 'default') || " +
 				"(object.kind == 'ConfigMap' && object.metadata.?name.orValue('') == 'kube-root-ca.crt') || " +
 				"(object.kind == 'Secret' && object.metadata.?annotations[?'kubernetes.io/service-account.name'].orValue('') == 'default')",
-			Message: "object.kind + ' \"' + object.metadata.?name.orValue('') + '\" is in the default namespace: give it a namespace of its own (CIS 5.7.4)'",
+			Message: "object.kind + ' \"' + object.metadata.?name.orValue('') + '\" is in the default namespace: give it a namespace of its own (CIS 5.6.4)'",
 		},
 	})
 }

@@ -66,7 +66,12 @@ func authorizationModes(c *Component) (modes []string, from, flag string, err er
 		}
 		return modes, "the authorizers of " + path, "authorization-config", nil
 	}
-	return c.Flags.List("authorization-mode"), describe(c, "authorization-mode"), "authorization-mode", nil
+	modes = c.Flags.List("authorization-mode")
+	if len(modes) == 0 {
+		// The API server's own default when neither flag names an authorizer.
+		return []string{"AlwaysAllow"}, "--authorization-mode is not set (AlwaysAllow when --authorization-config is not given either)", "authorization-mode", nil
+	}
+	return modes, describe(c, "authorization-mode"), "authorization-mode", nil
 }
 
 // anonymousAuth says whether the API server authenticates anonymous requests: the

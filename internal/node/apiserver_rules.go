@@ -194,6 +194,26 @@ to bound tokens; a leaked token stays valid that long. CIS 1.2.30.`,
 		}, wantBool("service-account-extend-token-expiration", false)},
 	)
 	rule.Register(manualRule(APIServer, rule.Meta{
+		ID: "apiserver/user-client-certificates", Title: "People authenticate with client certificates (manual)",
+		Description: `Client certificates cannot be revoked: a person's certificate stays valid until it expires,
+even after they leave. Whether any person authenticates with one cannot be seen from the
+API server's flags (the certificates are issued outside it). CIS 3.1.1.`,
+		Remediation: "Review how people authenticate: use OIDC (--authentication-config) or another token authenticator for them, and keep client certificates for components.",
+		Frameworks:  fw("3.1.1", nsaAuthn, mitreValidAcct),
+	}), manualRule(APIServer, rule.Meta{
+		ID: "apiserver/user-service-account-tokens", Title: "People authenticate with service account tokens (manual)",
+		Description: `Service account tokens are for workloads; a person using one acts under an identity that
+audit logs attribute to a workload, and long-lived tokens are often copied around. CIS 3.1.2.`,
+		Remediation: "Review that people do not use service account tokens; give them OIDC identities instead.",
+		Frameworks:  fw("3.1.2", nsaAuthn, mitreValidAcct),
+	}), manualRule(APIServer, rule.Meta{
+		ID: "apiserver/user-bootstrap-tokens", Title: "People authenticate with bootstrap tokens (manual)",
+		Description: `Bootstrap tokens exist to join nodes; they are stored as Secrets in kube-system and are
+not meant as user credentials. CIS 3.1.3.`,
+		Remediation: "Review that people do not use bootstrap tokens, and that unused bootstrap tokens are deleted.",
+		Frameworks:  fw("3.1.3", nsaAuthn, mitreValidAcct),
+	}))
+	rule.Register(manualRule(APIServer, rule.Meta{
 		ID: "apiserver/request-timeout", Title: "API server request timeout (manual)",
 		Description: `The right --request-timeout depends on the cluster's clients; the default of 60s suits most.
 CIS 1.2.20 asks a person to review it.`,

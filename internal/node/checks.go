@@ -33,6 +33,9 @@ func registerFlagRules(rs ...flagRule) {
 	for _, r := range rs {
 		r := r
 		rule.Register(componentRule(r.kind, r.meta, func(c *Component) []rule.Result {
+			if c.ArgsUnknown {
+				return nil // the command line was not seen
+			}
 			msg, flag := r.fails(c)
 			if msg == "" {
 				return nil

@@ -58,6 +58,9 @@ type Component struct {
 	Env map[string]string
 	// Flags are Args parsed with the component's own flag types and defaults.
 	Flags *Flags
+	// ArgsUnknown is set when the command line could not be seen (a kubelet read from
+	// /configz): checks of flags that have no config field do not run.
+	ArgsUnknown bool
 	// Origin is where the command line was read: a static pod manifest (with a line per
 	// flag), /proc/PID/cmdline, or the file given with --cmdlines.
 	Origin finding.Source

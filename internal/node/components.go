@@ -27,6 +27,8 @@ func (l *loader) addComponent(p process) {
 		Env:      p.env,
 		Host:     l.host,
 		Origin:   finding.Source{File: p.origin, Line: p.line},
+
+		ArgsUnknown: p.argsUnknown,
 	}
 	lines := p.lines
 	if lines == nil && p.line == 0 {

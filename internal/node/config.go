@@ -2,6 +2,8 @@ package node
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -53,6 +55,16 @@ func ParseConfig(n *yaml.Node, file string) (ConfigSection, error) {
 			CNI                   string   `yaml:"cni"`
 		} `yaml:"paths"`
 	}
+	// Unknown keys are errors: a misspelt path would otherwise be ignored and its
+	// default checked instead, without a word.
+	if err := knownKeys(n, "node", file, []string{"layout", "paths"}); err != nil {
+		return out, err
+	}
+	if paths := lookup(n, "paths"); paths != nil {
+		if err := knownKeys(paths, "node.paths", file, pathKeys); err != nil {
+			return out, err
+		}
+	}
 	if err := n.Decode(&raw); err != nil {
 		return out, fmt.Errorf("%s:%d: node: %v", file, n.Line, err)
 	}
@@ -65,4 +77,22 @@ func ParseConfig(n *yaml.Node, file string) (ConfigSection, error) {
 		ControllerManagerConf: p.ControllerManagerConf, KubeletKubeconfig: p.KubeletKubeconfig, KubeletConfig: p.KubeletConfig,
 		KubeletService: p.KubeletService, ProxyKubeconfig: p.ProxyKubeconfig, EtcdDataDir: p.EtcdDataDir, CNI: p.CNI}
 	return out, nil
+}
+
+// pathKeys are the keys of node.paths.
+var pathKeys = []string{"manifests", "pki", "adminConf", "schedulerConf", "controllerManagerConf", "kubeletKubeconfig",
+	"kubeletConfig", "kubeletService", "proxyKubeconfig", "etcdDataDir", "cni"}
+
+// knownKeys fails on a key of mapping n that is not in keys, naming its line.
+func knownKeys(n *yaml.Node, field, file string, keys []string) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s:%d: %s: want a mapping", file, n.Line, field)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !slices.Contains(keys, k.Value) {
+			return fmt.Errorf("%s:%d: %s.%s: unknown field (want one of %s)", file, k.Line, field, k.Value, strings.Join(keys, ", "))
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	schedulerv1 "k8s.io/kube-scheduler/config/v1"
 
@@ -105,7 +106,11 @@ func featureGate(gate string) func(c *Component) (string, string) {
 	return func(c *Component) (string, string) {
 		overrides := map[string]bool{}
 		for k, v := range c.Flags.Map("feature-gates") {
-			overrides[k] = v == "true"
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Sprintf("--feature-gates %s=%s: not a boolean (the component refuses to start)", k, v), "feature-gates"
+			}
+			overrides[k] = b
 		}
 		on, known := c.Host.Release.FeatureEnabled(gate, overrides)
 		if known && !on {

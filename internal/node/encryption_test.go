@@ -367,4 +367,3 @@ func FuzzEncryptionConfig(f *testing.F) {
 		}
 	})
 }
-

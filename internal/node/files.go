@@ -14,7 +14,7 @@ import (
 func (l *loader) readFiles() {
 	lay := l.host.Layout
 	for _, c := range l.host.Components {
-		if c.Kind == Kubelet {
+		if c.Kind == Kubelet && !c.ArgsUnknown {
 			c.Kubelet = l.buildKubelet(c)
 		}
 		if c.Kind == APIServer || c.Kind == ControllerManager || c.Kind == Scheduler || c.Kind == Etcd {
@@ -123,15 +123,19 @@ func (l *loader) kubeletKubeconfig(k *Component) string {
 	return l.host.Layout.KubeletKubeconfig
 }
 
-// proxyKubeconfig is kube-proxy's kubeconfig: --kubeconfig, else clientConnection.kubeconfig
-// of its --config file (read by Load before this is asked), else the layout's.
+// proxyKubeconfig is kube-proxy's kubeconfig: clientConnection.kubeconfig of its --config
+// file (read by Load before this is asked; kube-proxy then ignores --kubeconfig), else
+// --kubeconfig, else the layout's.
 func (c *Component) proxyKubeconfig() string {
+	var cfg proxyv1alpha1.KubeProxyConfiguration
+	if _, ok, err := configFile(c, "config", "KubeProxyConfiguration", &cfg); ok && err == nil {
+		if cfg.ClientConnection.Kubeconfig != "" {
+			return cfg.ClientConnection.Kubeconfig
+		}
+		return c.Host.Layout.ProxyKubeconfig
+	}
 	if v, ok := c.Flags.Lookup("kubeconfig"); ok && v != "" {
 		return v
-	}
-	var cfg proxyv1alpha1.KubeProxyConfiguration
-	if _, ok, err := configFile(c, "config", "KubeProxyConfiguration", &cfg); ok && err == nil && cfg.ClientConnection.Kubeconfig != "" {
-		return cfg.ClientConnection.Kubeconfig
 	}
 	return c.Host.Layout.ProxyKubeconfig
 }

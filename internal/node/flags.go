@@ -144,6 +144,10 @@ func (f *Flags) Value(name string) string {
 		return ""
 	}
 	t, _ := f.spec(name)
+	if accumulates(t.Type) {
+		// pflag prints list defaults as [a,b] and map defaults as [a=b].
+		return strings.TrimSuffix(strings.TrimPrefix(t.Default, "["), "]")
+	}
 	return t.Default
 }
 

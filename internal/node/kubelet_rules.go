@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -187,24 +188,39 @@ loses events an investigation needs. CIS 4.2.8 asks a person to choose.`,
 	}))
 }
 
-// proxyMetrics fails when kube-proxy's metrics address is not loopback.
+// proxyMetrics fails when kube-proxy's metrics address is not loopback. With --config,
+// kube-proxy ignores the flags that its config file's fields stand for.
 func proxyMetrics(c *Component) (string, string) {
-	addr, ok := c.Flags.Lookup("metrics-bind-address")
-	from := describe(c, "metrics-bind-address")
-	if !ok {
-		var cfg proxyv1alpha1.KubeProxyConfiguration
-		path, hasFile, err := configFile(c, "config", "KubeProxyConfiguration", &cfg)
-		switch {
-		case hasFile && err != nil:
-			return failure(err), "config"
-		case hasFile && cfg.MetricsBindAddress != "":
-			addr, from = cfg.MetricsBindAddress, "metricsBindAddress is "+cfg.MetricsBindAddress+" in "+path
-		default:
-			addr = c.Flags.Value("metrics-bind-address")
-		}
+	var cfg proxyv1alpha1.KubeProxyConfiguration
+	path, hasFile, err := configFile(c, "config", "KubeProxyConfiguration", &cfg)
+	var addr, from string
+	switch {
+	case hasFile && err != nil:
+		return failure(err), "config"
+	case hasFile && cfg.MetricsBindAddress != "":
+		addr, from = cfg.MetricsBindAddress, "metricsBindAddress is "+cfg.MetricsBindAddress+" in "+path
+	case hasFile:
+		addr = proxyDefault(c, "metricsBindAddress")
+		from = "metricsBindAddress is not set in " + path + " (default " + addr + ")"
+	default:
+		addr, from = c.Flags.Value("metrics-bind-address"), describe(c, "metrics-bind-address")
 	}
 	if isLoopback(addr) {
 		return "", ""
 	}
-	return from + ": metrics are served beyond the node", "metrics-bind-address"
+	flag := "metrics-bind-address"
+	if hasFile {
+		flag = "config"
+	}
+	return from + ": metrics are served beyond the node", flag
+}
+
+// proxyDefault is a top-level string field of kube-proxy's configuration defaults.
+func proxyDefault(c *Component, field string) string {
+	var m map[string]any
+	if json.Unmarshal(c.Host.Release.KubeProxy.ConfigDefaults, &m) != nil {
+		return ""
+	}
+	v, _ := m[field].(string)
+	return v
 }

@@ -86,6 +86,10 @@ func Load(ctx context.Context, opt Options) (*Host, error) {
 	case opt.Proc != "":
 		procs, err = readProc(ctx, opt.Proc, opt.PIDs)
 	}
+	if errors.Is(err, errK3s) {
+		l.warn("%v", err)
+		procs, err = l.k3sComponents(), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +98,9 @@ func Load(ctx context.Context, opt Options) (*Host, error) {
 	}
 	for _, p := range procs {
 		l.addComponent(p)
+		if p.envErr != "" {
+			l.warn("%s: environment not readable (%s): its ETCD_* settings are not known", p.program, p.envErr)
+		}
 	}
 	l.host.Name = l.nodeName(opt.NodeName)
 	if err := ctx.Err(); err != nil {
@@ -117,6 +124,27 @@ type process struct {
 	line    int    // the line of FILE
 	lines   []int  // per argument, for static pod manifests
 	program string // the component, from argv
+	envErr  string // why the environment could not be read
+	// argsUnknown: a component known to run whose command line cannot be seen (k3s).
+	argsUnknown bool
+}
+
+// k3sComponents stand for the components a k3s process runs, with unknown command
+// lines: the checks of their files run (on the k3s layout's paths), those of their flags
+// and configuration do not.
+func (l *loader) k3sComponents() []process {
+	kinds := []string{Kubelet}
+	if l.exists("/var/lib/rancher/k3s/server") {
+		kinds = []string{APIServer, ControllerManager, Scheduler, Kubelet}
+		if l.exists(l.host.Layout.EtcdDataDir) {
+			kinds = append(kinds, Etcd)
+		}
+	}
+	var out []process
+	for _, k := range kinds {
+		out = append(out, process{argv: []string{k}, program: k, argsUnknown: true})
+	}
+	return out
 }
 
 func (l *loader) layout(opt Options) *Layout {
@@ -225,6 +253,7 @@ func readProc(ctx context.Context, proc string, pids []int) ([]process, error) {
 		return nil, fmt.Errorf("--proc %s: %w", proc, err)
 	}
 	var out []process
+	k3s := false
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -241,6 +270,9 @@ func readProc(ctx context.Context, proc string, pids []int) ([]process, error) {
 		argv := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
 		prog := componentOf(argv)
 		if prog == "" {
+			if b := filepath.Base(argv[0]); b == "k3s" || b == "k3s-server" || b == "k3s-agent" {
+				k3s = true
+			}
 			continue
 		}
 		if filepath.Base(argv[0]) == "hyperkube" {
@@ -248,19 +280,28 @@ func readProc(ctx context.Context, proc string, pids []int) ([]process, error) {
 		}
 		p := process{pid: pid, argv: argv, program: prog, origin: filepath.Join(dir, "cmdline")}
 		if prog == Etcd {
-			p.env = readEnviron(filepath.Join(dir, "environ"))
+			if p.env, err = readEnviron(filepath.Join(dir, "environ")); err != nil {
+				p.envErr = err.Error()
+			}
 		}
 		out = append(out, p)
+	}
+	if k3s && len(out) == 0 {
+		return nil, errK3s
 	}
 	return out, nil
 }
 
+// errK3s is what readProc finds on a k3s node: one k3s process that runs every
+// component inside it, whose flags /proc does not show.
+var errK3s = errors.New("k3s runs the Kubernetes components inside its own process, whose flags /proc does not show: the components' flag checks cannot run (the files of the k3s layout are still examined)")
+
 // readEnviron keeps the ETCD_ variables of a process: etcd reads its settings from
 // them, and nothing else of an environment (which may hold credentials) is kept.
-func readEnviron(path string) map[string]string {
+func readEnviron(path string) (map[string]string, error) {
 	raw, err := readBounded(path, maxCmdlineSize)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	env := map[string]string{}
 	for _, kv := range strings.Split(string(raw), "\x00") {
@@ -269,7 +310,7 @@ func readEnviron(path string) map[string]string {
 			env[k] = v
 		}
 	}
-	return env
+	return env, nil
 }
 
 // readCmdlines reads a file of command lines, one per line, split as a shell would

@@ -72,7 +72,7 @@ func FromCluster(objs []*inventory.Object, configz map[string][]byte, release *c
 			warnings = append(warnings, fmt.Sprintf("node %s: /configz: %v", name, err))
 			continue
 		}
-		h.Components = append(h.Components, &Component{Kind: Kubelet, Host: h, Kubelet: k,
+		h.Components = append(h.Components, &Component{Kind: Kubelet, Host: h, Kubelet: k, ArgsUnknown: true,
 			Flags: parseFlags(kubeSpec(release, Kubelet), nil, nil, false)})
 	}
 	for _, name := range sortedKeys(hosts) {

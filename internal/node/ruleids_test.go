@@ -34,7 +34,8 @@ var nodeRuleIDs = []string{
 	// 2 etcd
 	"etcd/client-tls", "etcd/client-cert-auth", "etcd/auto-tls", "etcd/peer-tls", "etcd/peer-client-cert-auth",
 	"etcd/peer-auto-tls", "etcd/unique-ca",
-	// 3.2 logging
+	// 3.1 authentication (manual), 3.2 logging
+	"apiserver/user-client-certificates", "apiserver/user-service-account-tokens", "apiserver/user-bootstrap-tokens",
 	"apiserver/audit-policy", "apiserver/audit-policy-coverage",
 	// 4.1 worker files
 	"node/kubelet-service-permissions", "node/kubelet-service-ownership",

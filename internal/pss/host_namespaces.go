@@ -23,7 +23,7 @@ func init() {
 				"of k8s.io/pod-security-admission); CIS Kubernetes Benchmark 5.2.3 (hostPID), 5.2.4 (hostIPC) and 5.2.5 " +
 				"(hostNetwork); NSA/CISA Kubernetes Hardening Guide, Pod security.",
 			Remediation: "Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false) and reach the workload through a Service.",
-			Frameworks:  finding.Frameworks{CIS: "5.2.3, 5.2.4, 5.2.5", NSA: "pod-security", MITRE: "T1611"},
+			Frameworks:  finding.Frameworks{CIS: "5.2.3", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{pod: []string{"spec.hostNetwork", "spec.hostPID", "spec.hostIPC"}},
 		cel: &rule.CEL{Pod: true,

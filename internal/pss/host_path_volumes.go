@@ -19,10 +19,10 @@ func init() {
 				"/etc, /var/lib/kubelet or the container runtime's socket a process in the pod can read the secrets of " +
 				"other pods, change the node's configuration or start containers of its own on the node. Pod Security " +
 				"Standards, baseline level, control HostPath Volumes (check hostPathVolumes of " +
-				"k8s.io/pod-security-admission); CIS Kubernetes Benchmark 5.2.12; NSA/CISA Kubernetes Hardening Guide, " +
+				"k8s.io/pod-security-admission); CIS Kubernetes Benchmark 5.2.11; NSA/CISA Kubernetes Hardening Guide, " +
 				"Pod security.",
 			Remediation: "Replace the hostPath volume with an emptyDir, configMap, secret, projected or persistentVolumeClaim volume; keep node agents that truly need node paths in a namespace of their own.",
-			Frameworks:  finding.Frameworks{CIS: "5.2.12", NSA: "pod-security", MITRE: "T1611"},
+			Frameworks:  finding.Frameworks{CIS: "5.2.11", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{volumes: true, volume: "hostPath"},
 		cel: &rule.CEL{Pod: true,

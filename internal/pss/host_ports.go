@@ -20,9 +20,9 @@ func init() {
 				"workload is reachable from outside the cluster network without a Service, many network plugins do not " +
 				"apply NetworkPolicy to that traffic, and only one such pod fits on a node. Pod Security Standards, " +
 				"baseline level, control HostPorts (check hostPorts of k8s.io/pod-security-admission); CIS Kubernetes " +
-				"Benchmark 5.2.13; NSA/CISA Kubernetes Hardening Guide, Pod security.",
+				"Benchmark 5.2.12; NSA/CISA Kubernetes Hardening Guide, Pod security.",
 			Remediation: "Remove hostPort from the container's ports and expose the workload through a Service instead.",
-			Frameworks:  finding.Frameworks{CIS: "5.2.13", NSA: "pod-security"},
+			Frameworks:  finding.Frameworks{CIS: "5.2.12", NSA: "pod-security"},
 		},
 		where: where{containers: true, container: "ports"},
 		cel: &rule.CEL{Pod: true,

@@ -23,10 +23,10 @@ func init() {
 				"Without one, a kubelet that does not default to RuntimeDefault runs the container Unconfined, open to " +
 				"every system call. Pod Security Standards, restricted level, control Seccomp (check " +
 				"seccompProfile_restricted of k8s.io/pod-security-admission, from v1.19; Windows pods are exempt from " +
-				"v1.25); CIS Kubernetes Benchmark 5.7.2; NSA/CISA Kubernetes Hardening Guide, Pod security. An explicit " +
+				"v1.25); CIS Kubernetes Benchmark 5.6.2; NSA/CISA Kubernetes Hardening Guide, Pod security. An explicit " +
 				"Unconfined is reported by pod/seccomp-profile-unconfined.",
 			Remediation: "Set spec.securityContext.seccompProfile.type: RuntimeDefault on the pod, or on each container that lacks it.",
-			Frameworks:  finding.Frameworks{CIS: "5.7.2", NSA: "pod-security", MITRE: "T1611"},
+			Frameworks:  finding.Frameworks{CIS: "5.6.2", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{
 			containers: true, container: "securityContext.seccompProfile",

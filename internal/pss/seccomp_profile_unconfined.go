@@ -20,10 +20,10 @@ func init() {
 				"container make every system call, including the rarely needed ones through which most kernel exploits " +
 				"and container escapes go. Pod Security Standards, baseline level, control Seccomp (check " +
 				"seccompProfile_baseline of k8s.io/pod-security-admission: securityContext.seccompProfile from v1.19, " +
-				"the seccomp.security.alpha.kubernetes.io annotations before); CIS Kubernetes Benchmark 5.7.2; NSA/CISA " +
+				"the seccomp.security.alpha.kubernetes.io annotations before); CIS Kubernetes Benchmark 5.6.2; NSA/CISA " +
 				"Kubernetes Hardening Guide, Pod security.",
 			Remediation: "Set securityContext.seccompProfile.type to RuntimeDefault (or Localhost with a reviewed profile) instead of Unconfined.",
-			Frameworks:  finding.Frameworks{CIS: "5.7.2", NSA: "pod-security", MITRE: "T1611"},
+			Frameworks:  finding.Frameworks{CIS: "5.6.2", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{
 			containers: true, container: "securityContext.seccompProfile",

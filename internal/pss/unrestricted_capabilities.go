@@ -21,10 +21,10 @@ func init() {
 				"among them NET_RAW (spoofing and sniffing on the pod network), DAC_OVERRIDE, CHOWN and SETUID, which an " +
 				"attacker who gets code execution uses next. Pod Security Standards, restricted level, control " +
 				"Capabilities (check capabilities_restricted of k8s.io/pod-security-admission, from v1.22; Windows pods " +
-				"are exempt from v1.25); CIS Kubernetes Benchmark 5.2.8 and 5.2.10; NSA/CISA Kubernetes Hardening " +
-				"Guide, Pod security.",
+				"are exempt from v1.25); CIS Kubernetes Benchmark 5.2.9 (and 5.2.8, as dropping ALL drops NET_RAW); " +
+				"NSA/CISA Kubernetes Hardening Guide, Pod security.",
 			Remediation: "Set securityContext.capabilities.drop: [\"ALL\"] on every container and add back only NET_BIND_SERVICE when the process binds a port below 1024.",
-			Frameworks:  finding.Frameworks{CIS: "5.2.8, 5.2.10", NSA: "pod-security", MITRE: "T1611"},
+			Frameworks:  finding.Frameworks{CIS: "5.2.9", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{containers: true, container: "securityContext.capabilities"},
 		cel: &rule.CEL{Pod: true,

@@ -19,10 +19,10 @@ func init() {
 			Description: "A Windows HostProcess container (securityContext.windowsOptions.hostProcess: true) runs directly " +
 				"on the Windows node, as a process of the node with its network, files and processes: it is the Windows " +
 				"counterpart of a privileged container. Pod Security Standards, baseline level, control HostProcess " +
-				"(check windowsHostProcess of k8s.io/pod-security-admission); CIS Kubernetes Benchmark 5.2.11; NSA/CISA " +
+				"(check windowsHostProcess of k8s.io/pod-security-admission); CIS Kubernetes Benchmark 5.2.10; NSA/CISA " +
 				"Kubernetes Hardening Guide, Pod security.",
 			Remediation: "Remove securityContext.windowsOptions.hostProcess (or set it to false) on the pod and on every container.",
-			Frameworks:  finding.Frameworks{CIS: "5.2.11", NSA: "pod-security", MITRE: "T1611"},
+			Frameworks:  finding.Frameworks{CIS: "5.2.10", NSA: "pod-security", MITRE: "T1611"},
 		},
 		where: where{
 			containers: true, container: "securityContext.windowsOptions.hostProcess",

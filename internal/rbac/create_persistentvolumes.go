@@ -23,11 +23,12 @@ func init() {
 			Description: `A Role or ClusterRole rule allows create on persistentvolumes. A PersistentVolume of
 type hostPath exposes any directory of the node (/, /var/lib/kubelet, /etc/kubernetes)
 to the pod that claims it, and Pod Security checks hostPath volumes of pods, not of
-PersistentVolumes. Kubernetes docs, RBAC good practices (persistent volume creation).
+PersistentVolumes. Kubernetes docs, RBAC good practices (persistent volume creation);
+CIS Kubernetes Benchmark 5.1.9 (minimize access to create persistent volumes).
 Roles of the kube-apiserver bootstrap policy (labelled kubernetes.io/bootstrapping=rbac-defaults)
 are not reported.`,
 			Remediation: "Provision volumes through StorageClasses and a CSI driver; grant create on persistentvolumes to administrators and provisioners only.",
-			Frameworks:  finding.Frameworks{NSA: "authentication-authorization", MITRE: "T1611"},
+			Frameworks:  finding.Frameworks{CIS: "5.1.9", NSA: "authentication-authorization", MITRE: "T1611"},
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: roleCheck(CreatePersistentVolumes),

@@ -31,11 +31,12 @@ kubernetes.io/service-account-token with the annotation kubernetes.io/service-
 account.name is filled by the token controller with a token that never expires, so the
 holder who can also read it acts as any service account of the namespace. Kubernetes
 docs, RBAC good practices and service account docs (legacy service account token
-Secrets).
+Secrets); CIS Kubernetes Benchmark 5.1.13 (minimize access to service account token
+creation), of which this is the older way.
 Roles of the kube-apiserver bootstrap policy (labelled kubernetes.io/bootstrapping=rbac-defaults)
 are not reported.`,
 			Remediation: "Remove create on secrets from roles of people and workloads that do not manage credentials; let an external secrets operator or the deployment pipeline create them.",
-			Frameworks:  finding.Frameworks{NSA: "authentication-authorization", MITRE: "T1528"},
+			Frameworks:  finding.Frameworks{CIS: "5.1.13", NSA: "authentication-authorization", MITRE: "T1528"},
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: roleCheck(CreateSecrets),

@@ -34,12 +34,12 @@ server's node proxy reach the kubelet API (/exec, /run, /attach, /pods), which r
 commands in any container on the node; get is enough, since the kubelet's websocket
 endpoints are reached with GET. The commands are not seen by admission control, and the
 API server's audit log records only a proxy request. Kubernetes docs, RBAC good
-practices (access to proxy subresource of Nodes); Datadog Security Labs research on
-nodes/proxy.
+practices (access to proxy subresource of Nodes); CIS Kubernetes Benchmark 5.1.10;
+Datadog Security Labs research on nodes/proxy.
 Roles of the kube-apiserver bootstrap policy (labelled kubernetes.io/bootstrapping=rbac-defaults)
 are not reported.`,
 			Remediation: "Remove nodes/proxy from the role; monitoring agents can read metrics from nodes/metrics and nodes/stats instead.",
-			Frameworks:  finding.Frameworks{NSA: "authentication-authorization", MITRE: "T1609"},
+			Frameworks:  finding.Frameworks{CIS: "5.1.10", NSA: "authentication-authorization", MITRE: "T1609"},
 			Kinds:       []string{"Role", "ClusterRole"},
 		},
 		Object: roleCheck(NodesProxy),

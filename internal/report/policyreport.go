@@ -81,7 +81,11 @@ func renderPolicyReport(w io.Writer, r *Report) error {
 	p := policyWriter{ts: r.Time}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	p.e.b = make([]byte, 0, 64<<10)
-	p.header("ClusterPolicyReport", ClusterPolicyReportName, "")
+	clusterName := ClusterPolicyReportName
+	if r.ClusterReportName != "" {
+		clusterName = r.ClusterReportName
+	}
+	p.header("ClusterPolicyReport", clusterName, "")
 	if len(cluster.idx)+len(r.Errors) == 0 {
 		p.e.key(0, "results")
 		p.e.emptySeq()

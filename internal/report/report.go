@@ -44,6 +44,10 @@ type Report struct {
 	Rules []*rule.Rule
 	// ToolVersion is Moat's version.
 	ToolVersion string
+	// ClusterReportName, when set, names the ClusterPolicyReport instead of
+	// ClusterPolicyReportName: moat node names one per node, so that the reports of
+	// several nodes do not overwrite each other.
+	ClusterReportName string
 	// Time is when the scan ran. Formats that carry a time (policyreport) use it, so that
 	// rendering reads no clock; the zero value leaves the time out.
 	Time time.Time

@@ -23,11 +23,11 @@ func init() {
 			Severity: finding.Medium,
 			Description: "A container whose root filesystem is writable lets an attacker who gets code execution " +
 				"modify the image's binaries and configuration or download and run tools. The NSA/CISA Kubernetes " +
-				"Hardening Guide (Immutable container file systems) and CIS Kubernetes Benchmark 5.7.3 ask for " +
+				"Hardening Guide (Immutable container file systems) and CIS Kubernetes Benchmark 5.6.3 ask for " +
 				"readOnlyRootFilesystem: true; kube-linter (no-read-only-root-fs) and Kubescape (C-0017) check it too.",
 			Remediation: "Set securityContext.readOnlyRootFilesystem: true on the container and mount an emptyDir volume " +
 				"where the program needs to write (for example /tmp).",
-			Frameworks: finding.Frameworks{CIS: "5.7.3", NSA: nsaImmutableFS, MITRE: "T1105"},
+			Frameworks: finding.Frameworks{CIS: "5.6.3", NSA: nsaImmutableFS, MITRE: "T1105"},
 			Kinds:      podspec.Kinds,
 		},
 		Object: forContainers(allContainers, readOnlyRootFilesystem),

@@ -26,10 +26,10 @@ func init() {
 			Description: "A process with group ID 0, as its primary or a supplementary group, reads and writes every " +
 				"file the image or a mounted host path leaves to group root, which defeats much of running as a " +
 				"non-root user. The NSA/CISA Kubernetes Hardening Guide (\"Non-root\" containers) asks for non-root users " +
-				"and groups, and CIS Kubernetes Benchmark 5.7.3 for security contexts that say so.",
+				"and groups, and CIS Kubernetes Benchmark 5.6.3 for security contexts that say so.",
 			Remediation: "Set runAsGroup, fsGroup and supplementalGroups to a non-zero group ID (for example 10001) " +
 				"that owns what the process needs.",
-			Frameworks: finding.Frameworks{CIS: "5.7.3", NSA: nsaNonRoot, MITRE: "T1611"},
+			Frameworks: finding.Frameworks{CIS: "5.6.3", NSA: nsaNonRoot, MITRE: "T1611"},
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(rootGroup),

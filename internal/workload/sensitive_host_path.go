@@ -37,14 +37,14 @@ func init() {
 				"RKE2 and k0s state directories the cluster's CA keys; /usr, /lib, /bin, /sbin and /opt/cni/bin hold " +
 				"programs that root runs; /proc, /sys and /dev reach the kernel and disks; and a writable /var/log lets " +
 				"the kubelet read any host file through a symbolic link. Reading them is often enough to take the node. " +
-				"CIS Kubernetes Benchmark 5.2.12 and the NSA/CISA Kubernetes Hardening Guide (Kubernetes Pod security) ask " +
+				"CIS Kubernetes Benchmark 5.2.11 and the NSA/CISA Kubernetes Hardening Guide (Kubernetes Pod security) ask " +
 				"to avoid hostPath; Kubescape (C-0048, C-0074) and kube-linter (docker-sock, sensitive-host-mounts) list " +
 				"these paths. Runtime, systemd and D-Bus sockets and the root filesystem are critical. Time zone files, " +
 				"the host's public CA certificates and single subdirectories of the program directories (/lib/modules, " +
 				"/usr/share/zoneinfo) are not reported.",
 			Remediation: "Remove the hostPath volume; give node agents narrow, read-only mounts of exactly the files " +
 				"they need, and never a container runtime socket.",
-			Frameworks: finding.Frameworks{CIS: "5.2.12", NSA: nsaPodSecurity, MITRE: "T1611"},
+			Frameworks: finding.Frameworks{CIS: "5.2.11", NSA: nsaPodSecurity, MITRE: "T1611"},
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(sensitiveHostPath),

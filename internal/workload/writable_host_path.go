@@ -25,12 +25,12 @@ func init() {
 			Severity: finding.High,
 			Description: "A hostPath volume mounted without readOnly: true lets the container write to the node's " +
 				"filesystem, which is a short path to running code on the host outside any container. The NSA/CISA " +
-				"Kubernetes Hardening Guide (Kubernetes Pod security) and CIS Kubernetes Benchmark 5.2.12 ask to avoid " +
+				"Kubernetes Hardening Guide (Kubernetes Pod security) and CIS Kubernetes Benchmark 5.2.11 ask to avoid " +
 				"hostPath; where one is needed, kube-linter (writable-host-mount) and Kubescape (C-0045) ask for " +
 				"read-only mounts.",
 			Remediation: "Set readOnly: true on the volumeMount, or replace the hostPath volume with an emptyDir, " +
 				"ConfigMap or persistent volume.",
-			Frameworks: finding.Frameworks{CIS: "5.2.12", NSA: nsaPodSecurity, MITRE: "T1611"},
+			Frameworks: finding.Frameworks{CIS: "5.2.11", NSA: nsaPodSecurity, MITRE: "T1611"},
 			Kinds:      podspec.Kinds,
 		},
 		Object: forPods(writableHostPath),
