@@ -87,8 +87,7 @@ func (c *Component) FlagSource(name string) *finding.Source {
 	}
 	if line := c.Flags.Line(name); line > 0 {
 		s.Line = line
-	} else {
-		s.Line = 0
 	}
+	// Else the command line's own line: that of a --cmdlines file, none for /proc.
 	return &s
 }

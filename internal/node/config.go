@@ -36,7 +36,7 @@ func parseConfigYAML(data []byte) (ConfigSection, error) {
 // ParseConfig reads the node: section; file names the config file in errors.
 func ParseConfig(n *yaml.Node, file string) (ConfigSection, error) {
 	var out ConfigSection
-	if n == nil {
+	if n == nil || n.Tag == "!!null" {
 		return out, nil
 	}
 	var raw struct {
@@ -60,7 +60,7 @@ func ParseConfig(n *yaml.Node, file string) (ConfigSection, error) {
 	if err := knownKeys(n, "node", file, []string{"layout", "paths"}); err != nil {
 		return out, err
 	}
-	if paths := lookup(n, "paths"); paths != nil {
+	if paths := lookup(n, "paths"); paths != nil && paths.Tag != "!!null" {
 		if err := knownKeys(paths, "node.paths", file, pathKeys); err != nil {
 			return out, err
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	schedulerv1 "k8s.io/kube-scheduler/config/v1"
 
@@ -106,6 +107,14 @@ func featureGate(gate string) func(c *Component) (string, string) {
 	return func(c *Component) (string, string) {
 		overrides := map[string]bool{}
 		for k, v := range c.Flags.Map("feature-gates") {
+			// Gates may carry the component they are for ("kube:Name"); "kube" is
+			// the Kubernetes components' own, any other is another component's.
+			if comp, name, ok := strings.Cut(k, ":"); ok {
+				if comp != "kube" {
+					continue
+				}
+				k = name
+			}
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return fmt.Sprintf("--feature-gates %s=%s: not a boolean (the component refuses to start)", k, v), "feature-gates"

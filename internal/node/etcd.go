@@ -68,7 +68,11 @@ func etcdSettings(args []string, lines []int, env map[string]string, readFile fu
 	f := parseFlags(etcdSpec, args, lines, true)
 	f.Unknown = nil // etcd has more flags than the checks know
 	var warnings []string
-	if path, ok := f.Lookup("config-file"); ok {
+	path, ok := f.Lookup("config-file")
+	if !ok {
+		path, ok = env["ETCD_CONFIG_FILE"]
+	}
+	if ok {
 		cf := &Flags{spec: etcdSpec, values: map[string][]string{"config-file": {path}}, lines: map[string]int{}}
 		data, err := readFile(path)
 		if err != nil {

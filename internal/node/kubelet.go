@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +33,9 @@ type KubeletConfig struct {
 	Errors []string
 	// fromConfigz is set for a configuration the kubelet served on /configz.
 	fromConfigz bool
+	// seccompDefaultFlag is --seccomp-default: the kubelet uses RuntimeDefault when it
+	// or seccompDefault is true (KubeletFlags, not a config field).
+	seccompDefaultFlag bool
 }
 
 // Where says where a field's value comes from, in words for a message, and its source.
@@ -74,15 +76,16 @@ func (l *loader) buildKubelet(c *Component) *KubeletConfig {
 	}
 	t := reflect.TypeOf(kubeletv1beta1.KubeletConfiguration{})
 	if hasFile {
-		l.mergeKubeletFile(k, cfg, t, k.File)
+		l.mergeKubeletFile(k, cfg, t, k.File, false)
 	}
 	if dir, ok := c.Flags.Lookup("config-dir"); ok && dir != "" {
+		// Every *.conf file beneath the directory, subdirectories included, in the
+		// order of a directory walk (names sorted within each directory), as the
+		// kubelet reads them; each is a JSON merge patch over what came before.
 		d := l.walk(dir, func(string) bool { return true })
-		files := slices.Clone(d.Entries)
-		slices.Sort(files)
-		for _, f := range files {
-			if strings.HasSuffix(f, ".conf") && filepath.Dir(f) == cleanPath(dir) {
-				l.mergeKubeletFile(k, cfg, t, f)
+		for _, f := range d.Entries {
+			if e := l.host.Files[f]; e != nil && !e.Dir && filepath.Ext(f) == ".conf" {
+				l.mergeKubeletFile(k, cfg, t, f, true)
 			}
 		}
 	}
@@ -100,6 +103,9 @@ func (l *loader) buildKubelet(c *Component) *KubeletConfig {
 		setPath(cfg, t, strings.Split(path, "."), v)
 		k.origin[path] = "flag"
 	}
+	if on, err := c.Flags.Bool("seccomp-default"); err == nil && c.Flags.Set("seccomp-default") {
+		k.seccompDefaultFlag = on
+	}
 	raw, _ := json.Marshal(cfg)
 	if err := json.Unmarshal(raw, &k.KubeletConfiguration); err != nil {
 		k.Errors = append(k.Errors, "kubelet configuration: "+err.Error())
@@ -108,7 +114,9 @@ func (l *loader) buildKubelet(c *Component) *KubeletConfig {
 }
 
 // mergeKubeletFile reads one KubeletConfiguration file and lays it over cfg.
-func (l *loader) mergeKubeletFile(k *KubeletConfig, cfg map[string]any, t reflect.Type, path string) {
+// A drop-in (patch) is laid over as a JSON merge patch: maps merge key by key at
+// every depth (featureGates gain keys), lists are replaced.
+func (l *loader) mergeKubeletFile(k *KubeletConfig, cfg map[string]any, t reflect.Type, path string, patch bool) {
 	f := l.stat(path, true)
 	if !f.Exists || f.Content == nil {
 		msg := "not found"
@@ -135,7 +143,7 @@ func (l *loader) mergeKubeletFile(k *KubeletConfig, cfg map[string]any, t reflec
 		fieldLines(node.Content[0], "", lines)
 	}
 	k.lines[path] = lines
-	merge(cfg, doc, t, "", func(p string) { k.origin[p] = path })
+	merge(cfg, doc, t, "", patch, func(p string) { k.origin[p] = path })
 }
 
 // fieldLines records the line of every mapping key beneath n by its dotted path.
@@ -151,18 +159,24 @@ func fieldLines(n *yaml.Node, prefix string, out map[string]int) {
 }
 
 // merge lays src over dst the way a typed decode over defaults does: fields of structs
-// one by one, maps and lists whole. set is told each leaf path written.
-func merge(dst, src map[string]any, t reflect.Type, prefix string, set func(string)) {
+// one by one, maps and lists whole; with patch, as a JSON merge patch (maps of any kind
+// merged, null removing a key). set is told each leaf path written.
+func merge(dst, src map[string]any, t reflect.Type, prefix string, patch bool, set func(string)) {
 	for key, v := range src {
 		ft := fieldType(t, key)
 		sub, isObj := v.(map[string]any)
 		cur, curObj := dst[key].(map[string]any)
-		if isObj && ft != nil && ft.Kind() == reflect.Struct {
+		if patch && v == nil {
+			delete(dst, key)
+			set(prefix + key)
+			continue
+		}
+		if isObj && ((ft != nil && ft.Kind() == reflect.Struct) || (patch && curObj)) {
 			if !curObj {
 				cur = map[string]any{}
 				dst[key] = cur
 			}
-			merge(cur, sub, ft, prefix+key+".", set)
+			merge(cur, sub, ft, prefix+key+".", patch, set)
 			continue
 		}
 		dst[key] = v

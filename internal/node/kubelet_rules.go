@@ -144,12 +144,14 @@ every other pod on it. CIS 4.2.13 (manual).`,
 		configRule(rule.Meta{
 			ID: "kubelet/seccomp-default", Title: "Containers run without a seccomp profile by default", Severity: finding.Low,
 			Description: `With seccompDefault false, containers that do not name a seccomp profile run
-Unconfined, with every system call available to a container escape. CIS 4.2.14 (manual).`,
+Unconfined, with every system call available to a container escape. The kubelet uses
+RuntimeDefault when seccompDefault or --seccomp-default (a flag of its own, not a config
+field) is true. CIS 4.2.14 (manual).`,
 			Remediation: "Set seccompDefault: true (RuntimeDefault for every container that names none).",
 			Frameworks:  fw("4.2.14", mitreEscape),
 		}, "seccompDefault", func(k *KubeletConfig) string {
-			if k.SeccompDefault == nil || !*k.SeccompDefault {
-				return "is false"
+			if (k.SeccompDefault == nil || !*k.SeccompDefault) && !k.seccompDefaultFlag {
+				return "is false and --seccomp-default is not given"
 			}
 			return ""
 		}),

@@ -349,28 +349,30 @@ func readCmdlines(path string) ([]process, error) {
 	return out, nil
 }
 
-// splitWords splits a command line at spaces outside single or double quotes.
+// splitWords splits a command line at spaces outside single or double quotes. It
+// works on bytes: a path need not be UTF-8, and the component reads it as bytes.
 func splitWords(s string) ([]string, error) {
 	var out []string
-	var cur strings.Builder
-	var quote rune
+	var cur []byte
+	var quote byte
 	inWord := false
-	for _, r := range s {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
 		switch {
-		case quote != 0 && r == quote:
+		case quote != 0 && b == quote:
 			quote = 0
 		case quote != 0:
-			cur.WriteRune(r)
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t':
+			cur = append(cur, b)
+		case b == '\'' || b == '"':
+			quote, inWord = b, true
+		case b == ' ' || b == '\t':
 			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
+				out = append(out, string(cur))
+				cur = cur[:0]
 				inWord = false
 			}
 		default:
-			cur.WriteRune(r)
+			cur = append(cur, b)
 			inWord = true
 		}
 	}
@@ -378,7 +380,7 @@ func splitWords(s string) ([]string, error) {
 		return nil, errors.New("unterminated quote")
 	}
 	if inWord {
-		out = append(out, cur.String())
+		out = append(out, string(cur))
 	}
 	return out, nil
 }

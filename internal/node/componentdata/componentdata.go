@@ -101,8 +101,11 @@ type KubeProxy struct {
 	// ConfigDefaults is what a --config file that sets nothing yields.
 	ConfigDefaults json.RawMessage `json:"configDefaults"`
 	// FlagFields maps each flag that sets a configuration field to its JSON path.
-	// kube-proxy ignores these flags when --config is given.
 	FlagFields map[string]string `json:"flagFields"`
+	// FlagsOverConfig are the flags of FlagFields kube-proxy still applies when
+	// --config is given (--hostname-override and the logging flags); it ignores the
+	// others then, unlike the kubelet.
+	FlagsOverConfig []string `json:"flagsOverConfig"`
 }
 
 //go:embed data

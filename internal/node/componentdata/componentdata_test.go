@@ -271,6 +271,14 @@ func TestKubeProxy(t *testing.T) {
 			t.Errorf("flagFields[%q] = %q, want %q", flag, got, field)
 		}
 	}
+	for _, tt := range []struct {
+		flag string
+		over bool
+	}{{"hostname-override", true}, {"v", true}, {"metrics-bind-address", false}, {"proxy-mode", false}} {
+		if got := slices.Contains(p.FlagsOverConfig, tt.flag); got != tt.over {
+			t.Errorf("--%s applies over --config: %v, want %v", tt.flag, got, tt.over)
+		}
+	}
 	for path, want := range map[string]any{"metricsBindAddress": "127.0.0.1:10249", "mode": "iptables", "enableProfiling": false} {
 		if got := jsonPath(t, p.ConfigDefaults, path); got != want {
 			t.Errorf("configDefaults %s = %v, want %v", path, got, want)
