@@ -67,9 +67,16 @@ func (a *authority) clientCert(user string, groups []string) (certPEM, keyPEM []
 
 // servingCert issues a TLS server certificate for hosts (DNS names or IPs).
 func (a *authority) servingCert(hosts []string) (certPEM, keyPEM []byte, err error) {
+	return a.hostCert(hosts, x509.ExtKeyUsageServerAuth)
+}
+
+// hostCert issues a certificate for hosts (DNS names or IPs) with usages: a
+// serving certificate, or one that both serves and authenticates as a client
+// (an etcd member's, which its peers and its own gateway connect with).
+func (a *authority) hostCert(hosts []string, usages ...x509.ExtKeyUsage) (certPEM, keyPEM []byte, err error) {
 	tmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: hosts[0]},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage: usages,
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {

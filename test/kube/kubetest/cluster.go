@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -52,6 +53,12 @@ type Option func(*options)
 type options struct {
 	apiserverFlags []string
 	controllers    []string // nil: no kube-controller-manager
+	cmFlags        []string
+	etcdFlags      []string
+	etcdTLS        bool
+	kubeletClient  bool
+	namedBinaries  bool
+	files          fileOptions
 	timeout        time.Duration
 }
 
@@ -79,6 +86,48 @@ func WithControllerManager(controllers ...string) Option {
 	}
 }
 
+// WithControllerManagerFlags adds kube-controller-manager flags, each
+// "--name=value"; a flag the harness sets too replaces the harness's value
+// (e.g. "--secure-port=10257" to serve, which the harness turns off). They
+// apply when WithControllerManager is given.
+func WithControllerManagerFlags(flags ...string) Option {
+	return func(o *options) { o.cmFlags = append(o.cmFlags, flags...) }
+}
+
+// WithEtcdFlags adds etcd flags, each "--name=value"; a flag the harness sets
+// too replaces the harness's value.
+func WithEtcdFlags(flags ...string) Option {
+	return func(o *options) { o.etcdFlags = append(o.etcdFlags, flags...) }
+}
+
+// WithEtcdTLS runs etcd as a kubeadm control plane does: clients and peers
+// over TLS with certificates of an etcd CA of its own (PKI/etcd/ca.crt, not
+// the cluster's CA), and a client certificate required of both
+// (--client-cert-auth, --peer-client-cert-auth). The API server connects with
+// --etcd-cafile, --etcd-certfile and --etcd-keyfile (PKI/apiserver-etcd-client.*),
+// and EtcdGet with the same certificate.
+func WithEtcdTLS() Option {
+	return func(o *options) { o.etcdTLS = true }
+}
+
+// WithKubeletClientCert gives the API server what kubeadm gives it to call
+// kubelets: a client certificate of the cluster's CA
+// (PKI/apiserver-kubelet-client.crt and .key, group kubeadm:cluster-admins)
+// for --kubelet-client-certificate and --kubelet-client-key, and the cluster's
+// CA for --kubelet-certificate-authority. No kubelet runs here; the API server
+// only loads them.
+func WithKubeletClientCert() Option {
+	return func(o *options) { o.kubeletClient = true }
+}
+
+// WithNamedBinaries starts each program through a symbolic link with the
+// component's own name (Dir/bin/kube-apiserver, Dir/bin/etcd, ...) instead of
+// the cached file's versioned name, so that its argv[0] names it as on a node:
+// `moat node` finds the components by that name.
+func WithNamedBinaries() Option {
+	return func(o *options) { o.namedBinaries = true }
+}
+
 // WithStartTimeout bounds how long starting may take (default two minutes;
 // the API server is ready in a few seconds on an idle machine).
 func WithStartTimeout(d time.Duration) Option {
@@ -87,19 +136,27 @@ func WithStartTimeout(d time.Duration) Option {
 
 // Cluster is a running control plane.
 type Cluster struct {
-	// Dir holds the certificates, keys, admin kubeconfig and the processes'
+	// Dir holds the PKI directory, the admin kubeconfig and the processes'
 	// logs (etcd.log, kube-apiserver.log, kube-controller-manager.log).
 	Dir string
+	// PKI is the directory of the certificates and keys (Dir/pki), laid out
+	// as kubeadm lays out /etc/kubernetes/pki: ca.crt, apiserver.crt and .key,
+	// sa.key and .pub, and with WithEtcdTLS etcd/ and apiserver-etcd-client.*.
+	PKI string
 	// Kubeconfig is the path of a kubeconfig for the admin identity.
 	Kubeconfig string
 	// Host is the API server's URL, https://127.0.0.1:PORT.
 	Host string
-	// EtcdURL is etcd's client URL (plain HTTP on loopback).
+	// EtcdURL is etcd's client URL on loopback (plain HTTP, HTTPS with
+	// WithEtcdTLS).
 	EtcdURL string
 
 	ca       *authority
 	admin    *rest.Config
-	dataDir  string // etcd's data, outside Dir when on tmpfs
+	opts     options
+	dataDir  string // parent of etcd's data, outside Dir when on tmpfs
+	etcdData string // etcd's --data-dir
+	etcdHTTP *http.Client
 	etcd     *process
 	api      *process
 	kcm      *process
@@ -167,26 +224,34 @@ func start(bins Binaries, opts []Option) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, Kubeconfig: filepath.Join(dir, "kubeconfig")}
+	c := &Cluster{Dir: dir, PKI: filepath.Join(dir, "pki"), Kubeconfig: filepath.Join(dir, "kubeconfig"), opts: o}
 	defer func() {
 		if err != nil {
 			c.Stop()
 		}
 	}()
+	if o.namedBinaries {
+		if bins, err = linkBinaries(filepath.Join(dir, "bin"), bins); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.writeCredentials(); err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
 	if err := c.startEtcd(ctx, bins.Etcd); err != nil {
 		return nil, err
 	}
-	if err := c.startAPIServer(ctx, bins.APIServer, o.apiserverFlags); err != nil {
+	if err := c.startAPIServer(ctx, bins.APIServer); err != nil {
 		return nil, err
 	}
 	if err := WriteKubeconfig(c.Kubeconfig, c.admin); err != nil {
 		return nil, err
 	}
+	if err := c.opts.files.apply(c.Kubeconfig); err != nil {
+		return nil, err
+	}
 	if o.controllers != nil {
-		if err := c.startControllerManager(ctx, bins.ControllerManager, o.controllers); err != nil {
+		if err := c.startControllerManager(ctx, bins.ControllerManager, o.controllers, o.cmFlags); err != nil {
 			return nil, err
 		}
 	}
@@ -222,13 +287,20 @@ const (
 	saPubFile       = "sa.pub"
 	adminCertFile   = "admin.crt"
 	adminKeyFile    = "admin.key"
+	// With WithKubeletClientCert.
+	kubeletClientCertFile = "apiserver-kubelet-client.crt"
+	kubeletClientKeyFile  = "apiserver-kubelet-client.key"
 )
 
-func (c *Cluster) path(name string) string { return filepath.Join(c.Dir, name) }
+func (c *Cluster) pki(name string) string { return filepath.Join(c.PKI, name) }
 
 // writeCredentials makes the CA, the API server's serving certificate, the
-// service-account signing key and the admin's client certificate.
+// service-account signing key and the admin's client certificate, and etcd's
+// CA and certificates when etcd runs with TLS.
 func (c *Cluster) writeCredentials() error {
+	if err := c.opts.files.mkdir(c.PKI); err != nil {
+		return err
+	}
 	ca, err := newAuthority("kubetest-ca")
 	if err != nil {
 		return err
@@ -249,11 +321,29 @@ func (c *Cluster) writeCredentials() error {
 	if err != nil {
 		return err
 	}
-	for name, data := range map[string][]byte{
+	files := map[string][]byte{
 		caCertFile: ca.certPEM, servingCertFile: servingCert, servingKeyFile: servingKey,
 		saKeyFile: saKey, saPubFile: saPub, adminCertFile: adminCert, adminKeyFile: adminKey,
-	} {
-		if err := os.WriteFile(c.path(name), data, 0o600); err != nil {
+	}
+	if c.opts.kubeletClient {
+		cert, key, err := ca.clientCert("kube-apiserver-kubelet-client", []string{"kubeadm:cluster-admins"})
+		if err != nil {
+			return err
+		}
+		files[kubeletClientCertFile], files[kubeletClientKeyFile] = cert, key
+	}
+	if c.opts.etcdTLS {
+		if err := c.opts.files.mkdir(c.pki(etcdDir)); err != nil {
+			return err
+		}
+		if c.etcdHTTP, err = etcdCredentials(files); err != nil {
+			return fmt.Errorf("etcd: %w", err)
+		}
+	} else {
+		c.etcdHTTP = &http.Client{}
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := c.opts.files.write(c.pki(name), files[name]); err != nil {
 			return err
 		}
 	}
@@ -277,16 +367,21 @@ func (c *Cluster) startEtcd(ctx context.Context, bin string) error {
 		return err
 	}
 	c.dataDir = dataDir
+	scheme := "http://"
+	if c.opts.etcdTLS {
+		scheme = "https://"
+	}
 	for attempt := 1; ; attempt++ {
 		ports, err := freePorts(2)
 		if err != nil {
 			return err
 		}
-		client := "http://127.0.0.1:" + strconv.Itoa(ports[0])
-		peer := "http://127.0.0.1:" + strconv.Itoa(ports[1])
+		client := scheme + "127.0.0.1:" + strconv.Itoa(ports[0])
+		peer := scheme + "127.0.0.1:" + strconv.Itoa(ports[1])
+		c.etcdData = filepath.Join(dataDir, strconv.Itoa(attempt))
 		args := []string{
 			"--name=kubetest",
-			"--data-dir=" + filepath.Join(dataDir, strconv.Itoa(attempt)),
+			"--data-dir=" + c.etcdData,
 			"--listen-client-urls=" + client,
 			"--advertise-client-urls=" + client,
 			"--listen-peer-urls=" + peer,
@@ -296,12 +391,16 @@ func (c *Cluster) startEtcd(ctx context.Context, bin string) error {
 			"--logger=zap",
 			"--log-level=warn",
 		}
+		if c.opts.etcdTLS {
+			args = append(args, etcdTLSFlags(c.PKI)...)
+		}
+		args = mergeFlags(args, c.opts.etcdFlags)
 		p, err := startProcess("etcd", bin, args, c.Dir)
 		if err != nil {
 			return err
 		}
 		c.etcd = p
-		err = waitFor(ctx, p, http.DefaultClient, client+"/health", func(body string) bool {
+		err = waitFor(ctx, p, c.etcdHTTP, client+"/health", func(body string) bool {
 			return strings.Contains(body, `"health":"true"`)
 		})
 		if err == nil {
@@ -315,13 +414,13 @@ func (c *Cluster) startEtcd(ctx context.Context, bin string) error {
 	}
 }
 
-func (c *Cluster) startAPIServer(ctx context.Context, bin string, extra []string) error {
+func (c *Cluster) startAPIServer(ctx context.Context, bin string) error {
 	for attempt := 1; ; attempt++ {
 		ports, err := freePorts(1)
 		if err != nil {
 			return err
 		}
-		flags := apiserverFlags(c.Dir, c.EtcdURL, ports[0], extra)
+		flags := apiserverFlags(c.PKI, c.EtcdURL, ports[0], c.opts)
 		p, err := startProcess("kube-apiserver", bin, flags, c.Dir)
 		if err != nil {
 			return err
@@ -344,10 +443,11 @@ func (c *Cluster) startAPIServer(ctx context.Context, bin string, extra []string
 	}
 }
 
-// apiserverFlags are the harness's kube-apiserver flags with extra applied:
-// an extra flag replaces the harness's flag of the same name.
-func apiserverFlags(dir, etcd string, port int, extra []string) []string {
-	f := func(name string) string { return filepath.Join(dir, name) }
+// apiserverFlags are the harness's kube-apiserver flags for the options, with
+// o.apiserverFlags applied: an extra flag replaces the harness's flag of the
+// same name. pki is the directory of the certificates and keys.
+func apiserverFlags(pki, etcd string, port int, o options) []string {
+	f := func(name string) string { return filepath.Join(pki, name) }
 	flags := []string{
 		"--etcd-servers=" + etcd,
 		"--bind-address=127.0.0.1",
@@ -356,7 +456,7 @@ func apiserverFlags(dir, etcd string, port int, extra []string) []string {
 		// reconciler maintains the kubernetes Service's endpoints.
 		"--advertise-address=127.0.0.1",
 		"--endpoint-reconciler-type=none",
-		"--cert-dir=" + dir,
+		"--cert-dir=" + pki,
 		"--tls-cert-file=" + f(servingCertFile),
 		"--tls-private-key-file=" + f(servingKeyFile),
 		"--client-ca-file=" + f(caCertFile),
@@ -369,6 +469,25 @@ func apiserverFlags(dir, etcd string, port int, extra []string) []string {
 		// them is what Moat is for.
 		"--allow-privileged=true",
 	}
+	if o.etcdTLS {
+		flags = append(flags,
+			"--etcd-cafile="+f(etcdCACertFile),
+			"--etcd-certfile="+f(etcdClientCertFile),
+			"--etcd-keyfile="+f(etcdClientKeyFile))
+	}
+	if o.kubeletClient {
+		flags = append(flags,
+			"--kubelet-client-certificate="+f(kubeletClientCertFile),
+			"--kubelet-client-key="+f(kubeletClientKeyFile),
+			"--kubelet-certificate-authority="+f(caCertFile))
+	}
+	return mergeFlags(flags, o.apiserverFlags)
+}
+
+// mergeFlags applies extra ("--name=value" each) to flags: an extra flag
+// replaces the flag of the same name, others are appended.
+func mergeFlags(flags, extra []string) []string {
+	flags = slices.Clone(flags)
 	for _, x := range extra {
 		name, _, _ := strings.Cut(x, "=")
 		i := slices.IndexFunc(flags, func(f string) bool {
@@ -384,15 +503,15 @@ func apiserverFlags(dir, etcd string, port int, extra []string) []string {
 	return flags
 }
 
-func (c *Cluster) startControllerManager(ctx context.Context, bin string, controllers []string) error {
-	args := []string{
+func (c *Cluster) startControllerManager(ctx context.Context, bin string, controllers, extra []string) error {
+	args := mergeFlags([]string{
 		"--kubeconfig=" + c.Kubeconfig,
 		"--controllers=" + strings.Join(controllers, ","),
 		"--leader-elect=false",
 		"--secure-port=0", // no metrics or health endpoint: nothing to serve
-		"--root-ca-file=" + c.path(caCertFile),
-		"--service-account-private-key-file=" + c.path(saKeyFile),
-	}
+		"--root-ca-file=" + c.pki(caCertFile),
+		"--service-account-private-key-file=" + c.pki(saKeyFile),
+	}, extra)
 	p, err := startProcess("kube-controller-manager", bin, args, c.Dir)
 	if err != nil {
 		return err
@@ -505,7 +624,7 @@ func (c *Cluster) RESTConfig() *rest.Config {
 func (c *Cluster) CACert() []byte { return slices.Clone(c.ca.certPEM) }
 
 // CAFile is the path of CACert's file.
-func (c *Cluster) CAFile() string { return c.path(caCertFile) }
+func (c *Cluster) CAFile() string { return c.pki(caCertFile) }
 
 // IssueServingCert issues a TLS server certificate for hosts (DNS names or IP
 // addresses) signed by the cluster's CA, e.g. for a webhook the API server

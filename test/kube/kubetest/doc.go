@@ -11,6 +11,13 @@
 //	c := kubetest.Start(t, kubetest.WithControllerManager())
 //	cs := kubernetes.NewForConfigOrDie(c.RESTConfig())
 //
+// For `moat node`, options make it look like a node's control plane:
+// WithNamedBinaries (argv[0] names the component), WithEtcdTLS (etcd with its
+// own CA and client certificates, as kubeadm sets it up), WithKubeletClientCert,
+// WithFileMode and WithFileOwner (the mode and owner of the files in PKI and of
+// the kubeconfig), and WithEtcdFlags and WithControllerManagerFlags; EtcdGet
+// reads what the API server stored, past it.
+//
 // Binaries come from the environment (MOAT_KUBE_APISERVER, MOAT_ETCD,
 // MOAT_KUBE_CONTROLLER_MANAGER) or from the cache that scripts/kube-binaries.sh
 // fills ($MOAT_KUBE_CACHE, default .cache/kube/ at the repository root), and

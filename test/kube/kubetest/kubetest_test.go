@@ -44,11 +44,11 @@ func TestVersionMatchesGoMod(t *testing.T) {
 }
 
 func TestAPIServerFlags(t *testing.T) {
-	flags := apiserverFlags("/d", "http://127.0.0.1:1", 6443, []string{
+	flags := apiserverFlags("/d/pki", "https://127.0.0.1:1", 6443, options{etcdTLS: true, kubeletClient: true, apiserverFlags: []string{
 		"--authorization-mode=Node,RBAC,Webhook",
 		"--audit-log-path=/d/audit.log",
 		"--profiling",
-	})
+	}})
 	get := func(name string) []string {
 		var vals []string
 		for _, f := range flags {
@@ -59,17 +59,53 @@ func TestAPIServerFlags(t *testing.T) {
 		return vals
 	}
 	for name, want := range map[string][]string{
-		"--authorization-mode":       {"Node,RBAC,Webhook"}, // replaced, not repeated
-		"--audit-log-path":           {"/d/audit.log"},
-		"--profiling":                {""},
-		"--secure-port":              {"6443"},
-		"--etcd-servers":             {"http://127.0.0.1:1"},
-		"--client-ca-file":           {"/d/ca.crt"},
-		"--endpoint-reconciler-type": {"none"},
+		"--authorization-mode":            {"Node,RBAC,Webhook"}, // replaced, not repeated
+		"--audit-log-path":                {"/d/audit.log"},
+		"--profiling":                     {""},
+		"--secure-port":                   {"6443"},
+		"--etcd-servers":                  {"https://127.0.0.1:1"},
+		"--client-ca-file":                {"/d/pki/ca.crt"},
+		"--endpoint-reconciler-type":      {"none"},
+		"--etcd-cafile":                   {"/d/pki/etcd/ca.crt"}, // WithEtcdTLS
+		"--etcd-certfile":                 {"/d/pki/apiserver-etcd-client.crt"},
+		"--etcd-keyfile":                  {"/d/pki/apiserver-etcd-client.key"},
+		"--kubelet-client-key":            {"/d/pki/apiserver-kubelet-client.key"}, // WithKubeletClientCert
+		"--kubelet-certificate-authority": {"/d/pki/ca.crt"},
 	} {
 		if got := get(name); !slices.Equal(got, want) {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
+	}
+	for _, f := range apiserverFlags("/d/pki", "http://127.0.0.1:1", 6443, options{}) {
+		if strings.HasPrefix(f, "--etcd-cafile") || strings.HasPrefix(f, "--kubelet-client") {
+			t.Errorf("without WithEtcdTLS or WithKubeletClientCert the API server has %s", f)
+		}
+	}
+}
+
+func TestMergeFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		flags, extra []string
+		want         []string
+	}{
+		{"an extra flag replaces one of the same name in place",
+			[]string{"--a=1", "--b=2", "--c=3"}, []string{"--b=20"}, []string{"--a=1", "--b=20", "--c=3"}},
+		{"a new flag is appended, a boolean without a value too",
+			[]string{"--a=1"}, []string{"--d=4", "--profiling"}, []string{"--a=1", "--d=4", "--profiling"}},
+		{"a boolean without a value replaces one with a value",
+			[]string{"--profiling=false"}, []string{"--profiling"}, []string{"--profiling"}},
+		{"no extra flags leave them as they are", []string{"--a=1"}, nil, []string{"--a=1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := slices.Clone(tc.flags)
+			if got := mergeFlags(tc.flags, tc.extra); !slices.Equal(got, tc.want) {
+				t.Errorf("mergeFlags(%q, %q) = %q, want %q", tc.flags, tc.extra, got, tc.want)
+			}
+			if !slices.Equal(tc.flags, base) {
+				t.Errorf("mergeFlags changed its argument: %q", tc.flags)
+			}
+		})
 	}
 }
 
