@@ -69,6 +69,7 @@ func parseFlags(spec flagSpec, args []string, lines []int, singleDash bool) *Fla
 		default:
 			continue // a positional argument: no component here takes one that matters
 		}
+		flagLine := lineOf(i) // the flag's own line, also when its value is the next argument
 		name, value, hasValue := strings.Cut(body, "=")
 		name = normalizeFlag(name)
 		if name == "" {
@@ -90,7 +91,7 @@ func parseFlags(spec flagSpec, args []string, lines []int, singleDash bool) *Fla
 				continue
 			}
 		}
-		f.set(name, value, lineOf(i), accumulates(t.Type))
+		f.set(name, value, flagLine, accumulates(t.Type))
 	}
 	return f
 }

@@ -134,15 +134,15 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
-// TestFlagLines checks that each flag remembers the manifest line it was set on, the
+// TestFlagsLines checks that each flag remembers the manifest line it was set on, the
 // last one for a repeated flag.
-func TestFlagLines(t *testing.T) {
+func TestFlagsLines(t *testing.T) {
 	args := []string{"--profiling=false", "--client-ca-file", "/ca", "--authorization-mode=Node", "--authorization-mode=RBAC"}
 	lines := []int{10, 11, 12, 13, 14}
 	f := parseFlags(flagTestSpec, args, lines, false)
 	for name, want := range map[string]int{
 		"profiling":          10,
-		"client-ca-file":     12, // the line of its value: a manifest has "--name" and "value" apart
+		"client-ca-file":     11, // the flag's own line, not its value's: a manifest may write them apart
 		"authorization-mode": 14,
 		"anonymous-auth":     0, // not given
 	} {
@@ -155,7 +155,7 @@ func TestFlagLines(t *testing.T) {
 	}
 }
 
-func TestFlagValues(t *testing.T) {
+func TestFlagsValues(t *testing.T) {
 	f := parseFlags(flagTestSpec, []string{
 		"--anonymous-auth=false", "--enable-admission-plugins=NodeRestriction, PodSecurity,,",
 		"--feature-gates=A=true,B=false", "--feature-gates= A = false ",
@@ -203,10 +203,10 @@ func TestFlagValues(t *testing.T) {
 	})
 }
 
-// TestFlagListDefaults checks list flags that are not given: pflag prints a list
+// TestFlagsListDefaults checks list flags that are not given: pflag prints a list
 // flag's default in brackets ("[]", "[AlwaysAllow]"), and the component data keeps
 // that text, so List must read it as the list it stands for.
-func TestFlagListDefaults(t *testing.T) {
+func TestFlagsListDefaults(t *testing.T) {
 	spec := func(name string) (FlagType, bool) {
 		switch name {
 		case "authorization-mode":
@@ -272,10 +272,10 @@ var splitCases = []struct {
 	{name: "unterminated single quote", in: `kubelet --a='b`, err: "unterminated quote"},
 }
 
-// TestAuthorizationModeDefault checks the API server without --authorization-mode or
+// TestFlagsAuthorizationModeDefault checks the API server without --authorization-mode or
 // --authorization-config: its flag default is empty ("[]"), and it then runs
 // AlwaysAllow (BuiltInAuthorizationOptions.Complete), which the checks must see.
-func TestAuthorizationModeDefault(t *testing.T) {
+func TestFlagsAuthorizationModeDefault(t *testing.T) {
 	spec := func(name string) (FlagType, bool) {
 		if name == "authorization-mode" {
 			return FlagType{Type: "stringSlice", Default: "[]"}, true

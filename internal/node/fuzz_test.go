@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/moat-dev/moat/internal/engine"
+	"github.com/moat-dev/moat/internal/node/componentdata"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
@@ -114,9 +115,12 @@ func FuzzEtcdConfigFile(f *testing.F) {
 	})
 }
 
-// FuzzKubeletFile feeds the kubelet's configuration readers: a --config file through
-// Load (with the release Moat ships), then the kubelet checks over the result, and
-// the same bytes as a /configz answer.
+// FuzzKubeletFile feeds the kubelet's configuration readers: a --config file and a
+// --config-dir drop-in laid over the release's defaults the way Load does it
+// (buildKubelet, on a root of its own), then the kubelet checks over the result, and
+// the same bytes as a /configz answer. Load's other work is left out so that each run
+// is quick: the fuzzer minimizes every input that finds something new by running it
+// hundreds of times.
 func FuzzKubeletFile(f *testing.F) {
 	f.Add([]byte(mirrorTestConfigz))
 	for _, tc := range kubeletCases {
@@ -132,18 +136,26 @@ func FuzzKubeletFile(f *testing.F) {
 			kubeletRules = append(kubeletRules, r)
 		}
 	}
+	root := f.TempDir()
+	rel := componentdata.Latest()
+	args := []string{"--config=" + kubeletTestConfig, "--config-dir=" + kubeletTestDropIns, "--read-only-port=0"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if k, err := kubeletFromConfigz(data); err == nil {
 			_, _ = k.Where("authentication.anonymous.enabled", nil)
 		}
-		c := kubeletTestLoad(t, nil, kubeletTestCmd+" --config-dir="+kubeletTestDropIns, map[string]string{
-			kubeletTestConfig:                 string(data),
-			kubeletTestDropIns + "/10-x.conf": string(data),
-		})
+		writeFile(t, root, kubeletTestConfig, string(data), 0o600)
+		writeFile(t, root, kubeletTestDropIns+"/10-x.conf", string(data), 0o600)
+		l := &loader{root: root, host: &Host{Name: "node-1", Release: rel, Files: map[string]*File{}}}
+		lay := Layouts["kubeadm"]
+		l.host.Layout = &lay
+		c := &Component{Kind: Kubelet, Args: args, Host: l.host, Flags: parseFlags(kubeSpec(rel, Kubelet), args, nil, false)}
+		c.Origin.File = "/cmdlines"
+		l.host.Components = []*Component{c}
+		c.Kubelet = l.buildKubelet(c)
 		for path := range kubeletTestFields {
 			_, _ = c.Kubelet.Where(path, c)
 		}
-		if _, errs := engine.Run(context.Background(), c.Host.Inventory(), kubeletRules, rule.Options{Now: fixtureNow}); len(errs) > 0 {
+		if _, errs := engine.Run(context.Background(), l.host.Inventory(), kubeletRules, rule.Options{Now: fixtureNow}); len(errs) > 0 {
 			t.Fatalf("kubelet checks: %v", errs)
 		}
 	})

@@ -226,10 +226,10 @@ sh -c 'etcd --auto-tls'
 	}
 }
 
-// TestCmdlinesFindingLine checks that a finding about a command line read from a
+// TestLoadCmdlinesFindingLine checks that a finding about a command line read from a
 // --cmdlines file points at its line there: a flag has no line of its own, and the
 // command line's line is the closest a person can be pointed to.
-func TestCmdlinesFindingLine(t *testing.T) {
+func TestLoadCmdlinesFindingLine(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "cmdlines", "# cp-1\nkube-controller-manager --bind-address=127.0.0.1\nkube-scheduler --bind-address=0.0.0.0\n", 0o600)
 	h := loadTestProc(t, Options{Cmdlines: filepath.Join(dir, "cmdlines")})

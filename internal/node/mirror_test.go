@@ -71,7 +71,7 @@ func mirrorTestObjects() []*inventory.Object {
 	}
 }
 
-func TestFromCluster(t *testing.T) {
+func TestMirrorFromCluster(t *testing.T) {
 	comps, warnings := FromCluster(mirrorTestObjects(), map[string][]byte{
 		"cp-1":     []byte(mirrorTestConfigz),
 		"worker-1": []byte(`{"kubeletconfig": {"readOnlyPort": "ten"}}`),
@@ -127,7 +127,7 @@ func TestFromCluster(t *testing.T) {
 	}
 }
 
-func TestFromClusterNothing(t *testing.T) {
+func TestMirrorNothing(t *testing.T) {
 	comps, warnings := FromCluster([]*inventory.Object{
 		mirrorTestPod("default", "web", "worker-1", false, mirrorTestContainer([]string{"nginx"})),
 	}, nil, nil)
@@ -136,11 +136,11 @@ func TestFromClusterNothing(t *testing.T) {
 	}
 }
 
-// TestFromClusterRules runs every node rule over what the API shows: the flag checks
+// TestMirrorRules runs every node rule over what the API shows: the flag checks
 // run, and no check that needs a node's files does (no node/* finding, nothing about
 // encryption or audit configuration, no CA comparison), since their files were not
 // examined.
-func TestFromClusterRules(t *testing.T) {
+func TestMirrorRules(t *testing.T) {
 	mirrorTestConfigRules := []string{"kubelet/anonymous-auth", "kubelet/authorization-always-allow", "kubelet/client-ca-file",
 		"kubelet/read-only-port", "kubelet/streaming-connection-idle-timeout", "kubelet/make-iptables-util-chains",
 		"kubelet/tls-certificate", "kubelet/tls-cipher-suites", "kubelet/pod-pids-limit", "kubelet/seccomp-default",
@@ -196,7 +196,7 @@ func TestFromClusterRules(t *testing.T) {
 	}
 }
 
-func TestKubeletFromConfigz(t *testing.T) {
+func TestMirrorKubeletFromConfigz(t *testing.T) {
 	for _, tc := range []struct {
 		name, answer, err string
 	}{
