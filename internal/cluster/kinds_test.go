@@ -18,8 +18,8 @@ import (
 
 	_ "github.com/moat-dev/moat/internal/catalog" // fills the rule registry
 	"github.com/moat-dev/moat/internal/exceptions"
-	"github.com/moat-dev/moat/internal/node"
 	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/node"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
 )
