@@ -21,7 +21,7 @@ func TestLoadInvalid(t *testing.T) {
 	}{
 		{"missing-reason.yaml", []string{":4: exceptions[1]: reason is required"}},
 		{"unknown-field.yaml", []string{`:3: exceptions[0]: unknown field "namespace" (want one of rules, namespaces, kinds, names, reason, expires)`}},
-		{"unknown-top-field.yaml", []string{`:1: unknown field "version" (want one of exceptions, admission, images, podTemplatePaths)`}},
+		{"unknown-top-field.yaml", []string{`:1: unknown field "version" (want one of exceptions, admission, images, podTemplatePaths, node)`}},
 		{"bad-glob.yaml", []string{
 			`:4: exceptions[0].rules[1]: bad pattern "pod/[privileged": unclosed [`,
 			`:5: exceptions[0].kinds[0]: bad pattern "Deploy\\": trailing \`,
