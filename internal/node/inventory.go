@@ -52,7 +52,7 @@ func componentRule(kind string, m rule.Meta, check func(c *Component) []rule.Res
 		Meta: m,
 		Object: func(_ *rule.Context, o *inventory.Object) []rule.Result {
 			c, ok := componentOfObject(o, kind)
-			if !ok || (!c.Host.FilesExamined() && readsFiles(m.ID)) {
+			if !ok || (!c.Host.FilesExamined() && readsFiles(m.ID)) || (c.ArgsUnknown && readsArgs(m.ID)) {
 				return nil
 			}
 			return check(c)
@@ -96,4 +96,15 @@ func readsFiles(id string) bool {
 		return true
 	}
 	return false
+}
+
+// manualIDs are the rules that list a manual review: they read nothing of the component.
+var manualIDs = map[string]bool{}
+
+// readsArgs says whether a rule judges the component's command line (its flags, or
+// files its flags name): such rules do not run on a component whose command line
+// cannot be seen (k3s). File rules fall back on the layout's paths; the kubelet's
+// configuration rules judge the configuration, which /configz gives without flags.
+func readsArgs(id string) bool {
+	return !strings.HasPrefix(id, "node/") && !strings.HasPrefix(id, "kubelet/") && !manualIDs[id]
 }
