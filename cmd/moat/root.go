@@ -32,6 +32,7 @@ func newRootCmd() *cobra.Command {
 		newAuditCmd(),
 		newVAPCmd(),
 		newNodeCmd(),
+		newAttackPathsCmd(),
 		newServeCmd(),
 	)
 	return root
