@@ -148,6 +148,9 @@ func (g *Graph) ChokePoints(paths []Path, max int) []ChokePoint {
 	for len(out) < max && len(left) > 0 {
 		best, bestCut := (*Fix)(nil), []pair(nil)
 		for _, f := range g.candidates(paths, left) {
+			if removed[f.ID] {
+				continue // applied already: a listed path may still carry it
+			}
 			removed[f.ID] = true
 			cut := g.disconnected(left, removed)
 			delete(removed, f.ID)
