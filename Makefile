@@ -8,9 +8,9 @@ all: build
 build:
 	$(GO) build -o bin/moat ./cmd/moat
 
-# test runs every test: unit, golden and end-to-end.
-test: vet
-	$(GO) test -count=1 $(PKGS)
+# test runs every test: unit, golden, browser and end-to-end.
+test: vet browser-deps
+	MOAT_BROWSER=1 $(GO) test -count=1 $(PKGS)
 	$(MAKE) race
 	$(MAKE) e2e
 
@@ -64,3 +64,15 @@ fuzz:
 			echo "fuzz $$pkg $$t"; $(GO) test $$pkg -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
 		done; \
 	done
+
+.PHONY: report-assets browser-deps
+
+# report-assets rebuilds the HTML report's embedded script and style
+# (internal/report/htmlreport/assets) from web/report with npm ci: commit the result.
+report-assets:
+	bash scripts/build-report-assets.sh
+
+# browser-deps installs Debian's chromium, which the HTML report's browser tests drive
+# (they skip without it, unless MOAT_BROWSER=1).
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)

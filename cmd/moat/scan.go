@@ -44,7 +44,7 @@ func newScanCmd() *cobra.Command {
 	}
 	f.input.register(cmd, inputFeatures{namespace: true, scanCluster: true})
 	fl := cmd.Flags()
-	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json, sarif, junit, policyreport")
+	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json, sarif, junit, policyreport, html")
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity: info, low, medium, high, critical")
 	fl.StringVar(&f.config, "config", "", "exceptions file (default .moat.yaml in the current directory, if present)")
 	fl.StringVar(&f.pssVersion, "pss-version", "latest", "Pod Security Standards version: v1.N or latest")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/moat-dev/moat/internal/catalog" // the evidence rules
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/podspec"
 )

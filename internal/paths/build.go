@@ -49,8 +49,8 @@ var evidenceRules = []string{
 	"pod/privileged-container", "pod/host-namespaces", "pod/host-path-volumes", "pod/sensitive-host-path",
 	"pod/writable-host-path", "pod/dangerous-capabilities", "pod/unrestricted-capabilities",
 	"pod/unmasked-proc-mount",
-	// identity
-	"pod/service-account-token-automount",
+	// identity, secrets
+	"pod/service-account-token-automount", "secret/env-from-secret",
 }
 
 // Build joins the layers of inv into one graph. Options say what it assumes; the

@@ -59,6 +59,11 @@ func (n *Node) Label() string {
 		return "ServiceAccount " + n.Namespace + "/" + n.Name
 	case KindSecret:
 		return "Secret " + n.Namespace + "/" + n.Name
+	case KindNode:
+		if n.Name == "any node" {
+			return n.Name
+		}
+		return "node " + n.Name
 	}
 	return n.Name
 }

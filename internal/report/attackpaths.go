@@ -11,6 +11,7 @@ import (
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/paths"
+	"github.com/moat-dev/moat/internal/report/htmlreport"
 )
 
 // AttackPaths are the formats of `moat paths`: attack paths ranked, each step with its
@@ -21,7 +22,60 @@ var AttackPaths = newFormats(
 	}),
 	plain("json", renderAttackJSON),
 	plain("dot", renderAttackDot),
+	plain("html", renderAttackHTML),
 )
+
+// renderAttackHTML draws the listed paths' graph in the HTML report's graph tab, with
+// the choke points and assumptions as its notes.
+func renderAttackHTML(w io.Writer, r *paths.Result) error {
+	g := htmlreport.Graph{ID: "paths", Title: "Attack paths"}
+	for _, a := range r.Assumptions {
+		note := "Assumed: " + a.Text
+		if a.Flag != "" {
+			note += " (tighten with " + a.Flag + ")"
+		}
+		g.Notes = append(g.Notes, note)
+	}
+	for i, c := range r.ChokePoints {
+		g.Notes = append(g.Notes, fmt.Sprintf("Choke point %d: %s — cuts %s. Fix: %s", i+1, c.Fix.ID, plural(c.Total, "path"), c.Fix.Remediation))
+	}
+	seen := map[string]bool{}
+	addNode := func(id string) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		n := r.Nodes[id]
+		if n == nil {
+			g.Nodes = append(g.Nodes, htmlreport.Node{ID: id, Label: id})
+			return
+		}
+		detail := string(n.Kind)
+		if n.Target {
+			detail += ", a target"
+		}
+		g.Nodes = append(g.Nodes, htmlreport.Node{ID: id, Kind: string(n.Kind), Label: n.Label(), Namespace: n.Namespace, Detail: detail})
+	}
+	edgeSeen := map[[3]string]bool{}
+	for i, p := range r.Paths {
+		addNode(p.Entry)
+		for _, e := range p.Edges {
+			addNode(e.From)
+			addNode(e.To)
+			k := [3]string{e.From, e.To, string(e.Kind)}
+			if edgeSeen[k] {
+				continue
+			}
+			edgeSeen[k] = true
+			he := htmlreport.Edge{From: e.From, To: e.To, Kind: string(e.Kind), Label: fmt.Sprintf("%s (path %d)", e.Kind, i+1)}
+			for _, ev := range e.Evidence {
+				he.Evidence = append(he.Evidence, evidenceText(ev)+sourceText(ev.Source))
+			}
+			g.Edges = append(g.Edges, he)
+		}
+	}
+	return htmlreport.Render(w, htmlreport.Scan{Title: "Moat attack paths", Graphs: []htmlreport.Graph{g}})
+}
 
 // AttackPathsJSONVersion is the version of `moat paths -o json`.
 const AttackPathsJSONVersion = 1

@@ -15,11 +15,12 @@ var formatSets = []struct {
 	names []string
 	new   func(format string, opt Options) (any, error)
 }{
-	{"findings", []string{"table", "json", "sarif", "junit", "policyreport"}, anyNew(Findings)},
+	{"findings", []string{"table", "json", "sarif", "junit", "policyreport", "html"}, anyNew(Findings)},
 	{"who-can", []string{"table", "json"}, anyNew(WhoCan)},
 	{"can", []string{"table", "json"}, anyNew(Can)},
 	{"paths", []string{"table", "json", "dot"}, anyNew(Paths)},
 	{"connections", []string{"table", "json", "csv", "dot"}, anyNew(Connections)},
+	{"attack paths", []string{"table", "json", "dot", "html"}, anyNew(AttackPaths)},
 	{"rules", []string{"table", "json"}, anyNew(Rules)},
 	{"detection rules", []string{"table", "json"}, anyNew(DetectionRules)},
 	{"alerts", []string{"json", "table"}, func(format string, opt Options) (any, error) {
@@ -38,7 +39,7 @@ func anyNew[T any](f *Formats[T]) func(string, Options) (any, error) {
 
 func TestFormatSets(t *testing.T) {
 	sets := map[string]namedSet{
-		"findings": Findings, "who-can": WhoCan, "can": Can, "paths": Paths, "connections": Connections,
+		"findings": Findings, "who-can": WhoCan, "can": Can, "paths": Paths, "connections": Connections, "attack paths": AttackPaths,
 		"rules": Rules, "detection rules": DetectionRules, "alerts": Alerts,
 	}
 	for _, fs := range formatSets {
@@ -63,11 +64,12 @@ func TestFormatSets(t *testing.T) {
 // An unknown format gets one error type, naming what that document supports.
 func TestUnknownFormat(t *testing.T) {
 	want := map[string]string{
-		"findings":        `unknown output format "xml" (want table, json, sarif, junit or policyreport)`,
+		"findings":        `unknown output format "xml" (want table, json, sarif, junit, policyreport or html)`,
 		"who-can":         `unknown output format "xml" (want table or json)`,
 		"can":             `unknown output format "xml" (want table or json)`,
 		"paths":           `unknown output format "xml" (want table, json or dot)`,
 		"connections":     `unknown output format "xml" (want table, json, csv or dot)`,
+		"attack paths":    `unknown output format "xml" (want table, json, dot or html)`,
 		"rules":           `unknown output format "xml" (want table or json)`,
 		"detection rules": `unknown output format "xml" (want table or json)`,
 		"alerts":          `unknown output format "xml" (want json or table)`,
