@@ -11,8 +11,12 @@ import (
 
 	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/netpol/reach"
+	"github.com/moat-dev/moat/internal/paths"
 	"github.com/moat-dev/moat/internal/pss"
 	"github.com/moat-dev/moat/internal/report"
+	"github.com/moat-dev/moat/internal/report/htmlreport"
 	"github.com/moat-dev/moat/internal/scan"
 )
 
@@ -99,6 +103,14 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		return err
 	}
 	printAll(cmd.ErrOrStderr(), "note:", loaded.Notes)
+	var graphs []htmlreport.Graph
+	if f.output == "html" {
+		// The page draws the attack paths and the NetworkPolicy connectivity too: they
+		// are analysed here, while the inventory is held.
+		if graphs, err = reportGraphs(cmd, loaded.Inventory); err != nil {
+			return err
+		}
+	}
 	res := scan.NewEvaluator(scan.Options{
 		PSSVersion: f.pssVersion, Config: cfg, ShowSuppressed: f.showSuppressed, ToolVersion: version, Filter: filter,
 	}).Evaluate(cmd.Context(), loaded.Inventory)
@@ -113,6 +125,7 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		// person still reads them on stderr.
 		printAll(cmd.ErrOrStderr(), "error:", res.Errors)
 	}
+	res.Graphs = graphs
 	if err := renderer.Render(cmd.OutOrStdout(), &res.Report); err != nil {
 		return err
 	}
@@ -188,4 +201,26 @@ func writeHeapProfile(path, name string) error {
 		return fmt.Errorf("--memprofile: %w", err)
 	}
 	return out.Close()
+}
+
+// maxDrawnConnections bounds the connectivity graph of an HTML report: more edges than
+// this do not make a readable drawing (moat netpol conns lists them all).
+const maxDrawnConnections = 2000
+
+// reportGraphs are the graphs an HTML report draws: the attack paths and the
+// NetworkPolicy connectivity of the inventory.
+func reportGraphs(cmd *cobra.Command, inv *inventory.Inventory) ([]htmlreport.Graph, error) {
+	scan.PrepareTemplates(inv.Objects, nil)
+	res, err := paths.Analyze(cmd.Context(), inv, paths.Options{}, paths.Limits{MaxPaths: 50})
+	if err != nil {
+		return nil, fmt.Errorf("attack paths: %w", err)
+	}
+	graphs := []htmlreport.Graph{report.AttackPathsGraph(res)}
+	a := reach.Analyze(reach.FromInventory(inv), reach.Options{})
+	conn, n, ok := report.ConnectionsGraph(a.ConnectionSet().All(), maxDrawnConnections)
+	if !ok {
+		conn = htmlreport.Graph{ID: "network", Title: "NetworkPolicy connectivity",
+			Notes: []string{fmt.Sprintf("%d connections are allowed, too many to draw (more than %d): moat netpol conns lists them, moat netpol explain says why.", n, maxDrawnConnections)}}
+	}
+	return append(graphs, conn), nil
 }

@@ -28,6 +28,12 @@ var AttackPaths = newFormats(
 // renderAttackHTML draws the listed paths' graph in the HTML report's graph tab, with
 // the choke points and assumptions as its notes.
 func renderAttackHTML(w io.Writer, r *paths.Result) error {
+	return htmlreport.Render(w, htmlreport.Scan{Title: "Moat attack paths", Graphs: []htmlreport.Graph{AttackPathsGraph(r)}})
+}
+
+// AttackPathsGraph is the graph of the listed paths for the HTML report: their nodes and
+// edges with evidence, the choke points and assumptions as notes.
+func AttackPathsGraph(r *paths.Result) htmlreport.Graph {
 	g := htmlreport.Graph{ID: "paths", Title: "Attack paths"}
 	for _, a := range r.Assumptions {
 		note := "Assumed: " + a.Text
@@ -74,7 +80,10 @@ func renderAttackHTML(w io.Writer, r *paths.Result) error {
 			g.Edges = append(g.Edges, he)
 		}
 	}
-	return htmlreport.Render(w, htmlreport.Scan{Title: "Moat attack paths", Graphs: []htmlreport.Graph{g}})
+	if len(r.Paths) == 0 {
+		g.Notes = append(g.Notes, "No attack path: no entry point reaches a secret, a node or an RBAC power.")
+	}
+	return g
 }
 
 // AttackPathsJSONVersion is the version of `moat paths -o json`.

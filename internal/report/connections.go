@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/moat-dev/moat/internal/netpol/reach"
+	"github.com/moat-dev/moat/internal/report/htmlreport"
 )
 
 // Connections are the formats of `moat netpol conns`: every pair of endpoints that may
@@ -154,4 +155,40 @@ func renderConnsDot(w io.Writer, conns iter.Seq[reach.Connection]) error {
 	}
 	b.WriteString("}\n")
 	return b.Flush()
+}
+
+// ConnectionsGraph is the NetworkPolicy connectivity of the HTML report: each workload
+// that may connect to another, with the ports. ok is false when there are more than max
+// connections, too many to draw: the caller says so instead.
+func ConnectionsGraph(conns iter.Seq[reach.Connection], max int) (g htmlreport.Graph, n int, ok bool) {
+	g = htmlreport.Graph{ID: "network", Title: "NetworkPolicy connectivity",
+		Notes: []string{"Which workload may open connections to which, on which ports, as the NetworkPolicies allow (moat netpol conns lists them; moat netpol explain says why)."}}
+	seen := map[string]bool{}
+	add := func(e reach.Endpoint) string {
+		id := e.String()
+		if !seen[id] {
+			seen[id] = true
+			kind := "workload"
+			if e.IsExternal() {
+				kind = "external"
+			}
+			g.Nodes = append(g.Nodes, htmlreport.Node{ID: id, Kind: kind, Label: connName(e), Namespace: e.Namespace})
+		}
+		return id
+	}
+	for c := range conns {
+		n++
+		if n > max {
+			continue // counted, not drawn
+		}
+		ports := "all ports"
+		if !c.Ports.IsAll() {
+			ports = strings.Join(c.Ports.Strings(), ", ")
+		}
+		g.Edges = append(g.Edges, htmlreport.Edge{From: add(c.Src), To: add(c.Dst), Kind: "network", Label: ports})
+	}
+	if n > max {
+		return htmlreport.Graph{}, n, false
+	}
+	return g, n, true
 }

@@ -16,6 +16,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/moat-dev/moat/internal/report/htmlreport"
 	"io"
 	"slices"
 	"strings"
@@ -44,6 +45,9 @@ type Report struct {
 	Rules []*rule.Rule
 	// ToolVersion is Moat's version.
 	ToolVersion string
+	// Graphs are drawn by the html format in tabs of their own (the attack paths, the
+	// NetworkPolicy connectivity); other formats leave them out.
+	Graphs []htmlreport.Graph
 	// ClusterReportName, when set, names the ClusterPolicyReport instead of
 	// ClusterPolicyReportName: moat node names one per node, so that the reports of
 	// several nodes do not overwrite each other.
