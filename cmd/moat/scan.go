@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -17,6 +18,7 @@ import (
 	"github.com/moat-dev/moat/internal/pss"
 	"github.com/moat-dev/moat/internal/report"
 	"github.com/moat-dev/moat/internal/report/htmlreport"
+	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/scan"
 )
 
@@ -104,7 +106,14 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	}
 	printAll(cmd.ErrOrStderr(), "note:", loaded.Notes)
 	var graphs []htmlreport.Graph
+	var namespaces, kinds []string
 	if f.output == "html" {
+		namespaces = loaded.Inventory.Namespaces()
+		for _, o := range loaded.Inventory.Objects {
+			if k := o.Kind(); !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
 		// The page draws the attack paths and the NetworkPolicy connectivity too: they
 		// are analysed here, while the inventory is held.
 		if graphs, err = reportGraphs(cmd, loaded.Inventory); err != nil {
@@ -125,7 +134,13 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		// person still reads them on stderr.
 		printAll(cmd.ErrOrStderr(), "error:", res.Errors)
 	}
-	res.Graphs = graphs
+	if f.output == "html" {
+		res.Graphs, res.Namespaces = graphs, namespaces
+		// The compliance view counts the controls of the rules that could judge something
+		// here: node checks do not run on manifests, and a manifest scan must not read as
+		// if CIS section 1 had passed.
+		res.Rules = rulesFor(res.Rules, kinds)
+	}
 	if err := renderer.Render(cmd.OutOrStdout(), &res.Report); err != nil {
 		return err
 	}
@@ -223,4 +238,15 @@ func reportGraphs(cmd *cobra.Command, inv *inventory.Inventory) ([]htmlreport.Gr
 			Notes: []string{fmt.Sprintf("%d connections are allowed, too many to draw (more than %d): moat netpol conns lists them, moat netpol explain says why.", n, maxDrawnConnections)}}
 	}
 	return append(graphs, conn), nil
+}
+
+// rulesFor keeps the rules that look at one of kinds (or at any kind).
+func rulesFor(rules []*rule.Rule, kinds []string) []*rule.Rule {
+	var out []*rule.Rule
+	for _, r := range rules {
+		if slices.Contains(r.Kinds, "*") || slices.ContainsFunc(r.Kinds, func(k string) bool { return slices.Contains(kinds, k) }) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -18,6 +18,6 @@ var Findings = newFormats(
 	plain("policyreport", renderPolicyReport),
 	plain("html", func(w io.Writer, r *Report) error {
 		return htmlreport.Render(w, htmlreport.Scan{Summary: r.Summary, Findings: r.Findings, Rules: r.Rules, Errors: r.Errors,
-			Warnings: r.Warnings, Partial: r.Partial, ToolVersion: r.ToolVersion, Time: r.Time, Graphs: r.Graphs})
+			Warnings: r.Warnings, Partial: r.Partial, ToolVersion: r.ToolVersion, Time: r.Time, Graphs: r.Graphs, Namespaces: r.Namespaces})
 	}),
 )

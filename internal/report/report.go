@@ -48,6 +48,9 @@ type Report struct {
 	// Graphs are drawn by the html format in tabs of their own (the attack paths, the
 	// NetworkPolicy connectivity); other formats leave them out.
 	Graphs []htmlreport.Graph
+	// Namespaces are the scanned objects' namespaces, for the html format's compliance
+	// view (namespaces without findings are listed too).
+	Namespaces []string
 	// ClusterReportName, when set, names the ClusterPolicyReport instead of
 	// ClusterPolicyReportName: moat node names one per node, so that the reports of
 	// several nodes do not overwrite each other.

@@ -48,9 +48,9 @@ type control struct {
 	Findings int      `json:"findings"`
 }
 
-func buildCompliance(fs []finding.Finding, rules []*rule.Rule) compliance {
+func buildCompliance(fs []finding.Finding, rules []*rule.Rule, namespaces []string) compliance {
 	c := compliance{
-		PSS:   pssLevels(fs),
+		PSS:   pssLevels(fs, namespaces),
 		CIS:   controls(fs, rules, func(f finding.Frameworks) string { return f.CIS }, compareCIS),
 		NSA:   controls(fs, rules, func(f finding.Frameworks) string { return f.NSA }, strings.Compare),
 		MITRE: controls(fs, rules, func(f finding.Frameworks) string { return f.MITRE }, strings.Compare),
@@ -61,10 +61,10 @@ func buildCompliance(fs []finding.Finding, rules []*rule.Rule) compliance {
 	return c
 }
 
-// pssLevels lists every namespace the findings name (a namespaced resource's, or a
-// Namespace object's own) with the level it meets. The findings are all the page knows:
-// a namespace that holds no finding at all is not listed.
-func pssLevels(fs []finding.Finding) []pssNamespace {
+// pssLevels lists every namespace of the scan (namespaces) and every one the findings
+// name (a namespaced resource's, or a Namespace object's own) with the level it meets;
+// a namespace without a failed check meets restricted.
+func pssLevels(fs []finding.Finding, namespaces []string) []pssNamespace {
 	byName := map[string]*pssNamespace{}
 	get := func(ns string) *pssNamespace {
 		p := byName[ns]
@@ -73,6 +73,9 @@ func pssLevels(fs []finding.Finding) []pssNamespace {
 			byName[ns] = p
 		}
 		return p
+	}
+	for _, ns := range namespaces {
+		get(ns)
 	}
 	for _, f := range fs {
 		switch {

@@ -43,7 +43,7 @@ func TestPodSecurityLevelOfEachNamespace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			for _, p := range pssLevels(tc.fs) {
+			for _, p := range pssLevels(tc.fs, nil) {
 				got = append(got, p.Namespace+"="+p.Level)
 			}
 			if s := strings.Join(got, " "); s != tc.want {
@@ -60,7 +60,7 @@ func TestPodSecurityChecksFailedAreListedOnce(t *testing.T) {
 		pssFinding("a", "baseline/privileged", false),
 		pssFinding("a", "baseline/hostPathVolumes", true),
 	}
-	got := pssLevels(fs)[0]
+	got := pssLevels(fs, nil)[0]
 	if fmt.Sprint(got.Baseline, got.Restricted, got.Findings, got.Suppressed) != "[privileged] [runAsNonRoot] 3 1" {
 		t.Errorf("got baseline %v restricted %v findings %d suppressed %d", got.Baseline, got.Restricted, got.Findings, got.Suppressed)
 	}
@@ -80,7 +80,7 @@ func TestControlsCountRulesAndFindings(t *testing.T) {
 		// A finding may name a control no rule that ran declares (a per-result override).
 		{RuleID: "pod/e", Frameworks: finding.Frameworks{CIS: "5.2.2"}},
 	}
-	c := buildCompliance(fs, rules)
+	c := buildCompliance(fs, rules, nil)
 	show := func(cs []control) string {
 		var out []string
 		for _, x := range cs {
@@ -111,5 +111,19 @@ func TestCompareCISOrdersByNumber(t *testing.T) {
 	slices.SortFunc(ids, compareCIS)
 	if got, want := strings.Join(ids, " "), "1.1.2 1.1.10 2.1 4.2.1 5.2 5.2.9 5.2.10 5.10.1"; got != want {
 		t.Errorf("sorted %s, want %s", got, want)
+	}
+}
+
+// TestPodSecurityLevelOfNamespacesWithoutFindings: a namespace of the scan that holds no
+// finding is listed, meeting restricted.
+func TestPodSecurityLevelOfNamespacesWithoutFindings(t *testing.T) {
+	fs := []finding.Finding{{RuleID: "pod/privileged-container", Resource: finding.Resource{Kind: "Deployment", Namespace: "shop", Name: "a"},
+		Frameworks: finding.Frameworks{PSS: "baseline/privileged"}}}
+	got := map[string]string{}
+	for _, p := range pssLevels(fs, []string{"quiet", "shop"}) {
+		got[p.Namespace] = p.Level
+	}
+	if got["quiet"] != "restricted" || got["shop"] != "privileged" || len(got) != 2 {
+		t.Errorf("levels %v, want quiet restricted and shop privileged", got)
 	}
 }

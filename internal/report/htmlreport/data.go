@@ -101,7 +101,7 @@ func buildDocument(s Scan, lim SnippetLimits) *document {
 	}
 	doc.Findings = findingRows(doc, s, lim)
 	doc.Groups = groupRows(doc, s.Findings)
-	doc.Compliance = buildCompliance(s.Findings, s.Rules)
+	doc.Compliance = buildCompliance(s.Findings, s.Rules, s.Namespaces)
 	return doc
 }
 

@@ -32,6 +32,9 @@ type Scan struct {
 	Time time.Time
 	// Graphs are shown each in a tab of its own.
 	Graphs []Graph
+	// Namespaces are those of the scanned objects: the compliance view lists each with
+	// the Pod Security level it meets, those without findings too.
+	Namespaces []string
 }
 
 // Graph is a data set of nodes and edges the page draws, zoomable, and also lists as a
