@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/moat-dev/moat/internal/finding"
@@ -37,7 +38,6 @@ func (e *RuleError) Error() string {
 // is an error naming the rule and the object; the rest still run. When ctx ends, the
 // workers stop between objects and rules and ctx's error is returned among the errors.
 func Run(ctx context.Context, inv *inventory.Inventory, rules []*rule.Rule, opt rule.Options) ([]finding.Finding, []error) {
-	rctx := rule.NewContext(ctx, opt, inv)
 	var objectRules, inventoryRules []*rule.Rule
 	for _, r := range rules {
 		if r.Object != nil {
@@ -47,6 +47,16 @@ func Run(ctx context.Context, inv *inventory.Inventory, rules []*rule.Rule, opt 
 			inventoryRules = append(inventoryRules, r)
 		}
 	}
+	return RunSome(ctx, inv, inv.Objects, objectRules, inventoryRules, opt)
+}
+
+// RunSome is Run on a part of inv: the object checks of objectRules on objs (objects
+// of inv) and the inventory checks of inventoryRules, every check seeing the whole of
+// inv, as in Run. The operator re-evaluates with it only what a change can affect.
+func RunSome(ctx context.Context, inv *inventory.Inventory, objs []*inventory.Object, objectRules, inventoryRules []*rule.Rule, opt rule.Options) ([]finding.Finding, []error) {
+	rctx := rule.NewContext(ctx, opt, inv)
+	objectRules = slices.DeleteFunc(slices.Clone(objectRules), func(r *rule.Rule) bool { return r.Object == nil })
+	inventoryRules = slices.DeleteFunc(slices.Clone(inventoryRules), func(r *rule.Rule) bool { return r.Inventory == nil })
 
 	workers := runtime.GOMAXPROCS(0)
 	slots := make([]slot, workers+len(inventoryRules))
@@ -60,7 +70,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, rules []*rule.Rule, opt 
 				if ctx.Err() != nil {
 					continue // drain: the feeder stops soon
 				}
-				s.object(rctx, objectRules, inv.Objects[i])
+				s.object(rctx, objectRules, objs[i])
 			}
 		}(&slots[w])
 	}
@@ -72,7 +82,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, rules []*rule.Rule, opt 
 		}(&slots[workers+i], r)
 	}
 feed:
-	for i := range inv.Objects {
+	for i := range objs {
 		select {
 		case next <- i:
 		case <-ctx.Done():

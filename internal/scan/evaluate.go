@@ -113,6 +113,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Res
 	now := e.opt.Now()
 	templateErrs := PrepareTemplates(inv.Objects, e.opt.Config)
 	fs, ruleErrs := engine.Run(ctx, inv, e.rules, e.ruleOptions(now))
+	return e.result(inv, now, fs, templateErrs, ruleErrs)
+}
+
+// result applies the exceptions and the filter to the sorted findings fs of inv and
+// makes the Result, with every error of the evaluation.
+func (e *Evaluator) result(inv *inventory.Inventory, now time.Time, fs []finding.Finding, templateErrs, ruleErrs []error) *Result {
 	sorted := len(fs) // the engine sorts its findings; Apply appends
 	// A nil Config still applies the inline ignore annotations.
 	fs = e.opt.Config.Apply(fs, inv, now)
