@@ -86,6 +86,20 @@ func Load(ctx context.Context, cfg *rest.Config, opt Options) (*inventory.Invent
 	return inv, stats, nil
 }
 
+// Assemble builds an inventory from the objects of each kind (objs[i] are of ks[i]),
+// as Load does from its lists: in kind order, each kind's objects in the order given,
+// and without the objects whose controller is among them. The operator builds its
+// view of the cluster with it from its informers' caches, so that it judges what a
+// scan judges.
+func Assemble(ks []Kind, objs [][]*inventory.Object) *inventory.Inventory {
+	results := make([]listResult, len(ks))
+	for i := range ks {
+		results[i].objs = objs[i]
+	}
+	inv, _ := assemble(ks, results)
+	return inv
+}
+
 // listResult is what listing one kind gave.
 type listResult struct {
 	objs []*inventory.Object

@@ -109,11 +109,7 @@ func Load(ctx context.Context, in Input) (*Loaded, error) {
 		}
 		inv.Warnings = append(inv.Warnings, warns...)
 	}
-	// The control plane's static pods and the kubelets' configurations, as the API
-	// shows them: the node checks that need no node access.
-	comps, warns := node.FromCluster(inv.Objects, configz, nil)
-	inv.Add(comps...)
-	inv.Warnings = append(inv.Warnings, warns...)
+	AddNodeComponents(inv, configz)
 	if note := stats.OwnedNote(); note != "" && !c.Reachability {
 		out.Notes = append(out.Notes, note)
 	}
@@ -129,6 +125,16 @@ func Load(ctx context.Context, in Input) (*Loaded, error) {
 		}
 	}
 	return out, nil
+}
+
+// AddNodeComponents adds to an inventory read from a cluster the control plane's
+// components as its static pods show them, and the kubelets' configurations (configz,
+// by node; nil when not read): the node checks that need no node access. A live scan
+// and the operator both call it.
+func AddNodeComponents(inv *inventory.Inventory, configz map[string][]byte) {
+	comps, warns := node.FromCluster(inv.Objects, configz, nil)
+	inv.Add(comps...)
+	inv.Warnings = append(inv.Warnings, warns...)
 }
 
 // loadBuiltinRBAC puts the bootstrap RBAC policy of the target release (default
