@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,7 @@ func newRootCmd() *cobra.Command {
 		newVAPCmd(),
 		newNodeCmd(),
 		newAttackPathsCmd(),
+		newReportCmd(),
 		newServeCmd(),
 	)
 	return root
@@ -41,16 +43,19 @@ func newRootCmd() *cobra.Command {
 func newServeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run Moat as a server: the audit webhook receiver, the admission webhook",
+		Short: "Run Moat as a server: the operator, the admission webhook, the audit webhook receiver",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newServeAdmissionCmd(), newServeAuditCmd())
+	cmd.AddCommand(newServeAdmissionCmd(), newServeAuditCmd(), newServeOperatorCmd())
 	return cmd
 }
 
 // execute runs the command line and returns the process exit code.
 func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd()
+	if pluginMode(os.Args[0]) {
+		asPlugin(root) // installed as kubectl-moat: usage says "kubectl moat"
+	}
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)

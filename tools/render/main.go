@@ -8,12 +8,17 @@
 // applied must be exactly the ones the file scan saw, charts and overlays rendered by
 // Moat's own loader. It is not part of the moat command.
 //
+// -n sets the namespace of objects written without one and of Helm releases, and each
+// --set key=value a chart value, as `moat scan` does.
+//
 //	go run ./tools/render examples/shop > /tmp/shop.jsonl
+//	go run ./tools/render -n moat-system --set admission.enabled=true deploy/charts/moat
 package main
 
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 
@@ -24,11 +29,15 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: render PATH...")
+	namespace := flag.String("n", "", "namespace of objects written without one and of Helm releases")
+	var set []string
+	flag.Func("set", "a chart value, key=value (repeatable)", func(v string) error { set = append(set, v); return nil })
+	flag.Parse()
+	if flag.NArg() < 1 {
+		fmt.Fprintln(os.Stderr, "usage: render [-n NAMESPACE] [--set KEY=VALUE]... PATH...")
 		os.Exit(2)
 	}
-	inv := inventory.Load(os.Args[1:], inventory.Options{})
+	inv := inventory.Load(flag.Args(), inventory.Options{Namespace: *namespace, HelmSet: set})
 	for _, err := range inv.Errors {
 		fmt.Fprintln(os.Stderr, "render:", err)
 	}
