@@ -80,3 +80,48 @@ func TestRESTConfigFollowsKubectl(t *testing.T) {
 		})
 	}
 }
+
+func TestNamespaceFollowsKubectl(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBECONFIG", "")
+	kc := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+current-context: shop
+clusters: [{name: c, cluster: {server: "https://c.example:6443"}}]
+users: [{name: u, user: {token: t}}]
+contexts:
+- {name: shop, context: {cluster: c, user: u, namespace: shop}}
+- {name: bare, context: {cluster: c, user: u}}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		kubeconfig string
+		context    string
+		want       string
+		wantErr    string
+	}{
+		{"the current context's namespace", kc, "", "shop", ""},
+		{"--context picks that context's namespace", kc, "bare", "default", ""},
+		{"an unknown context is an error", kc, "nope", "", "context was not found for specified context: nope"},
+		{"a missing --kubeconfig file is an error", filepath.Join(t.TempDir(), "none"), "", "", "cluster configuration:"},
+		{"no configuration at all says how to give one", "", "", "", "no cluster configured"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ns, err := Config{Kubeconfig: tc.kubeconfig, Context: tc.context}.Namespace()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("namespace %q, error %v; want an error containing %q", ns, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || ns != tc.want {
+				t.Errorf("namespace %q, error %v; want %q", ns, err, tc.want)
+			}
+		})
+	}
+}

@@ -15,4 +15,9 @@
 // (their hashes) so that an unchanged Sync costs a small list request and no write. The package decides nothing about what is found: it only maps findings
 // to results, with the same field meanings as `moat scan -o policyreport`
 // (internal/report/policyreport.go).
+//
+// Reading is the inverse of Build, for `moat report`: Reader lists the reports of a
+// namespace (or all) from whichever report API the cluster serves, Assemble puts each
+// report's parts back together (a report caught mid-rewrite is read again), and Findings
+// and ContentsOf turn the results back into findings and input errors.
 package reports
