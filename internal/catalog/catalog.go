@@ -6,6 +6,7 @@ import (
 	_ "github.com/moat-dev/moat/internal/apiversion"
 	_ "github.com/moat-dev/moat/internal/exceptions" // the config/* findings about exceptions and annotations
 	_ "github.com/moat-dev/moat/internal/exposure"
+	_ "github.com/moat-dev/moat/internal/image" // image/* rules: their findings come from image scans
 	_ "github.com/moat-dev/moat/internal/namespace"
 	_ "github.com/moat-dev/moat/internal/netpol"
 	_ "github.com/moat-dev/moat/internal/node" // CIS checks of node components (moat node, and mirror pods in moat scan --cluster)
