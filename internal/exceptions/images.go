@@ -2,7 +2,8 @@ package exceptions
 
 // The images: section of the config file: the registries images may come from
 // (allowedRegistries) and may not (deniedRegistries), which the rule
-// image/registry-not-allowed reads through rule.Options.Registries.
+// image/registry-not-allowed reads through rule.Options.Registries, and the signing
+// policy (signatures), which image scans and the admission webhook apply.
 //
 //	images:
 //	  allowedRegistries: [registry.example.com, ghcr.io/acme, "*.corp.example"]
@@ -27,6 +28,9 @@ import (
 type Images struct {
 	AllowedRegistries []string
 	DeniedRegistries  []string
+	// Signatures is the signatures: section as written: which images must be signed and
+	// by whom (internal/image/sign parses it); nil when absent.
+	Signatures *yaml.Node
 }
 
 // Registries are the config file's registry lists as the rules read them; a nil Config
@@ -51,7 +55,11 @@ func (p *parser) images(v *yaml.Node) {
 		p.errorf(v, "images", "want a mapping with allowedRegistries and deniedRegistries, not %s", describeNode(v))
 		return
 	}
-	p.fields(v, "images", []string{"allowedRegistries", "deniedRegistries"}, func(key string, _, v *yaml.Node) {
+	p.fields(v, "images", []string{"allowedRegistries", "deniedRegistries", "signatures"}, func(key string, _, v *yaml.Node) {
+		if key == "signatures" {
+			p.cfg.Images.Signatures = v // internal/image/sign reads it, with this file's lines
+			return
+		}
 		list := p.registries(v, "images."+key)
 		if key == "allowedRegistries" {
 			p.cfg.Images.AllowedRegistries = list

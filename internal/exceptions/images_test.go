@@ -32,7 +32,7 @@ func TestImagesSection(t *testing.T) {
 func TestImagesSectionErrors(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{"not a mapping", "images: [ghcr.io]\n", `.moat.yaml:1: images: want a mapping with allowedRegistries and deniedRegistries, not a list`},
-		{"unknown field", "images:\n  allowed: [ghcr.io]\n", `.moat.yaml:2: images: unknown field "allowed" (want one of allowedRegistries, deniedRegistries)`},
+		{"unknown field", "images:\n  allowed: [ghcr.io]\n", `.moat.yaml:2: images: unknown field "allowed" (want one of allowedRegistries, deniedRegistries, signatures)`},
 		{"not a list", "images:\n  deniedRegistries: docker.io\n", `.moat.yaml:2: images.deniedRegistries: want a list of registries, not "docker.io"`},
 		{"empty list", "images:\n  allowedRegistries: []\n", `.moat.yaml:2: images.allowedRegistries: empty list (leave the field out to check nothing)`},
 		{"scheme", "images:\n  allowedRegistries: [https://ghcr.io]\n", `.moat.yaml:2: images.allowedRegistries[0]: "https://ghcr.io": write the registry without a scheme (ghcr.io, not https://ghcr.io)`},
