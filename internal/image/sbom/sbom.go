@@ -61,7 +61,7 @@ func CycloneDX(c *image.Contents, version string, now time.Time) *cdx.BOM {
 	bom.Metadata = &cdx.Metadata{
 		Timestamp: now.UTC().Format(time.RFC3339),
 		Component: &root,
-		Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: "moat", Version: version}}},
+		Tools:     &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: "moat", Version: version}}},
 	}
 	var comps []cdx.Component
 	var refs []string
