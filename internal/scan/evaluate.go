@@ -212,3 +212,35 @@ func skipped(in []inventory.Skipped) []report.Skipped {
 	}
 	return out
 }
+
+// AddFindings merges into r findings made outside the evaluation — those of image
+// scans — and the errors of making them: the config file's exceptions apply to them,
+// the filter drops what it drops, and the order, the summary and the exit code follow.
+func (e *Evaluator) AddFindings(r *Result, fs []finding.Finding, errs []string) {
+	now := e.opt.Now()
+	fs = e.opt.Config.Suppress(fs, nil, now, false)
+	if e.opt.Filter.active() {
+		fs = slices.DeleteFunc(fs, func(f finding.Finding) bool { return !e.opt.Filter.keeps(f) })
+	}
+	hiddenBefore := r.Summary.Suppressed
+	for _, f := range r.Findings {
+		if f.Suppressed != nil {
+			hiddenBefore--
+		}
+	}
+	if !e.opt.ShowSuppressed {
+		for _, f := range fs {
+			if f.Suppressed != nil {
+				hiddenBefore++
+			}
+		}
+		fs = slices.DeleteFunc(fs, func(f finding.Finding) bool { return f.Suppressed != nil })
+	}
+	r.Findings = append(r.Findings, fs...)
+	finding.Sort(r.Findings)
+	r.Errors = append(r.Errors, errs...)
+	skipped := r.Summary.Skipped
+	r.Summary = finding.Summarize(r.Summary.Objects, r.Findings, len(r.Errors))
+	r.Summary.Suppressed += hiddenBefore
+	r.Summary.Skipped = skipped
+}
