@@ -35,6 +35,8 @@ func newRootCmd() *cobra.Command {
 		newNodeCmd(),
 		newAttackPathsCmd(),
 		newReportCmd(),
+		newImageCmd(),
+		newDBCmd(),
 		newServeCmd(),
 	)
 	return root

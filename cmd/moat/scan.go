@@ -12,6 +12,7 @@ import (
 
 	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/image"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/netpol/reach"
 	"github.com/moat-dev/moat/internal/paths"
@@ -35,6 +36,9 @@ type scanFlags struct {
 
 	severity        string
 	rules, skipRule []string
+
+	images     bool
+	imageFlags imageFlags
 }
 
 func newScanCmd() *cobra.Command {
@@ -59,6 +63,8 @@ func newScanCmd() *cobra.Command {
 	fl.StringVar(&f.severity, "severity", "info", "report only findings at or above this severity (the exit code follows what is reported)")
 	fl.StringArrayVar(&f.rules, "rule", nil, "report only the rules matching this ID or glob, e.g. 'pod/*' (repeatable)")
 	fl.StringArrayVar(&f.skipRule, "skip-rule", nil, "do not run the rules matching this ID or glob (repeatable)")
+	fl.BoolVar(&f.images, "images", false, "also scan the images the workloads run (moat image scan): known vulnerabilities, end-of-life OS, signatures")
+	f.imageFlags.register(cmd)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the scan to this file")
 	_ = fl.MarkHidden("cpuprofile")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile taken after evaluation, before rendering (the peak of live memory), to this file, and an allocation profile of the whole scan to FILE.allocs")
@@ -120,9 +126,19 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 			return err
 		}
 	}
-	res := scan.NewEvaluator(scan.Options{
+	var uses []image.Use
+	if f.images {
+		uses = image.Uses(loaded.Inventory)
+	}
+	evaluator := scan.NewEvaluator(scan.Options{
 		PSSVersion: f.pssVersion, Config: cfg, ShowSuppressed: f.showSuppressed, ToolVersion: version, Filter: filter,
-	}).Evaluate(cmd.Context(), loaded.Inventory)
+	})
+	res := evaluator.Evaluate(cmd.Context(), loaded.Inventory)
+	if f.images {
+		if err := addImageFindings(cmd, f.imageFlags, cfg, evaluator, res, uses); err != nil {
+			return err
+		}
+	}
 	if f.memProfile != "" {
 		if err := writeHeapProfile(f.memProfile, "heap"); err != nil {
 			return err
