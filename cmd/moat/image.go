@@ -84,7 +84,7 @@ func (f *imageFlags) options(cfg *exceptions.Config, keychain authn.Keychain, wi
 		}
 		db, err := osvdb.Open(dir)
 		if err != nil {
-			return opt, warns, fmt.Errorf("OSV database: %w (run moat db update, or give --db, or --skip-vulnerabilities)", err)
+			return opt, warns, fmt.Errorf("%w (run moat db update, or give --db, or --skip-vulnerabilities)", err)
 		}
 		for _, e := range db.Errors() {
 			warns = append(warns, "OSV database: "+e.Error())
