@@ -59,7 +59,7 @@ func tool(tb testing.TB, pkg string) string {
 		if tools.dir, tools.err = os.MkdirTemp("", "moat-e2e-"); tools.err != nil {
 			return
 		}
-		for _, p := range []string{"./cmd/moat", "./tools/render", "./bench/gen"} {
+		for _, p := range []string{"./cmd/moat", "./tools/render", "./bench/gen", "./internal/image/imagescan/imageserve"} {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(tools.dir, filepath.Base(p)), p)
 			cmd.Dir = tools.root
 			if out, err := cmd.CombinedOutput(); err != nil {
