@@ -105,7 +105,7 @@ func Scan(ctx context.Context, uses []image.Use, opt Options) ([]Image, Stats) {
 		d := digests[k]
 		first := byDigest[d][0]
 		r := resolved[first]
-		c, cached, err := inventory(ctx, r, opt)
+		c, cached, err := readContents(ctx, r, opt)
 		mu.Lock()
 		if cached {
 			st.Cached++
@@ -127,8 +127,8 @@ func Scan(ctx context.Context, uses []image.Use, opt Options) ([]Image, Stats) {
 	return out, st
 }
 
-// inventory returns a digest's contents, from the cache or by reading the image.
-func inventory(ctx context.Context, r *registry.Resolved, opt Options) (*image.Contents, bool, error) {
+// readContents returns a digest's contents, from the cache or by reading the image.
+func readContents(ctx context.Context, r *registry.Resolved, opt Options) (*image.Contents, bool, error) {
 	var c image.Contents
 	if opt.Cache != nil {
 		if ok, _ := opt.Cache.Get(contentsKind, r.Digest, &c); ok {
