@@ -58,10 +58,11 @@ func (f *imageFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json for the signing policy's keyless rules that name none (read offline)")
 }
 
-// options builds the scan's options; warnings are for the person (an old database).
-func (f *imageFlags) options(cfg *exceptions.Config, keychain authn.Keychain, withDB bool) (imagescan.Options, []string, error) {
-	var warns []string
-	opt := imagescan.Options{
+// options builds the scan's options. Warnings are for the person (an old database);
+// inputErrs are parts of the input that could not be read (malformed OSV records): the
+// scan goes on without them, and they make the exit code 2.
+func (f *imageFlags) options(cfg *exceptions.Config, keychain authn.Keychain, withDB bool) (opt imagescan.Options, warns, inputErrs []string, err error) {
+	opt = imagescan.Options{
 		Registry:    registry.New(registry.Options{Platform: f.platform, Insecure: f.insecure, Timeout: f.timeout, Keychain: keychain}),
 		Concurrency: f.concurrency,
 	}
@@ -84,10 +85,10 @@ func (f *imageFlags) options(cfg *exceptions.Config, keychain authn.Keychain, wi
 		}
 		db, err := osvdb.Open(dir)
 		if err != nil {
-			return opt, warns, fmt.Errorf("%w (run moat db update, or give --db, or --skip-vulnerabilities)", err)
+			return opt, warns, nil, fmt.Errorf("%w (run moat db update, or give --db, or --skip-vulnerabilities)", err)
 		}
 		for _, e := range db.Errors() {
-			warns = append(warns, "OSV database: "+e.Error())
+			inputErrs = append(inputErrs, "OSV database: "+e.Error())
 		}
 		if age := db.Age(time.Now()); age > f.dbMaxAge {
 			warns = append(warns, fmt.Sprintf("the OSV database in %s is %s old (more than --db-max-age %s): run moat db update", dir, age.Round(time.Hour), f.dbMaxAge))
@@ -96,7 +97,7 @@ func (f *imageFlags) options(cfg *exceptions.Config, keychain authn.Keychain, wi
 	}
 	policy, err := sign.ParsePolicy(cfg)
 	if err != nil {
-		return opt, warns, err
+		return opt, warns, inputErrs, err
 	}
 	if policy != nil {
 		kc := keychain
@@ -108,11 +109,11 @@ func (f *imageFlags) options(cfg *exceptions.Config, keychain authn.Keychain, wi
 			Remote: []remote.Option{remote.WithAuthFromKeychain(kc)},
 		})
 		if err != nil {
-			return opt, warns, fmt.Errorf("%s: images.signatures: %w", cfg.File, err)
+			return opt, warns, inputErrs, fmt.Errorf("%s: images.signatures: %w", cfg.File, err)
 		}
 		opt.Verifier, opt.Policy, opt.Insecure = v, policy, f.insecure
 	}
-	return opt, warns, nil
+	return opt, warns, inputErrs, nil
 }
 
 func newImageCmd() *cobra.Command {
@@ -219,7 +220,7 @@ func runImageScan(cmd *cobra.Command, args []string, f imageScanFlags) error {
 
 // scanImages scans uses and makes the result the renderers show.
 func scanImages(cmd *cobra.Command, f imageFlags, cfg *exceptions.Config, keychain authn.Keychain, uses []image.Use) (*scan.Result, error) {
-	opt, warns, err := f.options(cfg, keychain, true)
+	opt, warns, inputErrs, err := f.options(cfg, keychain, true)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +228,7 @@ func scanImages(cmd *cobra.Command, f imageFlags, cfg *exceptions.Config, keycha
 	images, st := imagescan.Scan(cmd.Context(), uses, opt)
 	printAll(cmd.ErrOrStderr(), "note:", []string{st.String()})
 	fs, errs := imagescan.Findings(images, time.Now())
+	errs = append(inputErrs, errs...)
 	e := scan.NewEvaluator(scan.Options{Config: cfg, ToolVersion: version, Rules: imageRules()})
 	res := &scan.Result{}
 	res.Rules = imageRules()
@@ -306,7 +308,7 @@ func newImageSBOMCmd() *cobra.Command {
   moat image sbom --format spdx oci:./layout > api.spdx.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opt, warns, err := f.options(nil, nil, false)
+			opt, warns, _, err := f.options(nil, nil, false)
 			if err != nil {
 				return err
 			}
@@ -343,7 +345,7 @@ policy could not be read.`,
 			if err != nil {
 				return err
 			}
-			opt, _, err := f.options(cfg, nil, false)
+			opt, _, _, err := f.options(cfg, nil, false)
 			if err != nil {
 				return err
 			}
@@ -421,7 +423,7 @@ func newDBCmd() *cobra.Command {
 // addImageFindings scans the images of a scan's workloads (moat scan --images) and adds
 // their findings to its result.
 func addImageFindings(cmd *cobra.Command, f imageFlags, cfg *exceptions.Config, e *scan.Evaluator, res *scan.Result, uses []image.Use) error {
-	opt, warns, err := f.options(cfg, nil, true)
+	opt, warns, inputErrs, err := f.options(cfg, nil, true)
 	if err != nil {
 		return err
 	}
@@ -429,6 +431,7 @@ func addImageFindings(cmd *cobra.Command, f imageFlags, cfg *exceptions.Config, 
 	images, st := imagescan.Scan(cmd.Context(), uses, opt)
 	printAll(cmd.ErrOrStderr(), "note:", []string{st.String()})
 	fs, errs := imagescan.Findings(images, time.Now())
+	errs = append(inputErrs, errs...)
 	e.AddFindings(res, fs, errs)
 	res.Warnings = append(res.Warnings, warns...)
 	return nil
