@@ -19,7 +19,7 @@ type Package struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	// Ecosystem is the OSV ecosystem, with the distribution release for OS packages as
-	// OSV writes it: "Debian:12", "Alpine:v3.20", "Ubuntu:22.04", "Go", "PyPI", "npm".
+	// OSV writes it: "Debian:12", "Alpine:v3.20", "Ubuntu:22.04:LTS", "Go", "PyPI", "npm".
 	Ecosystem string `json:"ecosystem"`
 	PURL      string `json:"purl,omitempty"`
 	// Location is where in the image the package was found: the dpkg status file, the
