@@ -10,14 +10,21 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
 	"github.com/moat-dev/moat/internal/admission"
+	"github.com/moat-dev/moat/internal/admission/imagesig"
 	"github.com/moat-dev/moat/internal/admission/manifests"
 	"github.com/moat-dev/moat/internal/admission/webhook"
+	"github.com/moat-dev/moat/internal/exceptions"
+	"github.com/moat-dev/moat/internal/image/registry"
+	"github.com/moat-dev/moat/internal/image/sign"
 	"github.com/moat-dev/moat/internal/pss"
 	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/servertls"
@@ -35,6 +42,10 @@ type admissionFlags struct {
 	namespace, image string
 	replicas         int32
 	caBundle         string
+	registryEgress   []string
+
+	trustedRoot      string
+	insecureRegistry bool
 }
 
 func newServeAdmissionCmd() *cobra.Command {
@@ -81,8 +92,19 @@ the webhook's host:
 Mount the CA that signed that client certificate into the webhook's pod and pass it as
 --client-ca; without --client-ca any client that reaches the Service is answered.
 
+When the config file has a signing policy (images.signatures), the images of pods and
+pod controllers it names must carry a signature it accepts, or the request is denied with
+a finding of image/signature-missing. The webhook then reads registries: tags are resolved
+and signatures fetched within admission.imageSignatures.timeout (default 2s, below
+--timeout), verified digests are remembered for admission.imageSignatures.cacheTTL
+(default 10m), and a registry that cannot be read refuses the request unless
+admission.imageSignatures.failurePolicy is Allow (admitted with a warning). Registry
+credentials are the Docker config's (DOCKER_CONFIG). See docs/admission.md.
+
 --print-manifests prints what runs it in a cluster instead: Namespace, ServiceAccount,
-Deployment, PodDisruptionBudget, Service, NetworkPolicy and ValidatingWebhookConfiguration.`,
+Deployment, PodDisruptionBudget, Service, NetworkPolicy and ValidatingWebhookConfiguration.
+With --registry-egress CIDR,... the NetworkPolicy lets the webhook reach DNS and those
+blocks on port 443, which the signature check needs (0.0.0.0/0,::/0 for any registry).`,
 		Example: `  moat serve admission --tls-cert /etc/moat/tls/tls.crt --tls-key /etc/moat/tls/tls.key --config /etc/moat/moat.yaml
   moat serve admission --tls-cert tls.crt --tls-key tls.key --client-ca apiserver-client-ca.crt --tls-min-version 1.3
   moat serve admission --print-manifests --image ghcr.io/moat-dev/moat@sha256:... | kubectl apply -f -`,
@@ -111,13 +133,16 @@ Deployment, PodDisruptionBudget, Service, NetworkPolicy and ValidatingWebhookCon
 	fl.StringVar(&f.image, "image", "", "with --print-manifests, the image, pinned by digest (default: a placeholder digest)")
 	fl.Int32Var(&f.replicas, "replicas", 2, "with --print-manifests, the number of replicas")
 	fl.StringVar(&f.caBundle, "ca-bundle", "", "with --print-manifests, PEM file of the CA that signed the serving certificate (default: cert-manager injects it)")
+	fl.StringSliceVar(&f.registryEgress, "registry-egress", nil, "with --print-manifests, CIDRs of the registries the signature check reads (TCP 443, and DNS); 0.0.0.0/0,::/0 for any")
+	fl.StringVar(&f.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json for the signing policy's keyless rules that name none (read offline)")
+	fl.BoolVar(&f.insecureRegistry, "insecure-registry", false, "allow registries over plain HTTP for the signature check")
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve net/http/pprof over plain HTTP at this loopback address (127.0.0.1:PORT), for profiling under load")
 	_ = fl.MarkHidden("pprof-addr")
 	return cmd
 }
 
 func printAdmissionManifests(cmd *cobra.Command, f admissionFlags) error {
-	opt := manifests.Options{Namespace: f.namespace, Image: f.image, Replicas: f.replicas}
+	opt := manifests.Options{Namespace: f.namespace, Image: f.image, Replicas: f.replicas, RegistryEgress: f.registryEgress}
 	if err := opt.Validate(); err != nil {
 		return err
 	}
@@ -183,6 +208,14 @@ func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
 		ln.Close()
 		return err
 	}
+	signing, err := signatureChecker(cfg, rev.Settings().ImageSignatures, f)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if signing != nil {
+		rev.SetSignatureChecker(signing)
+	}
 	srv.SetReviewer(rev)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -190,10 +223,35 @@ func runServeAdmission(cmd *cobra.Command, f admissionFlags) error {
 		go servePprof(ctx, pln, log)
 	}
 	log.Info("serving admission webhook", "addr", ln.Addr().String(), "config", f.config, "pssVersion", f.pssVersion,
-		"clientCA", f.clientCA, "tlsMinVersion", f.tlsMinVersion, "maxConcurrent", f.maxConcurrent)
+		"clientCA", f.clientCA, "tlsMinVersion", f.tlsMinVersion, "maxConcurrent", f.maxConcurrent, "imageSignatures", signing != nil)
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
+}
+
+// signatureChecker is the signature check of the config's signing policy; nil when
+// there is none. Its deadline must end before the review's, or a slow registry would
+// make every review time out instead of applying the failure policy.
+func signatureChecker(cfg *exceptions.Config, st admission.SignatureSettings, f admissionFlags) (*imagesig.Checker, error) {
+	policy, err := sign.ParsePolicy(cfg)
+	if err != nil || policy == nil {
+		return nil, err
+	}
+	if st.Timeout >= f.timeout {
+		return nil, fmt.Errorf("%s: admission.imageSignatures.timeout %s must be below --timeout %s, the deadline of the whole review", cfg.File, st.Timeout, f.timeout)
+	}
+	v, err := sign.NewVerifier(policy, sign.Options{
+		Timeout: st.Timeout, BaseDir: filepath.Dir(cfg.File), TrustedRoot: f.trustedRoot,
+		Remote: []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", cfg.File, sign.ConfigField, err)
+	}
+	return imagesig.New(imagesig.Options{
+		Policy: policy, Verifier: v, Insecure: f.insecureRegistry,
+		Registry:     registry.New(registry.Options{Timeout: st.Timeout, Insecure: f.insecureRegistry}),
+		AllowOnError: st.AllowOnError, Timeout: st.Timeout, CacheTTL: st.CacheTTL,
+	})
 }
 
 // listenLoopback listens at addr only if its host is a loopback IP address: the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/scan"
 )
@@ -30,6 +32,38 @@ const MaxFindings = 10000
 type Reviewer struct {
 	eval     *scan.Evaluator
 	settings *Settings
+	cfg      *exceptions.Config
+	now      func() time.Time
+	// signatures checks the images of workloads against the signing policy; nil: none.
+	signatures SignatureChecker
+}
+
+// ContainerImage is the image of one container of the object under review.
+type ContainerImage struct {
+	// Image is the reference as the pod spec writes it.
+	Image string
+	// Path is the field path of the image ("spec.template.spec.containers[0].image").
+	Path string
+}
+
+// SignatureChecker checks the images of a workload under review against the config
+// file's signing policy (images.signatures). It reaches registries, so it gets a
+// deadline of its own within the review's.
+type SignatureChecker interface {
+	CheckSignatures(ctx context.Context, object finding.Resource, images []ContainerImage) SignatureReport
+}
+
+// SignatureReport is what a SignatureChecker found.
+type SignatureReport struct {
+	// Findings (image/signature-missing) are about the object; admission judges them as
+	// any finding: exceptions, then the rule's mode.
+	Findings []finding.Finding
+	// Warnings name images whose signatures could not be checked and that were admitted
+	// all the same (failure policy Allow).
+	Warnings []string
+	// Err says which images could not be checked when the failure policy is Deny: the
+	// request is refused.
+	Err error
 }
 
 // NewReviewer builds a Reviewer over the object checks of rules, through the same
@@ -43,8 +77,14 @@ func NewReviewer(rules []*rule.Rule, cfg *exceptions.Config, pssVersion string, 
 	return &Reviewer{
 		eval:     scan.NewEvaluator(scan.Options{Rules: rules, Config: cfg, PSSVersion: pssVersion, Now: now, ObjectLimit: MaxFindings}),
 		settings: s,
+		cfg:      cfg,
+		now:      now,
 	}, nil
 }
+
+// SetSignatureChecker makes the reviewer check the images of pods and pod controllers
+// with c. Call it before the reviewer is used.
+func (r *Reviewer) SetSignatureChecker(c SignatureChecker) { r.signatures = c }
 
 // Settings are the reviewer's admission settings.
 func (r *Reviewer) Settings() *Settings { return r.settings }
@@ -142,7 +182,16 @@ func (r *Reviewer) DecideContext(ctx context.Context, req *admissionv1.Admission
 		d := Decision{Response: Errored(req.UID, http.StatusInternalServerError, fmt.Errorf("the object could not be judged: %w", errors.Join(errs...))), Ignore: ignore}
 		return d
 	}
+	var sigWarnings []string
+	if r.signatures != nil {
+		sfs, warns, err := r.checkSignatures(ctx, req, o, inline)
+		if err != nil {
+			return Decision{Response: Errored(req.UID, http.StatusInternalServerError, fmt.Errorf("the object could not be judged: %w", err)), Ignore: ignore}
+		}
+		fs, sigWarnings = append(fs, sfs...), warns
+	}
 	d := r.judge(req.UID, fs)
+	d.Response.Warnings = append(d.Response.Warnings, sigWarnings...)
 	if ignore != "" {
 		d.Ignore = ignore
 		d.Response.Warnings = append([]string{ignoreNote}, d.Response.Warnings...)
@@ -161,6 +210,52 @@ func (r *Reviewer) DecideContext(ctx context.Context, req *admissionv1.Admission
 		}
 	}
 	return d
+}
+
+// checkSignatures checks the images of a workload under review: on UPDATE only those
+// the old object did not run, so that a label change is not refused while a registry
+// is down. The findings pass through the config's exceptions (and the object's ignore
+// annotation when inline).
+func (r *Reviewer) checkSignatures(ctx context.Context, req *admissionv1.AdmissionRequest, o *inventory.Object, inline bool) ([]finding.Finding, []string, error) {
+	images := containerImages(o)
+	if req.Operation == admissionv1.Update && len(images) > 0 && len(req.OldObject.Raw) > 0 {
+		if old, err := inventory.DecodeJSON(req.OldObject.Raw, nil); err == nil && len(scan.PrepareTemplates([]*inventory.Object{old}, r.cfg)) == 0 {
+			had := map[string]bool{}
+			for _, c := range containerImages(old) {
+				had[c.Image] = true
+			}
+			images = slices.DeleteFunc(images, func(c ContainerImage) bool { return had[c.Image] })
+		}
+	}
+	if len(images) == 0 {
+		return nil, nil, nil
+	}
+	rep := r.signatures.CheckSignatures(ctx, o.Ref(), images)
+	if rep.Err != nil {
+		return nil, nil, rep.Err
+	}
+	var inv *inventory.Inventory
+	if inline {
+		inv = inventory.NewInventory([]*inventory.Object{o})
+	}
+	// Suppress appends findings about the annotation itself, which Evaluate made already.
+	fs := r.cfg.Suppress(rep.Findings, inv, r.now(), inline)[:len(rep.Findings)]
+	return fs, rep.Warnings, nil
+}
+
+// containerImages are the images of a workload's containers; none for other objects.
+func containerImages(o *inventory.Object) []ContainerImage {
+	pod, ok := podspec.Of(o)
+	if !ok {
+		return nil
+	}
+	var out []ContainerImage
+	for _, c := range pod.Containers() {
+		if img := strings.TrimSpace(c.Image); img != "" {
+			out = append(out, ContainerImage{Image: img, Path: c.Path + ".image"})
+		}
+	}
+	return out
 }
 
 // judge turns findings into a response.

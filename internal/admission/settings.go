@@ -3,6 +3,7 @@ package admission
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -71,6 +72,10 @@ type RuleMode struct {
 //	    namespaces: [legacy-*]                   # default: nobody
 //	    users: [system:serviceaccount:ci:deployer]
 //	    groups: [platform-admins]
+//	  imageSignatures:        # when images.signatures names the image of a workload
+//	    failurePolicy: Deny   # or Allow (admit with a warning) when the registry cannot be read
+//	    timeout: 2s           # for the whole signature check of one request
+//	    cacheTTL: 10m         # how long a verified digest stays verified
 //
 // At admission the object under review carries the request's own annotations, so an
 // inline moat.dev/ignore would let whoever can create the object switch enforcement
@@ -92,7 +97,26 @@ type Settings struct {
 	// IgnoreAnnotations are the namespaces, users and groups (globs) whose objects'
 	// moat.dev/ignore annotations are honoured; nobody's by default.
 	IgnoreNamespaces, IgnoreUsers, IgnoreGroups []exceptions.Pattern
+	// ImageSignatures say how the signing policy is applied at admission.
+	ImageSignatures SignatureSettings
 }
+
+// SignatureSettings are the admission.imageSignatures section.
+type SignatureSettings struct {
+	// AllowOnError admits, with a warning, an image whose signatures could not be
+	// read (failurePolicy: Allow); by default it is refused.
+	AllowOnError bool
+	// Timeout bounds the signature check of one request; CacheTTL is how long a
+	// verified digest is remembered.
+	Timeout, CacheTTL time.Duration
+}
+
+// Defaults of SignatureSettings: the check must end well inside the webhook's own
+// deadline (3 s), which must end inside the API server's call (5 s).
+const (
+	DefaultSignatureTimeout  = 2 * time.Second
+	DefaultSignatureCacheTTL = 10 * time.Minute
+)
 
 // DefaultSettings are the settings of a config with no admission: section.
 func DefaultSettings() *Settings {
@@ -106,6 +130,7 @@ func DefaultSettings() *Settings {
 	// A Secret created through the API carries its data by nature: the rule is about
 	// Secret manifests kept in Git, so admission only records it unless told otherwise.
 	s.Rules = []RuleMode{{Rule: mustGlobs("secret/committed-secret-data")[0], Mode: Audit}}
+	s.ImageSignatures = SignatureSettings{Timeout: DefaultSignatureTimeout, CacheTTL: DefaultSignatureCacheTTL}
 	return s
 }
 
@@ -311,10 +336,55 @@ func (p *sparser) settings(n *yaml.Node, s *Settings) {
 			p.requesters(v, field, &s.ExemptNamespaces, &s.ExemptUsers, &s.ExemptGroups)
 		case "ignoreAnnotations":
 			p.requesters(v, field, &s.IgnoreNamespaces, &s.IgnoreUsers, &s.IgnoreGroups)
+		case "imageSignatures":
+			p.signatures(v, field, &s.ImageSignatures)
 		default:
-			p.errorf(k, top, "unknown field %q (want one of severities, podSecurity, rules, exempt, ignoreAnnotations)", k.Value)
+			p.errorf(k, top, "unknown field %q (want one of severities, podSecurity, rules, exempt, ignoreAnnotations, imageSignatures)", k.Value)
 		}
 	})
+}
+
+// signatures reads the imageSignatures section.
+func (p *sparser) signatures(v *yaml.Node, field string, s *SignatureSettings) {
+	p.mapping(v, field, func(k, v *yaml.Node) {
+		f := field + "." + k.Value
+		switch k.Value {
+		case "failurePolicy":
+			if fp, ok := p.scalar(v, f); ok {
+				switch fp {
+				case "Deny":
+					s.AllowOnError = false
+				case "Allow":
+					s.AllowOnError = true
+				default:
+					p.errorf(v, f, "unknown failure policy %q (want Deny or Allow)", fp)
+				}
+			}
+		case "timeout":
+			p.duration(v, f, &s.Timeout, time.Minute)
+		case "cacheTTL":
+			p.duration(v, f, &s.CacheTTL, 24*time.Hour)
+		default:
+			p.errorf(k, field, "unknown field %q (want one of failurePolicy, timeout, cacheTTL)", k.Value)
+		}
+	})
+}
+
+// duration reads a positive Go duration ("2s", "10m") of at most limit.
+func (p *sparser) duration(v *yaml.Node, field string, dst *time.Duration, limit time.Duration) {
+	str, ok := p.scalar(v, field)
+	if !ok {
+		return
+	}
+	d, err := time.ParseDuration(str)
+	switch {
+	case err != nil:
+		p.errorf(v, field, "%q is not a duration (write it as 2s, 500ms, 10m)", str)
+	case d <= 0 || d > limit:
+		p.errorf(v, field, "%s is out of range (want more than 0 and at most %s)", d, limit)
+	default:
+		*dst = d
+	}
 }
 
 // requesters reads namespaces, users and groups, each a list of globs.
