@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/moat-dev/moat/internal/catalog" // fills the rule registry
 	"github.com/moat-dev/moat/internal/exceptions"
+	"github.com/moat-dev/moat/internal/image"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/node"
 	"github.com/moat-dev/moat/internal/podspec"
@@ -69,6 +70,7 @@ func TestKindsCoverRules(t *testing.T) {
 	notInClusters := map[string]string{
 		"*":                   "any kind: the rule reads whatever is listed",
 		exceptions.ConfigKind: "the exceptions file, not a cluster object",
+		image.Kind:            "an image, read from its registry (moat image scan), not a cluster object",
 	}
 	for _, c := range node.Kinds {
 		// Made from the mirror pods (Pods are listed) and /configz, not listed.
