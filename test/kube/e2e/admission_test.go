@@ -50,7 +50,7 @@ func freePort(t testing.TB) int {
 }
 
 // startWebhook runs the webhook with this config and waits until /readyz answers.
-func startWebhook(t *testing.T, c *kubetest.Cluster, dir string, port int, config string) *webhookProc {
+func startWebhook(t *testing.T, c *kubetest.Cluster, dir string, port int, config string, extra ...string) *webhookProc {
 	t.Helper()
 	certPEM, keyPEM, err := c.IssueServingCert("127.0.0.1")
 	if err != nil {
@@ -63,8 +63,8 @@ func startWebhook(t *testing.T, c *kubetest.Cluster, dir string, port int, confi
 		}
 	}
 	p := &webhookProc{stderr: &bytes.Buffer{}, url: fmt.Sprintf("https://127.0.0.1:%d", port)}
-	p.cmd = exec.Command(tool(t, "moat"), "serve", "admission", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
-		"--tls-cert", certFile, "--tls-key", keyFile, "--config", cfgFile)
+	p.cmd = exec.Command(tool(t, "moat"), append([]string{"serve", "admission", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
+		"--tls-cert", certFile, "--tls-key", keyFile, "--config", cfgFile}, extra...)...)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -18,10 +18,10 @@ import (
 
 // startImageServe runs the fixture registry (internal/image/imagescan/imageserve) and
 // returns its host:port and the OSV database directory it wrote.
-func startImageServe(t *testing.T) (host, db string) {
+func startImageServe(t *testing.T, extra ...string) (host, db string) {
 	t.Helper()
 	db = t.TempDir()
-	cmd := exec.Command(tool(t, "imageserve"), "-db", db)
+	cmd := exec.Command(tool(t, "imageserve"), append([]string{"-db", db}, extra...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,9 @@
 // Debian 12 images whose dpkg database holds a known-vulnerable package, and a clean
 // Alpine image — and writes a small OSV database in the exports' format that knows the
 // vulnerability. It prints the registry's host:port on its first line of output and
-// serves until killed. It is not part of the moat command.
+// serves until killed. With -sign-key FILE it also pushes shop/signed:1, signed with a
+// key it generates (a Sigstore bundle attached as an OCI 1.1 referrer), and
+// shop/unsigned:1, and writes the public key to FILE. It is not part of the moat command.
 //
 //	go run ./internal/image/imagescan/imageserve -db /tmp/osv
 package main
@@ -30,10 +32,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/moat-dev/moat/internal/image/sign/signtest"
 )
 
 func main() {
 	db := flag.String("db", "", "directory to write the OSV database into")
+	signKey := flag.String("sign-key", "", "write the public key of a signed image to this file")
 	flag.Parse()
 	if *db == "" {
 		log.Fatal("imageserve: -db is required")
@@ -70,11 +75,56 @@ PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 			log.Fatal(err)
 		}
 	}
+	if *signKey != "" {
+		if err := pushSigned(host, *signKey); err != nil {
+			log.Fatal(err)
+		}
+	}
 	if err := writeDB(*db); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(host)
 	select {}
+}
+
+// pushSigned pushes shop/signed:1 with a signature of its digest and shop/unsigned:1.
+func pushSigned(host, keyFile string) error {
+	key, err := signtest.NewKey()
+	if err != nil {
+		return err
+	}
+	for i, ref := range []string{"shop/signed:1", "shop/unsigned:1"} {
+		img, err := mutate.AppendLayers(empty.Image, layer(map[string]string{"etc/hostname": ref, "etc/n": fmt.Sprint(i)}))
+		if err != nil {
+			return err
+		}
+		r, err := name.ParseReference(host+"/"+ref, name.Insecure)
+		if err != nil {
+			return err
+		}
+		if err := remote.Write(r, img); err != nil {
+			return err
+		}
+		if ref != "shop/signed:1" {
+			continue
+		}
+		d, err := img.Digest()
+		if err != nil {
+			return err
+		}
+		b, err := key.MessageBundle(d)
+		if err != nil {
+			return err
+		}
+		desc, err := remote.Head(r.Context().Digest(d.String()))
+		if err != nil {
+			return err
+		}
+		if _, err := signtest.AttachBundle(r.Context(), *desc, b); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(keyFile, []byte(key.PublicPEM()), 0o644)
 }
 
 func dpkg(pkg, source, version string) string {
