@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/moat-dev/moat/internal/admission"
 	"github.com/moat-dev/moat/internal/finding"
@@ -258,19 +259,10 @@ func (c *Checker) store(k cacheKey, res sign.Result) {
 
 // parallel runs f(0..n-1) with at most limit at once.
 func parallel(n, limit int, f func(int)) {
-	if n == 1 {
-		f(0)
-		return
-	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, limit)
+	var g errgroup.Group
+	g.SetLimit(limit)
 	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			f(i)
-		}()
+		g.Go(func() error { f(i); return nil })
 	}
-	wg.Wait()
+	_ = g.Wait() // f reports through what it writes, never an error
 }

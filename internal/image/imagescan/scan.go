@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/moat-dev/moat/internal/image"
 	"github.com/moat-dev/moat/internal/image/contents"
@@ -187,17 +188,12 @@ func repository(ref string) string {
 
 // parallel runs f(0..n-1) with at most limit at once.
 func parallel(n, limit int, f func(int)) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, limit)
+	var g errgroup.Group
+	g.SetLimit(limit)
 	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			f(i)
-		}()
+		g.Go(func() error { f(i); return nil })
 	}
-	wg.Wait()
+	_ = g.Wait() // f reports through what it writes, never an error
 }
 
 // sortedWorkloads names the workloads of a use, for messages.
