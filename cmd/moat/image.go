@@ -62,6 +62,9 @@ func (f *imageFlags) register(cmd *cobra.Command) {
 // inputErrs are parts of the input that could not be read (malformed OSV records): the
 // scan goes on without them, and they make the exit code 2.
 func (f *imageFlags) options(cfg *exceptions.Config, keychain authn.Keychain, withDB bool) (opt imagescan.Options, warns, inputErrs []string, err error) {
+	if _, err := registry.ParsePlatform(f.platform); err != nil {
+		return opt, nil, nil, fmt.Errorf("--platform: %w", err)
+	}
 	opt = imagescan.Options{
 		Registry:    registry.New(registry.Options{Platform: f.platform, Insecure: f.insecure, Timeout: f.timeout, Keychain: keychain}),
 		Concurrency: f.concurrency,

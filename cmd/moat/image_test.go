@@ -6,16 +6,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -125,4 +129,71 @@ func TestImageScanMalformedOSVRecordAloneExits2(t *testing.T) {
 	if code != 2 || !hasRule(decodeJSON(t, out), "image/vulnerability") || !strings.Contains(errOut, "broken.json") {
 		t.Errorf("exit %d (want 2), stdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+}
+
+// TestScanWithImages: moat scan --images reports the manifests' findings and the
+// findings of the images their workloads run, from a registry, in one report.
+func TestScanWithImages(t *testing.T) {
+	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	dir := t.TempDir()
+	img := debianLayout(t, dir)
+	ref, err := name.ParseReference(host+"/shop/api:1", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, "pod.yaml")
+	os.WriteFile(manifest, []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: shop}
+spec:
+  containers:
+  - name: api
+    image: `+host+`/shop/api:1
+    securityContext: {privileged: true}
+`), 0o644)
+	code, out, errOut := run(t, "", "scan", manifest, "--images", "--insecure-registry", "--no-cache", "--db", osvDBGood(t), "-o", "json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	doc := decodeJSON(t, out)
+	for _, id := range []string{"pod/privileged-container", "image/vulnerability"} {
+		if !hasRule(doc, id) {
+			t.Errorf("no %s finding:\n%s", id, out)
+		}
+	}
+	if !strings.Contains(out, "run by Pod/shop/api") {
+		t.Errorf("the image finding does not name the pod:\n%s", out)
+	}
+}
+
+// osvDBGood is osvDB without its malformed record.
+func osvDBGood(t *testing.T) string {
+	t.Helper()
+	dir := osvDB(t)
+	zr, err := zip.OpenReader(filepath.Join(dir, "Debian", "all.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		if f.Name == "broken.json" {
+			continue
+		}
+		r, _ := f.Open()
+		w, _ := zw.Create(f.Name)
+		io.Copy(w, r)
+		r.Close()
+	}
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "Debian", "all.zip"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
