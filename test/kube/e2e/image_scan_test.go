@@ -19,6 +19,10 @@ import (
 // startImageServe runs the fixture registry (internal/image/imagescan/imageserve) and
 // returns its host:port and the OSV database directory it wrote.
 func startImageServe(t *testing.T, extra ...string) (host, db string) {
+	return startImageServeTB(t, extra...)
+}
+
+func startImageServeTB(t testing.TB, extra ...string) (host, db string) {
 	t.Helper()
 	db = t.TempDir()
 	cmd := exec.Command(tool(t, "imageserve"), append([]string{"-db", db}, extra...)...)

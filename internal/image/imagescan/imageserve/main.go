@@ -39,6 +39,7 @@ import (
 func main() {
 	db := flag.String("db", "", "directory to write the OSV database into")
 	signKey := flag.String("sign-key", "", "write the public key of a signed image to this file")
+	generate := flag.Int("generate", 0, "also push this many distinct Debian images, gen/app<N>:1")
 	flag.Parse()
 	if *db == "" {
 		log.Fatal("imageserve: -db is required")
@@ -68,6 +69,21 @@ PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 			log.Fatal(err)
 		}
 		r, err := name.ParseReference(host+"/"+ref, name.Insecure)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := remote.Write(r, img); err != nil {
+			log.Fatal(err)
+		}
+	}
+	for i := range *generate {
+		img, err := mutate.AppendLayers(empty.Image, layer(map[string]string{
+			"etc/os-release": debian, "var/lib/dpkg/status": dpkg(fmt.Sprintf("lib%d", i), "openssl", "3.0.11-1~deb12u1"),
+		}))
+		if err != nil {
+			log.Fatal(err)
+		}
+		r, err := name.ParseReference(fmt.Sprintf("%s/gen/app%d:1", host, i), name.Insecure)
 		if err != nil {
 			log.Fatal(err)
 		}
