@@ -18,7 +18,9 @@ import (
 //
 //	cd test/kube && MOAT_E2E=1 go test ./e2e -run '^$' -bench ImageScanCluster10kPods -benchtime 3x
 func BenchmarkImageScanCluster10kPods(b *testing.B) {
-	c := kubetest.Start(b)
+	// The controller manager makes each namespace's default ServiceAccount, without
+	// which the API server admits no pod.
+	c := kubetest.Start(b, kubetest.WithControllerManager())
 	host, db := startImageServeTB(b, "-generate", "200")
 	var objs []*unstructured.Unstructured
 	objs = append(objs, nsObject("load")...)
