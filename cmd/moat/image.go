@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -273,7 +274,7 @@ func (f imageScanFlags) pullSecrets(ctx context.Context, uses []image.Use) (auth
 				continue
 			}
 			seen[ref] = true
-			ns, name, _ := cutRef(ref)
+			ns, name, _ := strings.Cut(ref, "/")
 			s, err := cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				errs = append(errs, fmt.Errorf("pull secret %s: %w", ref, err))
@@ -290,15 +291,6 @@ func (f imageScanFlags) pullSecrets(ctx context.Context, uses []image.Use) (auth
 		return kc, errors.Join(errs...)
 	}
 	return kc, nil
-}
-
-func cutRef(ref string) (ns, name string, ok bool) {
-	for i := range ref {
-		if ref[i] == '/' {
-			return ref[:i], ref[i+1:], true
-		}
-	}
-	return "", ref, false
 }
 
 func newImageSBOMCmd() *cobra.Command {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -158,10 +157,11 @@ func verify(ctx context.Context, opt Options, ref string, r *registry.Resolved) 
 	if opt.Insecure {
 		nopt = append(nopt, name.Insecure)
 	}
-	repo, err := name.NewRepository(repository(ref), nopt...)
+	parsed, err := name.ParseReference(ref, nopt...)
 	if err != nil {
 		return &sign.Result{Reason: err.Error()}
 	}
+	repo := parsed.Context()
 	// A signature signs what the reference names: the index of a multi-platform image.
 	signed := r.Digest
 	if r.IndexDigest != "" {
@@ -173,17 +173,6 @@ func verify(ctx context.Context, opt Options, ref string, r *registry.Resolved) 
 	}
 	res := opt.Verifier.Verify(ctx, repo, h, rule)
 	return &res
-}
-
-// repository is a reference without its tag or digest.
-func repository(ref string) string {
-	if i := strings.Index(ref, "@"); i >= 0 {
-		ref = ref[:i]
-	}
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		ref = ref[:i]
-	}
-	return ref
 }
 
 // parallel runs f(0..n-1) with at most limit at once.
