@@ -20,10 +20,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -150,7 +152,9 @@ func dpkg(pkg, source, version string) string {
 func layer(files map[string]string) v1.Layer {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for name, body := range files {
+	// In name order: two images of the same files must have the same digest.
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		body := files[name]
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
 			log.Fatal(err)
 		}
