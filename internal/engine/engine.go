@@ -92,23 +92,16 @@ feed:
 	close(next)
 	wg.Wait()
 
-	n := 0
 	var errs []error
+	var parts [][]finding.Finding
 	for _, s := range slots {
-		n += s.found.len()
 		errs = append(errs, s.errs...)
-	}
-	out := make([]finding.Finding, 0, n)
-	for _, s := range slots {
-		for _, fs := range s.found {
-			out = append(out, fs...)
-		}
+		parts = append(parts, s.found...)
 	}
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("evaluation stopped before every rule ran: %w", err))
 	}
-	finding.Sort(out)
-	return out, errs
+	return finding.Gather(parts), errs
 }
 
 // ErrTooManyFindings is the error of a Check that stopped at its limit of findings.

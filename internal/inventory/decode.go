@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/scheme"
 	kjson "sigs.k8s.io/json"
 
 	"github.com/moat-dev/moat/internal/finding"
@@ -489,8 +488,8 @@ func decodeObject(js []byte, tm *typeMeta, src *finding.Source) (*Object, error)
 		target = to.WithKind(gvk.Kind)
 	}
 	var obj kruntime.Object
-	if typed, err := scheme.Scheme.New(target); err == nil {
-		if err := kjson.UnmarshalCaseSensitivePreserveInts(js, typed); err != nil {
+	if typed, known, err := decodeTyped(js, target); known {
+		if err != nil {
 			return nil, &fieldErr{kind: tm.Kind, name: objectName(js), err: err}
 		}
 		typed.GetObjectKind().SetGroupVersionKind(gvk)

@@ -1,0 +1,83 @@
+package finding
+
+import (
+	"cmp"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// parallelSortMin is the number of findings from which Gather sorts on two cores:
+// below it a goroutine costs more than it saves.
+const parallelSortMin = 1 << 14
+
+// Gather returns the findings of parts as one slice in the report order (Sort's),
+// ties kept in the order of parts. It is what an evaluation that collected findings in
+// blocks needs at its end, done in one pass: it sorts references to the findings
+// rather than the findings, on two cores when there are many, and then copies each
+// finding once, to its place. Copying the blocks into one slice and sorting that
+// moved each 232-byte finding twice, alone on one core; on a scan of 770,000 findings
+// those moves were most of the time after the rules.
+func Gather(parts [][]Finding) []Finding {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	refs := make([]ref, 0, n)
+	for _, p := range parts {
+		for i := range p {
+			refs = append(refs, ref{f: &p[i], at: int32(len(refs))})
+		}
+	}
+	out := make([]Finding, n)
+	if n < parallelSortMin || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(refs, compareRefs)
+		for i, r := range refs {
+			out[i] = *r.f
+		}
+		return out
+	}
+	half := n / 2
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(refs[:half], compareRefs) })
+	slices.SortFunc(refs[half:], compareRefs)
+	wg.Wait()
+	mergeInto(out, refs[:half], refs[half:])
+	return out
+}
+
+// ref is a finding of Gather's parts and its place among them (the tie-break).
+type ref struct {
+	f  *Finding
+	at int32
+}
+
+func compareRefs(a, b ref) int {
+	if c := compare(a.f, b.f); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.at, b.at)
+}
+
+// mergeInto copies the findings of the sorted a and b into out in order.
+func mergeInto(out []Finding, a, b []ref) {
+	i, j, k := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		if compareRefs(a[i], b[j]) <= 0 {
+			out[k] = *a[i].f
+			i++
+		} else {
+			out[k] = *b[j].f
+			j++
+		}
+		k++
+	}
+	for ; i < len(a); i++ {
+		out[k] = *a[i].f
+		k++
+	}
+	for ; j < len(b); j++ {
+		out[k] = *b[j].f
+		k++
+	}
+}
