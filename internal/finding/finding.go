@@ -241,16 +241,22 @@ type Summary struct {
 // and the root causes of the unsuppressed ones.
 func Summarize(objects int, fs []Finding, errors int) Summary {
 	s := Summary{Objects: objects, BySeverity: map[Severity]int{}, Errors: errors}
-	for _, sev := range Severities {
-		s.BySeverity[sev] = 0
-	}
-	for _, f := range fs {
+	var bySeverity [Critical + 1]int
+	for i := range fs {
+		f := &fs[i]
 		if f.Suppressed != nil {
 			s.Suppressed++
 			continue
 		}
 		s.Findings++
-		s.BySeverity[f.Severity]++
+		if f.Severity >= Info && f.Severity <= Critical {
+			bySeverity[f.Severity]++
+		} else {
+			s.BySeverity[f.Severity]++
+		}
+	}
+	for _, sev := range Severities {
+		s.BySeverity[sev] += bySeverity[sev]
 	}
 	s.RootCauses = countRootCauses(fs)
 	return s

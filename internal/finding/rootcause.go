@@ -76,6 +76,8 @@ func groupFields(fs []Finding, keep func(int) bool, group func(members []int32, 
 	}
 	byResource := map[key]int{} // place in lists
 	var lists [][]int32         // indexes into fs, per resource and file, in order met
+	var last key
+	at := -1
 	for i := range fs {
 		if !keep(i) {
 			continue
@@ -85,11 +87,15 @@ func groupFields(fs []Finding, keep func(int) bool, group func(members []int32, 
 		if f.Source != nil {
 			k.file = f.Source.File
 		}
-		at, ok := byResource[k]
-		if !ok {
-			at = len(lists)
-			byResource[k] = at
-			lists = append(lists, nil)
+		// Sorted findings come in runs of one resource: the map is asked once a run.
+		if at < 0 || k != last {
+			var ok bool
+			if at, ok = byResource[k]; !ok {
+				at = len(lists)
+				byResource[k] = at
+				lists = append(lists, nil)
+			}
+			last = k
 		}
 		lists[at] = append(lists[at], int32(i))
 	}
