@@ -100,17 +100,25 @@ func groupFields(fs []Finding, keep func(int) bool, group func(members []int32, 
 		lists[at] = append(lists[at], int32(i))
 	}
 	var paths []string
+	var wide []bool // wideField of each path, asked once a group
 	var groupOf []int32
 	for _, idx := range lists {
 		// Shorter paths first, so each group starts at its widest field.
 		slices.SortStableFunc(idx, func(a, b int32) int { return len(fs[a].Path) - len(fs[b].Path) })
-		paths, groupOf = paths[:0], groupOf[:0]
+		paths, wide, groupOf = paths[:0], wide[:0], groupOf[:0]
 		for _, i := range idx {
 			p := fs[i].Path
-			g := slices.IndexFunc(paths, func(root string) bool { return sameField(root, p) })
+			g := -1
+			for k, root := range paths {
+				if root == p || !wide[k] && under(root, p) {
+					g = k
+					break
+				}
+			}
 			if g < 0 {
 				g = len(paths)
 				paths = append(paths, p)
+				wide = append(wide, wideField(p))
 			}
 			groupOf = append(groupOf, int32(g))
 		}
@@ -120,10 +128,12 @@ func groupFields(fs []Finding, keep func(int) bool, group func(members []int32, 
 
 // sameField says whether path lies at or under root, root being a specific field.
 func sameField(root, path string) bool {
-	if root == path {
-		return true
-	}
-	if wideField(root) || !strings.HasPrefix(path, root) {
+	return root == path || !wideField(root) && under(root, path)
+}
+
+// under says whether path lies under the field root.
+func under(root, path string) bool {
+	if len(path) <= len(root) || !strings.HasPrefix(path, root) {
 		return false
 	}
 	next := path[len(root)]
