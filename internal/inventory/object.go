@@ -43,6 +43,9 @@ type Object struct {
 	// object's place inside a List document ("items[3]"), whose items share one text.
 	text     *docText
 	itemPath string
+	// apiVersion is GVK's group/version as Ref writes it, made once: Ref runs for
+	// every finding.
+	apiVersion string
 }
 
 // New wraps a decoded object. It is used by loaders that have no document text (the cluster).
@@ -51,7 +54,7 @@ func New(obj runtime.Object, gvk schema.GroupVersionKind, src *finding.Source) *
 	if err != nil {
 		m = &metav1.ObjectMeta{}
 	}
-	return &Object{Obj: obj, GVK: gvk, Meta: m, Source: src}
+	return &Object{Obj: obj, GVK: gvk, Meta: m, Source: src, apiVersion: apiVersion(gvk.GroupVersion())}
 }
 
 // Kind is the object's kind, e.g. "Deployment".
@@ -86,8 +89,12 @@ func (o *Object) EffectiveNamespace() string {
 
 // Ref is the resource reference findings carry.
 func (o *Object) Ref() finding.Resource {
+	av := o.apiVersion
+	if av == "" { // an Object made without New
+		av = apiVersion(o.GVK.GroupVersion())
+	}
 	return finding.Resource{
-		APIVersion: apiVersion(o.GVK.GroupVersion()),
+		APIVersion: av,
 		Kind:       o.GVK.Kind,
 		Namespace:  o.Meta.GetNamespace(),
 		Name:       o.Name(),
