@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
+
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
@@ -73,12 +75,50 @@ type ingressShape struct {
 
 func ingressOf(o *inventory.Object) (ingressShape, bool) {
 	var in ingressShape
+	if typed, ok := o.Obj.(*networkingv1.Ingress); ok && isIngress(o) {
+		return v1IngressShape(typed), true
+	}
 	return in, decodeIngress(o, &in)
+}
+
+// v1IngressShape is the ingressShape of an Ingress of networking.k8s.io/v1 decoded into
+// its type, as the JSON that decodeIngress writes and reads would give it: the rule
+// reads whether a backend is set, not what it says.
+func v1IngressShape(typed *networkingv1.Ingress) ingressShape {
+	var in ingressShape
+	if n := len(typed.Spec.TLS); n > 0 {
+		in.Spec.TLS = make([]struct {
+			Hosts []string `json:"hosts"`
+		}, n)
+		for i, t := range typed.Spec.TLS {
+			in.Spec.TLS[i].Hosts = t.Hosts
+		}
+	}
+	if n := len(typed.Spec.Rules); n > 0 {
+		in.Spec.Rules = make([]struct {
+			Host string `json:"host"`
+		}, n)
+		for i, r := range typed.Spec.Rules {
+			in.Spec.Rules[i].Host = r.Host
+		}
+	}
+	if typed.Spec.DefaultBackend != nil {
+		in.Spec.DefaultBackend = setBackend
+	}
+	return in
+}
+
+// setBackend stands for a backend that is written, whatever it holds.
+var setBackend = json.RawMessage("{}")
+
+// isIngress reports an Ingress of an API group that has one.
+func isIngress(o *inventory.Object) bool {
+	return o.Kind() == "Ingress" && (o.GVK.Group == "networking.k8s.io" || o.GVK.Group == "extensions")
 }
 
 // decodeIngress reads an Ingress of any version into a shape.
 func decodeIngress(o *inventory.Object, v any) bool {
-	if o.Kind() != "Ingress" || (o.GVK.Group != "networking.k8s.io" && o.GVK.Group != "extensions") {
+	if !isIngress(o) {
 		return false
 	}
 	b, err := json.Marshal(o.Obj)

@@ -97,7 +97,7 @@ func matchUI(ct *corev1.Container) *sensitiveUI {
 	path := reference.Path(named)
 	for i := range sensitiveUIs {
 		ui := &sensitiveUIs[i]
-		if !slices.ContainsFunc(ui.Repos, func(r string) bool { return path == r || strings.HasSuffix(path, "/"+r) }) {
+		if !slices.ContainsFunc(ui.Repos, func(r string) bool { return path == r || endsWithComponents(path, r) }) {
 			continue
 		}
 		if ui.Command != "" && !slices.ContainsFunc(append(slices.Clone(ct.Command), ct.Args...), func(a string) bool {
@@ -108,6 +108,11 @@ func matchUI(ct *corev1.Container) *sensitiveUI {
 		return ui
 	}
 	return nil
+}
+
+// endsWithComponents reports a path that ends with "/" + tail, without joining them.
+func endsWithComponents(path, tail string) bool {
+	return len(path) > len(tail) && strings.HasSuffix(path, tail) && path[len(path)-len(tail)-1] == '/'
 }
 
 // openFor reports whether this instance of the UI serves without authentication.

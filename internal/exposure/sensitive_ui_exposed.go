@@ -21,11 +21,12 @@ package exposure
 
 import (
 	"fmt"
-	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/moat-dev/moat/internal/finding"
@@ -137,15 +138,18 @@ func checkSensitiveUI(c *rule.Context) []rule.Result {
 		if !ok || slices.ContainsFunc(ingressAuthAnnotations, func(a string) bool { return strings.TrimSpace(o.Meta.GetAnnotations()[a]) != "" }) {
 			continue
 		}
-		seen := map[string]bool{}
+		var seen map[string]bool
 		for _, b := range in {
 			svc := inv.Find("Service", o.EffectiveNamespace(), b.service)
 			if svc == nil || seen[b.service] {
 				continue
 			}
+			if seen == nil {
+				seen = map[string]bool{}
+			}
 			seen[b.service] = true
 			for _, u := range behind(svc) {
-				out = append(out, u.result(o, b.path, fmt.Sprintf("Ingress %q publishes, through Service %q,", o.Name(), b.service)))
+				out = append(out, u.result(o, b.fieldPath(), fmt.Sprintf("Ingress %q publishes, through Service %q,", o.Name(), b.service)))
 			}
 		}
 	}
@@ -196,7 +200,7 @@ func uisBehind(inv *inventory.Inventory, o *inventory.Object) []uiBehind {
 		if !ok || !selects(svc.Spec.Selector, p.Meta.Labels) || inv.HasOwnerOf(w) {
 			continue
 		}
-		for _, ct := range p.Containers() {
+		for ct := range p.AllContainers {
 			ui := matchUI(ct.Container)
 			if ui == nil || len(ui.Ports) > 0 && !routesToPort(svc, ct.Container, ui.Ports) {
 				continue
@@ -208,9 +212,11 @@ func uisBehind(inv *inventory.Inventory, o *inventory.Object) []uiBehind {
 	return out
 }
 
+// selects reports labels that hold every pair of the selector. It runs for every pod
+// template of a Service's namespace: the map is read as it is, unsorted and uncopied.
 func selects(selector, labels map[string]string) bool {
-	for _, k := range slices.Sorted(maps.Keys(selector)) {
-		if v, ok := labels[k]; !ok || v != selector[k] {
+	for k, want := range selector {
+		if v, ok := labels[k]; !ok || v != want {
 			return false
 		}
 	}
@@ -239,13 +245,32 @@ func routesToPort(svc *corev1.Service, ct *corev1.Container, ports []int32) bool
 	return false
 }
 
-// ingressBackend is a Service an Ingress routes to, with the field that names it.
+// ingressBackend is a Service an Ingress routes to, with the field that names it:
+// field below the backend of spec.rules[rule].http.paths[path] (".service.name"), or
+// the whole path when rule is -1. The path is only written for a finding.
 type ingressBackend struct {
-	service, path string
+	service    string
+	rule, path int
+	field      string
+}
+
+func (b ingressBackend) fieldPath() string {
+	if b.rule < 0 {
+		return b.field
+	}
+	return "spec.rules[" + strconv.Itoa(b.rule) + "].http.paths[" + strconv.Itoa(b.path) + "].backend" + b.field
 }
 
 // ingressBackendsOf lists the Services an Ingress of any version routes to, in order.
 func ingressBackendsOf(o *inventory.Object) ([]ingressBackend, bool) {
+	if typed, ok := o.Obj.(*networkingv1.Ingress); ok && isIngress(o) {
+		return v1IngressBackends(typed), true
+	}
+	return decodedIngressBackends(o)
+}
+
+// decodedIngressBackends is ingressBackendsOf an Ingress of any version, read through JSON.
+func decodedIngressBackends(o *inventory.Object) ([]ingressBackend, bool) {
 	var in struct {
 		Spec struct {
 			DefaultBackend *backendShape `json:"defaultBackend"`
@@ -263,27 +288,49 @@ func ingressBackendsOf(o *inventory.Object) ([]ingressBackend, bool) {
 		return nil, false
 	}
 	var out []ingressBackend
-	add := func(b *backendShape, path string) {
+	add := func(b *backendShape, rule, path int, at string) {
 		if b == nil {
 			return
 		}
 		if b.Service != nil && b.Service.Name != "" {
-			out = append(out, ingressBackend{b.Service.Name, path + ".service.name"})
+			out = append(out, ingressBackend{b.Service.Name, rule, path, at + ".service.name"})
 		} else if b.ServiceName != "" {
-			out = append(out, ingressBackend{b.ServiceName, path + ".serviceName"})
+			out = append(out, ingressBackend{b.ServiceName, rule, path, at + ".serviceName"})
 		}
 	}
-	add(in.Spec.DefaultBackend, "spec.defaultBackend")
-	add(in.Spec.Backend, "spec.backend")
+	add(in.Spec.DefaultBackend, -1, 0, "spec.defaultBackend")
+	add(in.Spec.Backend, -1, 0, "spec.backend")
 	for i, r := range in.Spec.Rules {
 		if r.HTTP == nil {
 			continue
 		}
 		for j := range r.HTTP.Paths {
-			add(&r.HTTP.Paths[j].Backend, fmt.Sprintf("spec.rules[%d].http.paths[%d].backend", i, j))
+			add(&r.HTTP.Paths[j].Backend, i, j, "")
 		}
 	}
 	return out, true
+}
+
+// v1IngressBackends is ingressBackendsOf an Ingress of networking.k8s.io/v1 decoded
+// into its type: what the JSON shape reads of it, without writing and reading JSON.
+// A v1 backend names its Service in service.name only.
+func v1IngressBackends(in *networkingv1.Ingress) []ingressBackend {
+	var out []ingressBackend
+	if b := in.Spec.DefaultBackend; b != nil && b.Service != nil && b.Service.Name != "" {
+		out = append(out, ingressBackend{b.Service.Name, -1, 0, "spec.defaultBackend.service.name"})
+	}
+	for i := range in.Spec.Rules {
+		http := in.Spec.Rules[i].HTTP
+		if http == nil {
+			continue
+		}
+		for j := range http.Paths {
+			if s := http.Paths[j].Backend.Service; s != nil && s.Name != "" {
+				out = append(out, ingressBackend{s.Name, i, j, ".service.name"})
+			}
+		}
+	}
+	return out
 }
 
 // backendShape is an Ingress backend of v1 (service.name) or v1beta1 (serviceName).

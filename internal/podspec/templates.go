@@ -214,5 +214,5 @@ func templatePod(t *corev1.PodTemplateSpec, path string) Pod {
 		// No pod metadata is written in the object: its own stands nearest.
 		return Pod{Meta: &t.ObjectMeta, Spec: &t.Spec, Path: bare, metaPath: "metadata"}
 	}
-	return inTemplate(t, templatePaths{path + ".spec", path + ".metadata"})
+	return inTemplate(t, &templatePaths{spec: path + ".spec", meta: path + ".metadata", id: -1})
 }

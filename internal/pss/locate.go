@@ -28,6 +28,10 @@ type where struct {
 	// pod are the pod-level fields the check reads, relative to the pod template:
 	// "spec.hostNetwork", "spec.securityContext.sysctls", "metadata.annotations".
 	pod []string
+
+	// containerPaths and volumePaths are the paths of container and volume, made once
+	// by register so that findings share them; nil: each is joined when reported.
+	containerPaths, volumePaths *podspec.Field
 }
 
 // annotations is the pod-level field of checks that read annotations.
@@ -74,7 +78,7 @@ func (v resolved) locate(pod podspec.Pod, w where) []rule.Result {
 	}
 	// part reports the one container or volume in bare (list[i] of the pod) when it
 	// fails alone. Its field path is only made then.
-	part := func(list string, i int, field string) {
+	part := func(list string, i int, paths *podspec.Field, field string) {
 		r := v.check(pod.Meta, bare)
 		if r.Allowed || same(r, podOnly) {
 			return
@@ -83,7 +87,7 @@ func (v resolved) locate(pod podspec.Pod, w where) []rule.Result {
 		if v.covered(pod.Meta, bare, r) {
 			return
 		}
-		path := partPath(pod.Path, list, i, field)
+		path := partPathOf(paths, pod, list, i, field)
 		if readsAnnotations(w) && len(pod.Meta.Annotations) > 0 {
 			// An annotation naming this container (seccomp before v1.19) is the cause
 			// when the part passes without annotations.
@@ -99,24 +103,24 @@ func (v resolved) locate(pod podspec.Pod, w where) []rule.Result {
 		// In the order of podspec.Pod.Containers: init, regular, ephemeral.
 		for i := range pod.Spec.InitContainers {
 			bare.InitContainers = pod.Spec.InitContainers[i : i+1]
-			part("initContainers", i, w.container)
+			part("initContainers", i, w.containerPaths, w.container)
 		}
 		bare.InitContainers = nil
 		for i := range pod.Spec.Containers {
 			bare.Containers = pod.Spec.Containers[i : i+1]
-			part("containers", i, w.container)
+			part("containers", i, w.containerPaths, w.container)
 		}
 		bare.Containers = nil
 		for i := range pod.Spec.EphemeralContainers {
 			bare.EphemeralContainers = pod.Spec.EphemeralContainers[i : i+1]
-			part("ephemeralContainers", i, w.container)
+			part("ephemeralContainers", i, w.containerPaths, w.container)
 		}
 		bare.EphemeralContainers = nil
 	}
 	if w.volumes {
 		for i := range pod.Spec.Volumes {
 			bare.Volumes = pod.Spec.Volumes[i : i+1]
-			part("volumes", i, w.volume)
+			part("volumes", i, w.volumePaths, w.volume)
 		}
 		bare.Volumes = nil
 	}
@@ -128,6 +132,14 @@ func (v resolved) locate(pod podspec.Pod, w where) []rule.Result {
 
 // specPool holds the scratch pod specs of locate.
 var specPool = sync.Pool{New: func() any { return new(corev1.PodSpec) }}
+
+// partPathOf is partPath from the paths made in advance, when there are some.
+func partPathOf(paths *podspec.Field, pod podspec.Pod, list string, i int, field string) string {
+	if paths != nil {
+		return paths.Part(pod, list, i)
+	}
+	return partPath(pod.Path, list, i, field)
+}
 
 // partPath is the field path of list[i] of the pod spec at specPath, and field below
 // it when not empty: "spec.template.spec.containers[1].securityContext.privileged",
@@ -222,6 +234,22 @@ func fieldPath(pod podspec.Pod, f string) string {
 // result words a library result as the library does when it reviews one pod:
 // `privileged (container "app" must not set securityContext.privileged=true)`.
 func result(path string, r policy.CheckResult) rule.Result {
-	agg := policy.AggregateCheckResults([]policy.CheckResult{r})
-	return rule.Result{Path: path, Message: agg.ForbiddenDetail()}
+	return rule.Result{Path: path, Message: forbiddenDetail(r)}
+}
+
+// forbiddenDetail is policy.AggregateCheckResults([]policy.CheckResult{r}).ForbiddenDetail(),
+// written out for one result: it is called for every part that fails, and the
+// aggregate's slices and builder cost more than the words.
+func forbiddenDetail(r policy.CheckResult) string {
+	if r.Allowed {
+		return ""
+	}
+	reason := r.ForbiddenReason
+	if reason == "" {
+		reason = policy.UnknownForbiddenReason
+	}
+	if r.ForbiddenDetail == "" {
+		return reason
+	}
+	return reason + " (" + r.ForbiddenDetail + ")"
 }

@@ -41,6 +41,12 @@ func register(d pssRule) {
 	m.Frameworks.PSS = string(lc.level) + "/" + string(lc.id)
 	m.Kinds = podspec.Kinds
 	w := d.where
+	if w.containers {
+		w.containerPaths = podspec.NewField(w.container)
+	}
+	if w.volumes {
+		w.volumePaths = podspec.NewField(w.volume)
+	}
 	r := &rule.Rule{
 		Meta: m,
 		CEL:  d.cel,

@@ -63,7 +63,7 @@ reported.`,
 }
 
 func checkClusterAdminEquivalent(c *rule.Context) []rule.Result {
-	p := PolicyOf(c.Inventory)
+	p := scanPolicy(c)
 	var out []rule.Result
 	for _, b := range p.BindingsFor("")[0] {
 		o := SourceObject(b.Source)

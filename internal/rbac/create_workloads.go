@@ -100,7 +100,7 @@ func boundServiceAccounts(p *authz.Policy) map[string]map[string][]string {
 }
 
 func checkCreateWorkloads(c *rule.Context) []rule.Result {
-	p := PolicyOf(c.Inventory)
+	p := scanPolicy(c)
 	bound := boundServiceAccounts(p)
 	var out []rule.Result
 	for _, b := range p.Bindings() {

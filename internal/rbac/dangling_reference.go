@@ -44,7 +44,7 @@ Kubernetes release (--kube-version) exist in every cluster and count as existing
 
 func checkDanglingReference(c *rule.Context) []rule.Result {
 	inv := c.Inventory
-	p := PolicyOf(inv)
+	p := scanPolicy(c)
 	knownSAs := map[string]map[string]bool{}
 	for _, o := range inv.Kind("ServiceAccount") {
 		if o.GVK.Group != "" {

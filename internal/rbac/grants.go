@@ -62,16 +62,33 @@ func named(name string, as []Ask) []Ask {
 // Requests turns an ask into authz requests, one per verb, for its name (none for
 // AnyName).
 func (a Ask) Requests() []authz.Request {
+	out := make([]authz.Request, len(a.Verbs))
+	for i, v := range a.Verbs {
+		out[i] = a.request(v)
+	}
+	return out
+}
+
+// request is the request of Requests for one verb, made where it is asked: the
+// catalogue's checks run for every role, and a list of requests for each was most of
+// what they allocated.
+func (a Ask) request(verb string) authz.Request {
 	res, sub, _ := strings.Cut(a.Resource, "/")
 	name := a.Name
 	if name == AnyName {
 		name = ""
 	}
-	out := make([]authz.Request, len(a.Verbs))
-	for i, v := range a.Verbs {
-		out[i] = authz.Request{Verb: v, APIGroup: a.Group, Resource: res, Subresource: sub, Name: name}
+	return authz.Request{Verb: verb, APIGroup: a.Group, Resource: res, Subresource: sub, Name: name}
+}
+
+// allowedBy reports whether policy rule r allows a verb of the ask.
+func (a Ask) allowedBy(r *rbacv1.PolicyRule) bool {
+	for _, v := range a.Verbs {
+		if a.allows(r, a.request(v)) {
+			return true
+		}
 	}
-	return out
+	return false
 }
 
 // allows reports whether policy rule r allows request q of the ask: for AnyName, a
@@ -162,7 +179,8 @@ func (h holder) verbs(a Ask) ([]string, [][]int) {
 	}
 	var verbs []string
 	var by [][]int
-	for _, q := range a.Requests() {
+	for _, v := range a.Verbs {
+		q := a.request(v)
 		var rs []int
 		for i := range h.rules {
 			if a.allows(&h.rules[i], q) {
@@ -177,10 +195,24 @@ func (h holder) verbs(a Ask) ([]string, [][]int) {
 	return verbs, by
 }
 
+// allowsAny reports whether the holder allows a verb of the ask: whether verbs would
+// list one, without the lists.
+func (h holder) allowsAny(a Ask) bool {
+	if h.inRole && a.ClusterScoped() {
+		return false
+	}
+	for i := range h.rules {
+		if a.allowedBy(&h.rules[i]) {
+			return true
+		}
+	}
+	return false
+}
+
 // anyOf reports whether the holder allows a verb of one of the asks.
 func (h holder) anyOf(as []Ask) bool {
 	for _, a := range as {
-		if vs, _ := h.verbs(a); len(vs) > 0 {
+		if h.allowsAny(a) {
 			return true
 		}
 	}
@@ -204,7 +236,16 @@ type Grant struct {
 // Grant returns what rules allow of the primitive (inRole: they are a Role's, which
 // cannot grant cluster-scoped resources), or false when they allow none of it.
 func (p Primitive) Grant(rules []rbacv1.PolicyRule, inRole bool) (Grant, bool) {
+	return p.grant(p.asks(), rules, inRole)
+}
+
+// grant is Grant with the primitive's asks made already. Most roles allow none of a
+// primitive, and that is found before anything is allocated.
+func (p Primitive) grant(asks []Ask, rules []rbacv1.PolicyRule, inRole bool) (Grant, bool) {
 	h := holder{rules, inRole}
+	if !h.anyOf(asks) {
+		return Grant{}, false
+	}
 	type entry struct {
 		group, resource string
 		verbs           []string
@@ -213,7 +254,7 @@ func (p Primitive) Grant(rules []rbacv1.PolicyRule, inRole bool) (Grant, bool) {
 	var entries []*entry
 	index := map[string]*entry{}
 	used := map[int]bool{}
-	for _, a := range p.asks() {
+	for _, a := range asks {
 		verbs, by := h.verbs(a)
 		if len(verbs) == 0 {
 			continue
@@ -244,7 +285,7 @@ func (p Primitive) Grant(rules []rbacv1.PolicyRule, inRole bool) (Grant, bool) {
 			every := false
 			var names []string
 			for i := range rules {
-				if !slices.ContainsFunc(a.Requests(), func(q authz.Request) bool { return a.allows(&rules[i], q) }) {
+				if !a.allowedBy(&rules[i]) {
 					continue
 				}
 				every = every || len(rules[i].ResourceNames) == 0
@@ -319,29 +360,26 @@ func (p Primitive) Grants(rules []rbacv1.PolicyRule) bool {
 // The rules an aggregationRule collects are the selected ClusterRoles' own, reported
 // on them.
 func roleCheck(p Primitive) func(*rule.Context, *inventory.Object) []rule.Result {
+	asks := p.asks() // once: a Named primitive's are copies
 	return func(_ *rule.Context, o *inventory.Object) []rule.Result {
-		rules, ok := Rules(o)
+		rules, ok := policyRules(o)
 		if !ok || IsBootstrap(o) {
 			return nil
 		}
-		prs := make([]rbacv1.PolicyRule, len(rules))
-		for i, r := range rules {
-			prs[i] = r.PolicyRule
-		}
-		g, ok := p.Grant(prs, o.Kind() == "Role")
+		g, ok := p.grant(asks, rules, o.Kind() == "Role")
 		if !ok {
 			return nil
 		}
 		paths := make([]string, len(g.Rules))
 		for i, ri := range g.Rules {
-			paths[i] = rules[ri].Path
+			paths[i] = rulePath(ri)
 		}
 		verb := "allows"
 		if len(paths) > 1 {
 			verb = "allow"
 		}
 		return []rule.Result{{
-			Message: fmt.Sprintf("%s %s %s: its subjects can %s%s", joinList(paths), verb, g.Allows, g.Consequence, redefinition(o)),
+			Message: joinList(paths) + " " + verb + " " + g.Allows + ": its subjects can " + g.Consequence + redefinition(o),
 			Path:    paths[0],
 		}}
 	}

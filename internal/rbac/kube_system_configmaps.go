@@ -45,7 +45,7 @@ included; bindings of the kube-apiserver bootstrap policy are not reported.`,
 }
 
 func checkKubeSystemConfigMaps(c *rule.Context) []rule.Result {
-	p := PolicyOf(c.Inventory)
+	p := scanPolicy(c)
 	var out []rule.Result
 	for _, bs := range p.BindingsFor("kube-system") {
 		for _, b := range bs {

@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -36,31 +37,61 @@ type Rule struct {
 // for other objects. The rules an aggregationRule collects are not in the manifest and
 // are not returned.
 func Rules(o *inventory.Object) ([]Rule, bool) {
-	if o.GVK.Group != Group {
-		return nil, false
-	}
-	var rules []rbacv1.PolicyRule
-	switch o.GVK.Kind {
-	case "Role":
-		r, ok := convert[rbacv1.Role](o)
-		if !ok {
-			return nil, false
-		}
-		rules = r.Rules
-	case "ClusterRole":
-		r, ok := convert[rbacv1.ClusterRole](o)
-		if !ok {
-			return nil, false
-		}
-		rules = r.Rules
-	default:
+	rules, ok := policyRules(o)
+	if !ok {
 		return nil, false
 	}
 	out := make([]Rule, len(rules))
 	for i, r := range rules {
-		out[i] = Rule{r, fmt.Sprintf("rules[%d]", i)}
+		out[i] = Rule{r, rulePath(i)}
 	}
 	return out, true
+}
+
+// policyRules are the rules of a Role or ClusterRole, as Rules, without their paths:
+// the object's own list when it is an rbac/v1 object, which must not be changed.
+func policyRules(o *inventory.Object) ([]rbacv1.PolicyRule, bool) {
+	if o.GVK.Group != Group {
+		return nil, false
+	}
+	switch o.GVK.Kind {
+	case "Role":
+		if r, ok := convert[rbacv1.Role](o); ok {
+			return r.Rules, true
+		}
+	case "ClusterRole":
+		if r, ok := convert[rbacv1.ClusterRole](o); ok {
+			return r.Rules, true
+		}
+	}
+	return nil, false
+}
+
+// rulePath is the field path of rule i of a role: "rules[2]". listPaths holds the first
+// of them, and subjectPaths those of a binding's subjects, made once: every rule of
+// this package reads them for every role and binding.
+func rulePath(i int) string { return listPath(rulePaths, "rules", i) }
+
+func subjectPath(i int) string { return listPath(subjectPaths, "subjects", i) }
+
+var (
+	rulePaths    = listPaths("rules", 16)
+	subjectPaths = listPaths("subjects", 16)
+)
+
+func listPaths(list string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = list + "[" + strconv.Itoa(i) + "]"
+	}
+	return out
+}
+
+func listPath(made []string, list string, i int) string {
+	if i < len(made) {
+		return made[i]
+	}
+	return list + "[" + strconv.Itoa(i) + "]"
 }
 
 // Subject is one subject of a binding with its field path ("subjects[0]").
@@ -102,7 +133,7 @@ func BindingOf(o *inventory.Object) (Binding, bool) {
 	}
 	out := Binding{Object: o, RoleRef: ref, Subjects: make([]Subject, len(subjects))}
 	for i, s := range subjects {
-		out.Subjects[i] = Subject{s, fmt.Sprintf("subjects[%d]", i)}
+		out.Subjects[i] = Subject{s, subjectPath(i)}
 	}
 	return out, true
 }

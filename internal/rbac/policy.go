@@ -5,6 +5,7 @@ import (
 
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rbac/authz"
+	"github.com/moat-dev/moat/internal/rule"
 )
 
 // PolicyOf builds the authorizer's view of every Role, ClusterRole, RoleBinding and
@@ -46,6 +47,14 @@ func PolicyOf(inv *inventory.Inventory) *authz.Policy {
 	}
 	return authz.New(c.roles, c.bindings)
 }
+
+// scanPolicy is PolicyOf(c.Inventory), built once per evaluation however many rules
+// ask for it (four inventory checks do): they only read it.
+func scanPolicy(c *rule.Context) *authz.Policy {
+	return c.Shared(scanPolicyKey{}, func() any { return PolicyOf(c.Inventory) }).(*authz.Policy)
+}
+
+type scanPolicyKey struct{}
 
 // Builtin is the Source of a role or binding of the target release's bootstrap policy
 // (inventory.Inventory.Builtin): known to every cluster, in none of the scanned files.

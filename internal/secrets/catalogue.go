@@ -203,8 +203,10 @@ var notKeyAfter = map[string]bool{
 // isKeyName reports a name that holds one of keyWords, not made about something else
 // by the words around it: AZURE_STORAGE_KEY, AZURE_BATCH_KEY, OCI_CLI_KEY_CONTENT,
 // DB_ACCESS; not PRIMARY_KEY, KEY_ID, API_VERSION, ACCESS_LOG.
-func isKeyName(name string) bool {
-	w := words(name)
+func isKeyName(name string) bool { return keyNameWords(words(name)) }
+
+// keyNameWords is isKeyName of a name's words.
+func keyNameWords(w []string) bool {
 	last := -1
 	for i := range w {
 		if keyWords[w[i]] && (i == 0 || !notKeyBefore[w[i-1]]) {
@@ -227,7 +229,7 @@ var generatedRE = regexp.MustCompile(`^[A-Za-z0-9_.=+/~\-]{10,150}$`)
 
 // filePathRE is a path: absolute, relative to here or home, or "namespace/name".
 // (pathRE is looser: it takes base64 with slashes for a path.)
-var filePathRE = regexp.MustCompile(`^(?:\.{0,2}/|~/)|^[a-z0-9][a-z0-9._\-]*(?:/[a-z0-9][a-z0-9._\-]*)+/?$`)
+var filePathRE = guard(`^(?:\.{0,2}/|~/)|^[a-z0-9][a-z0-9._\-]*(?:/[a-z0-9][a-z0-9._\-]*)+/?$`, holds("/"))
 
 // lettersRE is generic-api-key's allowlist of values that are letters alone.
 var lettersRE = regexp.MustCompile(`^[A-Za-z_.\-]+$`)

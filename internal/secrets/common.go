@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/moat-dev/moat/internal/finding"
@@ -19,15 +18,23 @@ const (
 	mitreContainerAPI = "T1552.007"
 )
 
-var plainKeyRE = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
-
 // keyPath is the field path of a map key: "data.password", or "data[app.properties]"
 // when the key holds dots or slashes.
 func keyPath(prefix, key string) string {
-	if plainKeyRE.MatchString(key) {
+	if plainKey(key) {
 		return prefix + "." + key
 	}
 	return prefix + "[" + key + "]"
+}
+
+// plainKey reports a key of ASCII letters, digits, "_" and "-" only (^[A-Za-z0-9_\-]+$).
+func plainKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; !isASCIILetter(c) && !isASCIIDigit(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return key != ""
 }
 
 // what names a match for a message without giving any of it away:

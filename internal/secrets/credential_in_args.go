@@ -45,7 +45,7 @@ func checkCredentialInArgs(_ *rule.Context, o *inventory.Object) []rule.Result {
 		return nil
 	}
 	var out []rule.Result
-	for _, c := range pod.Containers() {
+	for c := range pod.AllContainers {
 		for _, list := range []struct {
 			field string
 			items []string
@@ -99,7 +99,7 @@ func argCredentials(items []string) []argHit {
 			if !ok {
 				// "--password VALUE": the value is the next word, or the next item
 				// when the flag is an item of its own.
-				if !bareFlagRE.MatchString(word) || !takesCredential(word) {
+				if !strings.HasPrefix(word, "-") || !bareFlagRE.MatchString(word) || !takesCredential(word) {
 					continue
 				}
 				switch {
@@ -142,11 +142,17 @@ func takesCredential(flag string) bool {
 // flagValue splits "--name=value" and "NAME=value"; a value that is an assignment in
 // turn ("--from-literal=password=VALUE") gives its inner name and value.
 func flagValue(word string) (name, value string, ok bool) {
+	if strings.IndexByte(word, '=') < 0 {
+		return "", "", false // flagRE needs one; most words have none
+	}
 	m := flagRE.FindStringSubmatch(word)
 	if m == nil {
 		return "", "", false
 	}
 	name, value = m[1], m[2]
+	if !strings.Contains(value, "=") {
+		return name, value, true // innerRE needs one
+	}
 	if in := innerRE.FindStringSubmatch(value); in != nil && !IsCredentialName(strings.TrimLeft(name, "-")) {
 		name, value = in[1], in[2]
 	}
@@ -167,7 +173,7 @@ func namedValue(name, value string) (Match, bool) {
 	if m, ok := Detect(bare, value); ok {
 		return m, true
 	}
-	return Named(bare, value)
+	return namedLiteral(bare, value) // Named's authValue failed in Detect
 }
 
 // shellWords splits a shell line into words the way sh does for simple lines: at

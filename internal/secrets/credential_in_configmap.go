@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -79,19 +80,14 @@ func checkCredentialInConfigMap(_ *rule.Context, o *inventory.Object) []rule.Res
 // configValue reports the credentials in one ConfigMap value: a single value judged
 // with its key, or a file.
 func configValue(field, key, value string) []rule.Result {
-	p := keyPath(field, key)
-	where := fmt.Sprintf("ConfigMap %s key %q", field, key)
-	if field == "data" {
-		where = fmt.Sprintf("ConfigMap key %q", key)
-	}
 	if !strings.Contains(strings.TrimSpace(value), "\n") {
 		// One value: its key names it, and randomness counts. A one-line JSON
 		// document is a file.
 		if t := strings.TrimSpace(value); !strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[") {
 			if m, ok := Check(key, value); ok {
 				return []rule.Result{{
-					Message:  fmt.Sprintf("%s holds %s; store it in a Secret", where, what(m)),
-					Path:     p,
+					Message:  configKey(field, key) + " holds " + what(m) + "; store it in a Secret",
+					Path:     keyPath(field, key),
 					Severity: severityOf(m),
 				}}
 			}
@@ -100,8 +96,13 @@ func configValue(field, key, value string) []rule.Result {
 			}
 		}
 	}
+	hits := fileCredentials(value)
+	if len(hits) == 0 {
+		return nil
+	}
+	where, p := configKey(field, key), keyPath(field, key)
 	var out []rule.Result
-	for _, h := range fileCredentials(value) {
+	for _, h := range hits {
 		msg := fmt.Sprintf("%s holds %s on line %d of its value", where, what(h.Match), h.Line)
 		if h.Key != "" {
 			msg = fmt.Sprintf("%s sets %s to %s on line %d of its value", where, h.Key, what(h.Match), h.Line)
@@ -109,6 +110,14 @@ func configValue(field, key, value string) []rule.Result {
 		out = append(out, rule.Result{Message: msg + "; store it in a Secret", Path: p})
 	}
 	return out
+}
+
+// configKey names a key in messages: `ConfigMap key "password"`, `ConfigMap binaryData key "app.conf"`.
+func configKey(field, key string) string {
+	if field == "data" {
+		return "ConfigMap key " + strconv.Quote(key)
+	}
+	return "ConfigMap " + field + " key " + strconv.Quote(key)
 }
 
 // looksLikeFile reports a one-line value that may still be a configuration file:

@@ -10,7 +10,7 @@
 package secrets
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
@@ -50,8 +50,9 @@ func checkCredentialInEnv(_ *rule.Context, o *inventory.Object) []rule.Result {
 		return nil
 	}
 	var out []rule.Result
-	for _, c := range pod.Containers() {
-		for j, e := range c.Env {
+	for c := range pod.AllContainers {
+		for j := range c.Env {
+			e := &c.Env[j]
 			if e.ValueFrom != nil || e.Value == "" {
 				continue
 			}
@@ -60,8 +61,8 @@ func checkCredentialInEnv(_ *rule.Context, o *inventory.Object) []rule.Result {
 				continue
 			}
 			out = append(out, rule.Result{
-				Message:  fmt.Sprintf("%s sets env %s to %s; reference a Secret instead", c.Describe(), e.Name, what(m)),
-				Path:     fmt.Sprintf("%s.env[%d].value", c.Path, j),
+				Message:  c.Sentence(" sets env ", e.Name, " to ", what(m), "; reference a Secret instead"),
+				Path:     c.Path + ".env[" + strconv.Itoa(j) + "].value",
 				Severity: severityOf(m),
 			})
 		}

@@ -98,9 +98,15 @@ type pattern struct {
 	// is not searched. fold says they are compared in lower case.
 	hints []string
 	fold  bool
-	// hintBytes are the bytes of each hint, filled in by init: a text that lacks some
-	// byte of every hint cannot hold one, which is cheaper to see than to search.
+	// needs are bytes every match holds besides its hint, not next to it: the "@" of
+	// a password in a URL. A text without them is not searched either.
+	needs string
+	// hintBytes are the bytes of each hint and the needs, filled in by init: a text
+	// that lacks some byte of every hint cannot hold one, which is cheaper to see than
+	// to search.
 	hintBytes []byteSet
+	// minLen is the length of the shortest text re matches (minLength), filled in by init.
+	minLen int
 }
 
 // byteSet is a set of bytes.
@@ -119,11 +125,31 @@ func (b *byteSet) contains(sub *byteSet) bool {
 	return b[0]&sub[0] == sub[0] && b[1]&sub[1] == sub[1] && b[2]&sub[2] == sub[2] && b[3]&sub[3] == sub[3]
 }
 
+// lowerCaseBytes is what bytesOf(strings.ToLower(text)) is when bytesOf(text) is b, or
+// false when the text has bytes outside ASCII, whose lower case may be other bytes.
+// Scan needs the lower case of a text only when a pattern that folds may match it.
+func lowerCaseBytes(b byteSet) (byteSet, bool) {
+	if b[2]|b[3] != 0 {
+		return byteSet{}, false
+	}
+	// 'A'..'Z' are bits 1..26 of the second word, 'a'..'z' bits 33..58.
+	const upper = (1<<26 - 1) << 1
+	b[1] = b[1]&^upper | (b[1]&upper)<<32
+	return b, true
+}
+
+// shortestMatch is the least minLen of the patterns: a shorter text holds none.
+var shortestMatch int
+
 func init() {
 	for i := range patterns {
 		p := &patterns[i]
 		for _, h := range p.hints {
-			p.hintBytes = append(p.hintBytes, bytesOf(h))
+			p.hintBytes = append(p.hintBytes, bytesOf(h+p.needs))
+		}
+		p.minLen = minLength(p.re.String())
+		if i == 0 || p.minLen < shortestMatch {
+			shortestMatch = p.minLen
 		}
 	}
 }
@@ -166,7 +192,7 @@ var patterns = append([]pattern{
 	{kind: GoogleAPIKey, hints: []string{"AIza"}, re: regexp.MustCompile(notAlnum + `(AIza[0-9A-Za-z_\-]{35})` + notAlnumEnd), group: 1},
 	{kind: JWT, hints: []string{".ey", ".ew"}, re: regexp.MustCompile(notAlnum + `(e[wy][A-Za-z0-9_\-]{8,}\.e[wy][A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)`), group: 1,
 		check: func(v string, _ []string) (string, bool) { return "", isJWT(v) }},
-	{kind: URLPassword, hints: []string{"://"}, re: regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.\-]{1,20})://([^\s/@:'"]*):([^\s/@'"]+)@[^\s/'"?#]+`), group: 3,
+	{kind: URLPassword, hints: []string{"://"}, needs: "@", re: regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.\-]{1,20})://([^\s/@:'"]*):([^\s/@'"]+)@[^\s/'"?#]+`), group: 3,
 		check: func(_ string, sub []string) (string, bool) {
 			if !plausibleSecret(sub[3]) {
 				return "", false
@@ -179,11 +205,16 @@ var patterns = append([]pattern{
 		check: func(v string, _ []string) (string, bool) { return "", plausibleSecret(v) }},
 }, cataloguePatterns()...)
 
-// mayMatch reports whether a text holds one of the pattern's hints.
-func (p pattern) mayMatch(text, lower string) bool {
+// mayMatch reports whether a text holds one of the pattern's hints and its needs.
+func (p *pattern) mayMatch(text, lower string) bool {
 	in := text
 	if p.fold {
 		in = lower
+	}
+	for i := 0; i < len(p.needs); i++ {
+		if strings.IndexByte(in, p.needs[i]) < 0 {
+			return false
+		}
 	}
 	for _, h := range p.hints {
 		if strings.Contains(in, h) {
@@ -247,18 +278,36 @@ func Scan(text string) []Match {
 	if len(text) > maxScannedLength {
 		text = text[:maxScannedLength]
 	}
+	if len(text) < shortestMatch {
+		return nil
+	}
 	var out []Match
-	taken := newClaims(len(text)) // bytes already reported
-	lower := ""
-	textBytes, lowerBytes := bytesOf(text), byteSet{}
+	var taken *claims // bytes already reported, made at the first match
+	// The lower case of the text is made only for a pattern that folds and may match
+	// by its bytes; for ASCII text its bytes are known without it.
+	textBytes := bytesOf(text)
+	lowerBytes, lowerKnown := lowerCaseBytes(textBytes)
+	lower, lowered := "", false
 	for i := range patterns {
 		p := &patterns[i]
-		if p.fold && lower == "" {
-			lower = strings.ToLower(text)
-			lowerBytes = bytesOf(lower)
-		}
-		if !p.mayHold(&textBytes, &lowerBytes) || !p.mayMatch(text, lower) {
+		if len(text) < p.minLen {
 			continue
+		}
+		if p.fold && !lowerKnown {
+			lower, lowered = strings.ToLower(text), true
+			lowerBytes, lowerKnown = bytesOf(lower), true
+		}
+		if !p.mayHold(&textBytes, &lowerBytes) {
+			continue
+		}
+		if p.fold && !lowered {
+			lower, lowered = strings.ToLower(text), true
+		}
+		if !p.mayMatch(text, lower) {
+			continue
+		}
+		if taken == nil {
+			taken = newClaims(len(text))
 		}
 		for _, loc := range p.re.FindAllStringSubmatchIndex(text, -1) {
 			start, end := loc[2*p.group], loc[2*p.group+1]
@@ -312,6 +361,9 @@ func pemBlock(text string) string {
 }
 
 func sortByOffset(ms []Match) {
+	if len(ms) < 2 {
+		return
+	}
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Offset < ms[j].Offset })
 }
 
@@ -344,7 +396,8 @@ func Check(name, value string) (Match, bool) {
 	if ok && m.Kind != HighEntropy {
 		return m, true
 	}
-	if n, named := Named(name, value); named {
+	// Detect tried authValue before any guess from randomness, and it failed.
+	if n, named := namedLiteral(name, value); named {
 		return n, true
 	}
 	return m, ok
@@ -359,9 +412,15 @@ func Named(name, value string) (Match, bool) {
 	if m, ok := authValue(value); ok {
 		return m, true
 	}
-	v := strings.Trim(strings.TrimSpace(value), `"'`)
-	if IsCredentialName(name) && LiteralSecret(value) || isKeyName(name) && looksGenerated(value) {
-		return Match{Kind: NamedCredential, Value: v}, true
+	return namedLiteral(name, value)
+}
+
+// namedLiteral is Named without the Authorization value.
+func namedLiteral(name, value string) (Match, bool) {
+	var buf [16]string // the words of most names, without allocating a list
+	w := appendWords(buf[:0], name)
+	if credentialWords(w) && LiteralSecret(value) || keyNameWords(w) && looksGenerated(value) {
+		return Match{Kind: NamedCredential, Value: strings.Trim(strings.TrimSpace(value), `"'`)}, true
 	}
 	return Match{}, false
 }
@@ -378,6 +437,9 @@ var authValueRE = regexp.MustCompile(`^(?i)(bearer|token|api-token|basic)[ \t]+(
 // a Basic credential must decode to user:password.
 func authValue(value string) (Match, bool) {
 	t := strings.Trim(strings.TrimSpace(value), `"'`)
+	if !mayBeAuthValue(t) {
+		return Match{}, false
+	}
 	m := authValueRE.FindStringSubmatch(t)
 	if m == nil || !plausibleSecret(m[2]) || entropy(m[2]) < 2.75 {
 		return Match{}, false
@@ -389,6 +451,20 @@ func authValue(value string) (Match, bool) {
 		}
 	}
 	return Match{Kind: AuthHeader, Value: m[2], Offset: strings.Index(value, m[2])}, true
+}
+
+// mayBeAuthValue is false for a text authValueRE cannot match, cheaply: a match starts
+// with the first letter of a scheme (b, t or a in either case; no other character
+// folds to them) and holds a space or a tab.
+func mayBeAuthValue(t string) bool {
+	if t == "" {
+		return false
+	}
+	switch t[0] {
+	case 'b', 'B', 't', 'T', 'a', 'A':
+		return strings.ContainsAny(t, " \t")
+	}
+	return false
 }
 
 var awsSecretRE = regexp.MustCompile(`^[A-Za-z0-9/+]{40}$`)
@@ -423,14 +499,14 @@ const (
 )
 
 var (
-	uuidRE    = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	uuidRE    = guard(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`, lengthIn(36, 36))
 	hexRE     = regexp.MustCompile(`^(?i)(?:0x)?[0-9a-f]+$`)
-	digestRE  = regexp.MustCompile(`(?i)\b(?:sha1|sha256|sha384|sha512|md5)[:=-][0-9a-f]{16,}`)
+	digestRE  = guard(`(?i)\b(?:sha1|sha256|sha384|sha512|md5)[:=-][0-9a-f]{16,}`, holds(":=-"))
 	tokenRE   = regexp.MustCompile(`^[A-Za-z0-9+/=_\-.~!@#$%^&*]+$`)
 	base64RE  = regexp.MustCompile(`^[A-Za-z0-9+/]+={0,2}$`)
-	dottedRE  = regexp.MustCompile(`^[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$`) // hostnames, Java packages, versions
-	kebabRE   = regexp.MustCompile(`^[a-z0-9]+([\-_][a-z0-9]+)+$`)        // resource and pod names
-	versionRE = regexp.MustCompile(`^v?\d+(\.\d+)+([\-+][0-9A-Za-z.\-]+)?$`)
+	dottedRE  = guard(`^[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$`, holds(".")) // hostnames, Java packages, versions
+	kebabRE   = guard(`^[a-z0-9]+([\-_][a-z0-9]+)+$`, holds("-_"))       // resource and pod names
+	versionRE = guard(`^v?\d+(\.\d+)+([\-+][0-9A-Za-z.\-]+)?$`, holds("."))
 )
 
 // highEntropy reports a value that looks like a random token: one word of 20 to 256
@@ -541,13 +617,13 @@ func isPlaceholder(v string) bool {
 }
 
 var (
-	refRE = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|%\{[^}]*\}|#\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%)$`)
+	refRE = guard(`^(?:\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|%\{[^}]*\}|#\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%)$`, startsWithOneOf("${%#"))
 	// secret manager and vault references: vault:secret/data/db#password,
 	// ref+vault://..., arn:aws:secretsmanager:..., projects/p/secrets/s/versions/1.
-	managerRE = regexp.MustCompile(`(?i)^(?:vault:|ref\+|arn:aws[a-z\-]*:|sm://|gcp:|gcpsm:|azkv:|akv:|awssm:|op://|secretsmanager:|ssm:|keyvault:|bw:|doppler:|infisical:)`)
-	pathRE    = regexp.MustCompile(`^(?:[~.]{0,2}/|[A-Za-z]:\\)|^[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-{}]+)+/?$`)
-	numberRE  = regexp.MustCompile(`^[0-9]{1,5}$`)
-	schemeRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-]*://`)
+	managerRE = guard(`(?i)^(?:vault:|ref\+|arn:aws[a-z\-]*:|sm://|gcp:|gcpsm:|azkv:|akv:|awssm:|op://|secretsmanager:|ssm:|keyvault:|bw:|doppler:|infisical:)`, holds(":+"))
+	pathRE    = guard(`^(?:[~.]{0,2}/|[A-Za-z]:\\)|^[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-{}]+)+/?$`, holds("/\\"))
+	numberRE  = guard(`^[0-9]{1,5}$`, lengthIn(1, 5))
+	schemeRE  = guard(`^[A-Za-z][A-Za-z0-9+.\-]*://`, holds(":"))
 )
 
 // isReference reports a value that points to a secret held elsewhere: an environment

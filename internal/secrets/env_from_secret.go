@@ -46,7 +46,7 @@ func checkEnvFromSecret(_ *rule.Context, o *inventory.Object) []rule.Result {
 		return nil
 	}
 	var out []rule.Result
-	for _, c := range pod.Containers() {
+	for c := range pod.AllContainers {
 		for j, e := range c.Env {
 			if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
 				continue

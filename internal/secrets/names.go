@@ -3,6 +3,7 @@ package secrets
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The name classifier: does a variable, key or flag name say that its value is a
@@ -68,8 +69,10 @@ var qualifiers = map[string]bool{
 }
 
 // IsCredentialName reports whether a name says its value is a credential.
-func IsCredentialName(name string) bool {
-	w := words(name)
+func IsCredentialName(name string) bool { return credentialWords(words(name)) }
+
+// credentialWords is IsCredentialName of a name's words.
+func credentialWords(w []string) bool {
 	last := -1
 	for i := range w {
 		switch {
@@ -108,16 +111,71 @@ func endsWithStrong(w string) bool {
 // and camelCase boundaries: "dbPassword" and "DB_PASSWORD" give [db password];
 // "spring.datasource.password" gives [spring datasource password]; "APIKey" gives
 // [api key]; "APIKEY" gives [apikey].
-func words(name string) []string {
+func words(name string) []string { return appendWords(nil, name) }
+
+// appendWords appends the words of name (see words) to out. Names are nearly always
+// ASCII, and an ASCII name is split in place: its words are parts of its lower case,
+// made once, and not each a copy.
+func appendWords(out []string, name string) []string {
 	// The last path segment names the value: "example.com/db-password" → db-password.
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}
-	var out []string
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return appendWordsUnicode(out, name)
+		}
+	}
+	lower := strings.ToLower(name) // the same length and boundaries: ASCII
+	start := -1                    // where the current word starts; -1: none
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !isASCIILetter(c) && !isASCIIDigit(c) {
+			if start >= 0 {
+				out = appendWord(out, name, lower, start, i)
+				start = -1
+			}
+			continue
+		}
+		if start >= 0 {
+			prev := name[i-1]
+			if isASCIILower(prev) && isASCIIUpper(c) || // dbPassword
+				isASCIIUpper(prev) && isASCIIUpper(c) && i+1 < len(name) && isASCIILower(name[i+1]) { // APIKey → API Key
+				out = appendWord(out, name, lower, start, i)
+				start = -1
+			}
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = appendWord(out, name, lower, start, len(name))
+	}
+	return out
+}
+
+// appendWord appends the word name[start:end], in lower case and without trailing
+// digits (PASSWORD2 and oauth2 are still password and oauth), or as written when it is
+// all digits.
+func appendWord(out []string, name, lower string, start, end int) []string {
+	w := strings.TrimRight(lower[start:end], "0123456789")
+	if w == "" {
+		w = name[start:end]
+	}
+	return append(out, w)
+}
+
+func isASCIILetter(c byte) bool { return isASCIILower(c) || isASCIIUpper(c) }
+func isASCIILower(c byte) bool  { return 'a' <= c && c <= 'z' }
+func isASCIIUpper(c byte) bool  { return 'A' <= c && c <= 'Z' }
+func isASCIIDigit(c byte) bool  { return '0' <= c && c <= '9' }
+
+// appendWordsUnicode is appendWords for a name with characters outside ASCII.
+func appendWordsUnicode(out []string, name string) []string {
 	var cur []rune
 	flush := func() {
 		if len(cur) > 0 {
-			// PASSWORD2 and oauth2 are still password and oauth.
 			w := strings.TrimRight(strings.ToLower(string(cur)), "0123456789")
 			if w == "" {
 				w = string(cur)

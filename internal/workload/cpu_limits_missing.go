@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	rc := resourceCheck{Resource: corev1.ResourceCPU, Limit: true}
+	rc := newResourceCheck(corev1.ResourceCPU, true)
 	rule.Register(&rule.Rule{
 		Meta: rule.Meta{
 			ID:       "pod/cpu-limits-missing",

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	rc := resourceCheck{Resource: corev1.ResourceCPU}
+	rc := newResourceCheck(corev1.ResourceCPU, false)
 	rule.Register(&rule.Rule{
 		Meta: rule.Meta{
 			ID:       "pod/cpu-requests-missing",

@@ -5,8 +5,6 @@ package workload
 // identity, so a permission granted to it for one workload reaches them all.
 
 import (
-	"fmt"
-
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/podspec"
@@ -42,9 +40,9 @@ func defaultServiceAccount(_ *rule.Context, o *inventory.Object, p podspec.Pod) 
 	if name != "default" {
 		return nil
 	}
-	msg := fmt.Sprintf("%s sets no serviceAccountName, so it runs as the namespace's \"default\" service account", podNoun(o))
+	msg := podNoun(o) + " sets no serviceAccountName, so it runs as the namespace's \"default\" service account"
 	if p.Spec.ServiceAccountName != "" || p.Spec.DeprecatedServiceAccount != "" {
-		msg = fmt.Sprintf("%s runs as the namespace's \"default\" service account", podNoun(o))
+		msg = podNoun(o) + " runs as the namespace's \"default\" service account"
 	}
-	return []rule.Result{{Message: msg, Path: field}}
+	return []rule.Result{{Message: msg, Path: p.Path + "." + field}}
 }

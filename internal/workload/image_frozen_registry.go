@@ -57,7 +57,7 @@ func frozenRegistry(_ podspec.Pod, ct podspec.Container) []rule.Result {
 	return []rule.Result{{
 		Message: fmt.Sprintf("%s pulls image %q from %s, frozen since April 2023: it gets no fixes and may stop being served; pull %s instead",
 			ct.Describe(), ct.Image, ref.Registry, moved),
-		Path: ct.Path + ".image",
+		Path: imagePath.Of(ct),
 	}}
 }
 

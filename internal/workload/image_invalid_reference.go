@@ -57,6 +57,6 @@ func invalidReference(_ podspec.Pod, ct podspec.Container) []rule.Result {
 	return []rule.Result{{
 		Message: fmt.Sprintf("%s has image %q, which is not a valid reference (%s): the kubelet cannot pull it (InvalidImageName), and no image rule can judge it",
 			ct.Describe(), ct.Image, whyInvalid(ct.Image, err)),
-		Path: ct.Path + ".image",
+		Path: imagePath.Of(ct),
 	}}
 }

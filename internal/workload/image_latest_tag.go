@@ -6,7 +6,7 @@ package workload
 // code, and a rollback does not roll back.
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/podspec"
@@ -44,9 +44,9 @@ func latestTag(_ podspec.Pod, ct podspec.Container) []rule.Result {
 	if !ok || !ref.Latest() {
 		return nil
 	}
-	msg := fmt.Sprintf("%s uses image %q, a moving tag", ct.Describe(), ct.Image)
+	msg := ct.Sentence(" uses image ", strconv.Quote(ct.Image), ", a moving tag")
 	if ref.Tag == "" {
-		msg = fmt.Sprintf("%s uses image %q with no tag, which pulls %q", ct.Describe(), ct.Image, ct.Image+":latest")
+		msg = ct.Sentence(" uses image ", strconv.Quote(ct.Image), " with no tag, which pulls ", strconv.Quote(ct.Image+":latest"))
 	}
-	return []rule.Result{{Message: msg, Path: ct.Path + ".image"}}
+	return []rule.Result{{Message: msg, Path: imagePath.Of(ct)}}
 }

@@ -5,7 +5,7 @@ package workload
 // a version tag included, can be pushed again.
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/podspec"
@@ -43,7 +43,7 @@ func notPinnedByDigest(_ podspec.Pod, ct podspec.Container) []rule.Result {
 		return nil
 	}
 	return []rule.Result{{
-		Message: fmt.Sprintf("%s uses image %q, which is not pinned by a digest", ct.Describe(), ct.Image),
-		Path:    ct.Path + ".image",
+		Message: ct.Sentence(" uses image ", strconv.Quote(ct.Image), ", which is not pinned by a digest"),
+		Path:    imagePath.Of(ct),
 	}}
 }

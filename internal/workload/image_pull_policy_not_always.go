@@ -11,7 +11,7 @@ package workload
 // same verdict. Images pinned by digest pass: a cached digest is the same content.
 
 import (
-	"fmt"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -51,7 +51,7 @@ func pullPolicyNotAlways(_ podspec.Pod, ct podspec.Container) []rule.Result {
 	if !ok || ref.Pinned() {
 		return nil
 	}
-	path := ct.Path + ".imagePullPolicy"
+	path := pullPolicyPath.Of(ct)
 	switch ct.ImagePullPolicy {
 	case corev1.PullAlways:
 		return nil
@@ -60,13 +60,12 @@ func pullPolicyNotAlways(_ podspec.Pod, ct podspec.Container) []rule.Result {
 			return nil
 		}
 		return []rule.Result{{
-			Message: fmt.Sprintf("%s sets no imagePullPolicy, so the API defaults it to IfNotPresent for the mutable image %q",
-				ct.Describe(), ct.Image),
-			Path: path,
+			Message: ct.Sentence(" sets no imagePullPolicy, so the API defaults it to IfNotPresent for the mutable image ", strconv.Quote(ct.Image)),
+			Path:    path,
 		}}
 	}
 	return []rule.Result{{
-		Message: fmt.Sprintf("%s sets imagePullPolicy: %s for the mutable image %q", ct.Describe(), ct.ImagePullPolicy, ct.Image),
+		Message: ct.Sentence(" sets imagePullPolicy: ", string(ct.ImagePullPolicy), " for the mutable image ", strconv.Quote(ct.Image)),
 		Path:    path,
 	}}
 }

@@ -50,7 +50,7 @@ func registryNotAllowed(c *rule.Context, _ *inventory.Object, p podspec.Pod) []r
 		return nil
 	}
 	var out []rule.Result
-	for _, ct := range p.Containers() {
+	for ct := range p.AllContainers {
 		ref, ok := containerImage(ct.Image)
 		if !ok {
 			continue
@@ -66,7 +66,7 @@ func registryNotAllowed(c *rule.Context, _ *inventory.Object, p podspec.Pod) []r
 		}
 		out = append(out, rule.Result{
 			Message: fmt.Sprintf("%s pulls image %q (%s) from %s", ct.Describe(), ct.Image, name, why),
-			Path:    ct.Path + ".image",
+			Path:    imagePath.Of(ct),
 		})
 	}
 	return out

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	rc := resourceCheck{Resource: corev1.ResourceMemory, Limit: true}
+	rc := newResourceCheck(corev1.ResourceMemory, true)
 	rule.Register(&rule.Rule{
 		Meta: rule.Meta{
 			ID:       "pod/memory-limits-missing",

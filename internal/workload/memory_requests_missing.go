@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	rc := resourceCheck{Resource: corev1.ResourceMemory}
+	rc := newResourceCheck(corev1.ResourceMemory, false)
 	rule.Register(&rule.Rule{
 		Meta: rule.Meta{
 			ID:       "pod/memory-requests-missing",

@@ -7,8 +7,6 @@ package workload
 // skipped.
 
 import (
-	"fmt"
-
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/moat-dev/moat/internal/inventory"
@@ -18,6 +16,7 @@ import (
 
 // probeCheck reports regular containers of long-running pods that lack a probe.
 func probeCheck(field string, get func(*corev1.Container) *corev1.Probe, why string) podCheck {
+	paths := podspec.NewField(field)
 	return func(_ *rule.Context, o *inventory.Object, p podspec.Pod) []rule.Result {
 		switch o.Kind() {
 		case "Job", "CronJob":
@@ -27,13 +26,13 @@ func probeCheck(field string, get func(*corev1.Container) *corev1.Probe, why str
 			return nil
 		}
 		var out []rule.Result
-		for _, ct := range p.Containers() {
+		for ct := range p.AllContainers {
 			if ct.Kind != podspec.Regular || get(ct.Container) != nil {
 				continue
 			}
 			out = append(out, rule.Result{
-				Message: fmt.Sprintf("%s has no %s, %s", ct.Describe(), field, why),
-				Path:    ct.Path + "." + field,
+				Message: ct.Sentence(" has no ", field, ", ", why),
+				Path:    paths.Of(ct),
 			})
 		}
 		return out

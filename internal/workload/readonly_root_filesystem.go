@@ -7,8 +7,6 @@ package workload
 // declare spec.os.name: windows are skipped: the field is forbidden there.
 
 import (
-	"fmt"
-
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
@@ -46,9 +44,9 @@ func readOnlyRootFilesystem(p podspec.Pod, ct podspec.Container) []rule.Result {
 	if sc != nil && isTrue(sc.ReadOnlyRootFilesystem) {
 		return nil
 	}
-	msg := fmt.Sprintf("%s does not set securityContext.readOnlyRootFilesystem: true", ct.Describe())
+	msg := " does not set securityContext.readOnlyRootFilesystem: true"
 	if sc != nil && isFalse(sc.ReadOnlyRootFilesystem) {
-		msg = fmt.Sprintf("%s sets securityContext.readOnlyRootFilesystem: false", ct.Describe())
+		msg = " sets securityContext.readOnlyRootFilesystem: false"
 	}
-	return []rule.Result{{Message: msg, Path: ct.Path + ".securityContext.readOnlyRootFilesystem"}}
+	return []rule.Result{{Message: ct.Sentence(msg), Path: readOnlyRootPath.Of(ct)}}
 }

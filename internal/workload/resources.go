@@ -26,7 +26,7 @@ package workload
 // LimitRanger admission plugin mutates it before validating webhooks run.
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,6 +40,32 @@ import (
 type resourceCheck struct {
 	Resource corev1.ResourceName // cpu or memory
 	Limit    bool                // limits rather than requests
+
+	// The words and fields of the rule, made once by newResourceCheck rather than for
+	// every container.
+	noun         string // "CPU request", "memory limit"
+	limitField   string // "resources.limits.cpu"
+	requestField string // "resources.requests.cpu"
+	// The paths of the limit and request fields below containers, and of the rule's
+	// own field among them, where a value is missing.
+	limitPath, requestPath, missing *podspec.Field
+}
+
+func newResourceCheck(resource corev1.ResourceName, limit bool) resourceCheck {
+	rc := resourceCheck{Resource: resource, Limit: limit}
+	name := string(resource)
+	if resource == corev1.ResourceCPU {
+		name = "CPU"
+	}
+	rc.noun = name + " " + strings.TrimSuffix(rc.field(), "s")
+	rc.limitField = "resources.limits." + string(resource)
+	rc.requestField = "resources.requests." + string(resource)
+	rc.limitPath, rc.requestPath = podspec.NewField(rc.limitField), podspec.NewField(rc.requestField)
+	rc.missing = rc.requestPath
+	if limit {
+		rc.missing = rc.limitPath
+	}
+	return rc
 }
 
 func (rc resourceCheck) field() string {
@@ -47,15 +73,6 @@ func (rc resourceCheck) field() string {
 		return "limits"
 	}
 	return "requests"
-}
-
-// noun is "CPU request", "memory limit".
-func (rc resourceCheck) noun() string {
-	name := string(rc.Resource)
-	if rc.Resource == corev1.ResourceCPU {
-		name = "CPU"
-	}
-	return name + " " + strings.TrimSuffix(rc.field(), "s")
 }
 
 // set reports a non-zero quantity for the resource; written is whether any is written.
@@ -98,49 +115,63 @@ func (rc resourceCheck) check(c *rule.Context, o *inventory.Object, p podspec.Po
 	ns := o.EffectiveNamespace()
 	defaulted := rc.limitRangeDefault(c.Inventory, ns)
 	var out []rule.Result
-	for _, ct := range p.Containers() {
+	for ct := range p.AllContainers {
 		if c.Err() != nil {
 			return out // past the deadline: the evaluation is abandoned
 		}
 		if !rc.appliesTo(ct) || rc.covers(&ct.Resources) {
 			continue
 		}
-		msg, path := "", fmt.Sprintf("%s.resources.%s.%s", ct.Path, rc.field(), rc.Resource)
 		switch written := rc.writtenZero(&ct.Resources); {
 		case written != "":
 			// A written value, even 0, is never replaced by a LimitRange default.
-			msg, path = fmt.Sprintf("%s sets %s to 0", ct.Describe(), written), ct.Path+"."+written
-			if rc.Limit {
-				msg += ", which is no limit"
-			} else if strings.HasPrefix(written, "resources.limits.") {
-				msg += fmt.Sprintf(", and its %s defaults to that", rc.noun())
-			}
+			out = append(out, rule.Result{Message: ct.Sentence(" sets ", written, " to 0", rc.zeroMeans(written)), Path: rc.pathOf(written).Of(ct)})
 		case defaulted:
 			continue
 		default:
-			msg = fmt.Sprintf("%s has no %s, and no LimitRange in namespace %q gives a default", ct.Describe(), rc.noun(), ns)
+			out = append(out, rule.Result{
+				Message: ct.Sentence(" has no ", rc.noun, ", and no LimitRange in namespace ", strconv.Quote(ns), " gives a default"),
+				Path:    rc.missing.Of(ct),
+			})
 		}
-		out = append(out, rule.Result{Message: msg, Path: path})
 	}
 	return out
+}
+
+// pathOf is the Field of writtenZero's answer.
+func (rc resourceCheck) pathOf(field string) *podspec.Field {
+	if field == rc.limitField {
+		return rc.limitPath
+	}
+	return rc.requestPath
+}
+
+// zeroMeans is what a value of 0 written in field means, for the message.
+func (rc resourceCheck) zeroMeans(field string) string {
+	switch {
+	case rc.Limit:
+		return ", which is no limit"
+	case strings.HasPrefix(field, "resources.limits."):
+		return ", and its " + rc.noun + " defaults to that"
+	}
+	return ""
 }
 
 // writtenZero names the field that gives the container a value of 0 ("resources.limits.cpu"),
 // or is empty when the container writes nothing for the resource.
 func (rc resourceCheck) writtenZero(r *corev1.ResourceRequirements) string {
-	limitField := "resources.limits." + string(rc.Resource)
 	_, limitWritten := rc.set(r.Limits)
 	if rc.Limit {
 		if limitWritten {
-			return limitField
+			return rc.limitField
 		}
 		return ""
 	}
 	if _, written := rc.set(r.Requests); written {
-		return "resources.requests." + string(rc.Resource)
+		return rc.requestField
 	}
 	if limitWritten {
-		return limitField // the request defaults to this limit
+		return rc.limitField // the request defaults to this limit
 	}
 	return ""
 }

@@ -45,11 +45,11 @@ func rootGroup(_ *rule.Context, o *inventory.Object, p podspec.Pod) []rule.Resul
 		return nil
 	}
 	var out []rule.Result
-	containers := p.Containers()
+	containers := p.AllContainers
 	if psc := p.Spec.SecurityContext; psc != nil {
 		if psc.RunAsGroup != nil && *psc.RunAsGroup == 0 {
 			var inherit []string
-			for _, ct := range containers {
+			for ct := range containers {
 				if ct.SecurityContext == nil || ct.SecurityContext.RunAsGroup == nil {
 					inherit = append(inherit, ct.Describe())
 				}
@@ -76,11 +76,11 @@ func rootGroup(_ *rule.Context, o *inventory.Object, p podspec.Pod) []rule.Resul
 			}
 		}
 	}
-	for _, ct := range containers {
+	for ct := range containers {
 		if sc := ct.SecurityContext; sc != nil && sc.RunAsGroup != nil && *sc.RunAsGroup == 0 {
 			out = append(out, rule.Result{
 				Message: fmt.Sprintf("%s sets securityContext.runAsGroup: 0, the root group", ct.Describe()),
-				Path:    ct.Path + ".securityContext.runAsGroup",
+				Path:    runAsGroupPath.Of(ct),
 			})
 		}
 	}

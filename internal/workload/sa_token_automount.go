@@ -6,7 +6,7 @@ package workload
 // uses, weighs more.
 
 import (
-	"fmt"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -45,9 +45,9 @@ func saTokenAutomount(_ *rule.Context, o *inventory.Object) []rule.Result {
 	if !ok || isFalse(sa.AutomountServiceAccountToken) {
 		return nil
 	}
-	msg := fmt.Sprintf("service account %q does not set automountServiceAccountToken: false, so pods that use it get its token unless they opt out", o.Name())
+	msg := "service account " + strconv.Quote(o.Name()) + " does not set automountServiceAccountToken: false, so pods that use it get its token unless they opt out"
 	if isTrue(sa.AutomountServiceAccountToken) {
-		msg = fmt.Sprintf("service account %q sets automountServiceAccountToken: true, so pods that use it get its token unless they opt out", o.Name())
+		msg = "service account " + strconv.Quote(o.Name()) + " sets automountServiceAccountToken: true, so pods that use it get its token unless they opt out"
 	}
 	r := rule.Result{Message: msg, Path: "automountServiceAccountToken"}
 	if o.Name() == "default" {

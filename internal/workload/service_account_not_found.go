@@ -80,7 +80,7 @@ func serviceAccountNotFound(c *rule.Context) []rule.Result {
 			Object: o,
 			Message: fmt.Sprintf("%s runs as service account %q, which is not in namespace %q (the scan holds %s there): its pods are refused until someone creates that name, and what they may do is then theirs to decide",
 				podNoun(o), name, ns, listNames(names)),
-			Path: field,
+			Path: p.Path + "." + field,
 		})
 	}
 	return out

@@ -8,7 +8,7 @@ package workload
 // holds only the pod, only the pod's own field can satisfy the rule.
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
@@ -39,29 +39,27 @@ func init() {
 }
 
 func tokenAutomount(c *rule.Context, o *inventory.Object, p podspec.Pod) []rule.Result {
-	path := p.Path + ".automountServiceAccountToken"
-	name, _ := serviceAccountName(p)
-	switch {
-	case isFalse(p.Spec.AutomountServiceAccountToken):
+	if isFalse(p.Spec.AutomountServiceAccountToken) {
 		return nil
-	case isTrue(p.Spec.AutomountServiceAccountToken):
+	}
+	name, _ := serviceAccountName(p)
+	path := p.Path + ".automountServiceAccountToken"
+	if isTrue(p.Spec.AutomountServiceAccountToken) {
 		return []rule.Result{{
-			Message: fmt.Sprintf("%s sets automountServiceAccountToken: true, so every container gets a token of service account %q",
-				podNoun(o), name),
-			Path: path,
+			Message: podNoun(o) + " sets automountServiceAccountToken: true, so every container gets a token of service account " + strconv.Quote(name),
+			Path:    path,
 		}}
 	}
 	sa := findServiceAccount(c, o, name)
 	if sa != nil && isFalse(sa.AutomountServiceAccountToken) {
 		return nil
 	}
-	why := fmt.Sprintf("service account %q is not in the scan", name)
+	why := " is not in the scan"
 	if sa != nil {
-		why = fmt.Sprintf("service account %q does not set it to false either", name)
+		why = " does not set it to false either"
 	}
 	return []rule.Result{{
-		Message: fmt.Sprintf("%s does not set automountServiceAccountToken: false and %s, so every container gets its token",
-			podNoun(o), why),
-		Path: path,
+		Message: podNoun(o) + " does not set automountServiceAccountToken: false and service account " + strconv.Quote(name) + why + ", so every container gets its token",
+		Path:    path,
 	}}
 }

@@ -13,15 +13,16 @@ import (
 
 // serviceAccountName is the service account a pod runs as, after API defaulting:
 // serviceAccountName, else the deprecated serviceAccount field, else "default".
-// field is the field path that names it, or that would.
+// field is the field of the pod spec that names it, or that would ("serviceAccountName"):
+// its path is only made for a finding.
 func serviceAccountName(p podspec.Pod) (name, field string) {
 	switch {
 	case p.Spec.ServiceAccountName != "":
-		return p.Spec.ServiceAccountName, p.Path + ".serviceAccountName"
+		return p.Spec.ServiceAccountName, "serviceAccountName"
 	case p.Spec.DeprecatedServiceAccount != "":
-		return p.Spec.DeprecatedServiceAccount, p.Path + ".serviceAccount"
+		return p.Spec.DeprecatedServiceAccount, "serviceAccount"
 	}
-	return "default", p.Path + ".serviceAccountName"
+	return "default", "serviceAccountName"
 }
 
 // findServiceAccount returns the ServiceAccount of the inventory with this name in the

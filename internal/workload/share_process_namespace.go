@@ -45,7 +45,7 @@ func shareProcessNamespace(_ *rule.Context, o *inventory.Object, p podspec.Pod) 
 		return nil
 	}
 	var names []string
-	for _, ct := range p.Containers() {
+	for ct := range p.AllContainers {
 		names = append(names, fmt.Sprintf("%q", ct.Name))
 	}
 	return []rule.Result{{

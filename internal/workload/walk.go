@@ -23,6 +23,15 @@ const (
 	nsaResourcePolicies = "network-separation/resource-policies"
 )
 
+// Paths of the container fields that rules report most, made once: their findings
+// share them (podspec.Field).
+var (
+	imagePath        = podspec.NewField("image")
+	pullPolicyPath   = podspec.NewField("imagePullPolicy")
+	readOnlyRootPath = podspec.NewField("securityContext.readOnlyRootFilesystem")
+	runAsGroupPath   = podspec.NewField("securityContext.runAsGroup")
+)
+
 // podCheck is a rule's condition over one pod template.
 type podCheck func(c *rule.Context, o *inventory.Object, p podspec.Pod) []rule.Result
 
@@ -66,12 +75,17 @@ func (s containerSet) has(k podspec.ContainerKind) bool {
 func forContainers(set containerSet, check func(p podspec.Pod, ct podspec.Container) []rule.Result) func(*rule.Context, *inventory.Object) []rule.Result {
 	return forPods(func(c *rule.Context, _ *inventory.Object, p podspec.Pod) []rule.Result {
 		var out []rule.Result
-		for _, ct := range p.Containers() {
+		for ct := range p.AllContainers {
 			if c.Err() != nil {
 				return out // past the deadline: the evaluation is abandoned
 			}
-			if set.has(ct.Kind) {
-				out = append(out, check(p, ct)...)
+			if !set.has(ct.Kind) {
+				continue
+			}
+			if rs := check(p, ct); out == nil {
+				out = rs // the first container's results: no copy
+			} else {
+				out = append(out, rs...)
 			}
 		}
 		return out

@@ -52,7 +52,7 @@ func writableHostPath(_ *rule.Context, _ *inventory.Object, p podspec.Pod) []rul
 		return nil
 	}
 	var out []rule.Result
-	for _, ct := range p.Containers() {
+	for ct := range p.AllContainers {
 		for j, m := range ct.VolumeMounts {
 			host, ok := hostPaths[m.Name]
 			if !ok || m.ReadOnly {
