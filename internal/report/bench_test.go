@@ -57,7 +57,8 @@ func benchReport(n int) *Report {
 }
 
 // BenchmarkRender renders the 77,000 findings of a dense 10,000-object scan in every
-// format: go test ./internal/report -run '^$' -bench Render -benchmem
+// format: go test ./internal/report -run '^$' -bench Render -benchmem. With -cpu 1 the
+// findings are encoded on one goroutine, with -cpu 2 on two (blocks.go).
 func BenchmarkRender(b *testing.B) {
 	r := benchReport(77000)
 	for _, name := range Findings.Names() {

@@ -21,5 +21,5 @@ type JSONDocument struct {
 
 func renderJSON(w io.Writer, r *Report) error {
 	doc := JSONDocument{Version: JSONVersion, Summary: r.Summary, Findings: r.Findings, Errors: r.Errors, Warnings: r.Warnings, Skipped: r.Skipped}
-	return writeJSONDocument(w, &doc)
+	return writeJSONDocument(w, &doc, parallel{})
 }

@@ -14,10 +14,11 @@ import (
 // The JSON document is written a finding at a time, each appended by hand in exactly
 // the bytes encoding/json's indenting encoder gives (TestJSONStreamMatchesEncoder
 // holds the two together). Encoding the whole document and then indenting it was a
-// fifth of a 10,000-object scan's time, and held the document twice in memory.
+// fifth of a 10,000-object scan's time, and held the document twice in memory. The
+// findings of a large report are appended in blocks on several goroutines (blocks.go).
 
-// writeJSONDocument streams doc to w.
-func writeJSONDocument(w io.Writer, doc *JSONDocument) error {
+// writeJSONDocument streams doc to w, its findings encoded in blocks as par says.
+func writeJSONDocument(w io.Writer, doc *JSONDocument, par parallel) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	buf := make([]byte, 0, 4096)
 	buf = append(buf, "{\n  \"version\": "...)
@@ -28,19 +29,29 @@ func writeJSONDocument(w io.Writer, doc *JSONDocument) error {
 		return err
 	}
 	buf = append(buf, ",\n  \"findings\": ["...)
-	for i := range doc.Findings {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = appendFinding(append(buf, "\n    "...), &doc.Findings[i], "    ")
-		if len(buf) > 32<<10 {
-			if _, err := bw.Write(buf); err != nil {
-				return err
-			}
-			buf = buf[:0]
-		}
+	if _, err := bw.Write(buf); err != nil {
+		return err
 	}
-	if len(doc.Findings) > 0 {
+	fs := doc.Findings
+	par = par.withDefaults()
+	bounds := evenBounds(len(fs), par.blockSize)
+	err = par.writeBlocks(bw, len(bounds)-1, len(fs), func() blockEncoder {
+		jf := jsonFindings{}
+		return func(b []byte, k int) []byte {
+			for i := bounds[k]; i < bounds[k+1]; i++ {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = jf.appendFinding(append(b, "\n"+jsonInd0...), &fs[i])
+			}
+			return b
+		}
+	})
+	if err != nil {
+		return err
+	}
+	buf = buf[:0]
+	if len(fs) > 0 {
 		buf = append(buf, "\n  "...)
 	}
 	buf = append(buf, ']')
@@ -77,75 +88,103 @@ func appendIndented(dst []byte, v any, prefix string) ([]byte, error) {
 	return append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
 }
 
-// appendFinding appends one finding as an indented object whose opening brace is at
-// the current position and whose fields are one level deeper than ind.
-func appendFinding(b []byte, f *finding.Finding, ind string) []byte {
-	in := ind + "  "
-	b = append(b, '{')
-	b = appendField(b, in, "ruleID", f.RuleID, false)
-	b = appendField(b, in, "severity", f.Severity.String(), true)
-	b = appendField(b, in, "title", f.Title, true)
-	b = appendField(b, in, "message", f.Message, true)
-	b = append(b, ",\n"...)
-	b = append(b, in...)
-	b = append(b, `"resource": {`...)
-	r := &f.Resource
-	in2 := in + "  "
-	b = appendField(b, in2, "apiVersion", r.APIVersion, false)
-	b = appendField(b, in2, "kind", r.Kind, true)
-	if r.Namespace != "" {
-		b = appendField(b, in2, "namespace", r.Namespace, true)
+// The indents of a finding in the document: its braces, its fields, and the fields of
+// its resource, source, frameworks and suppression.
+const (
+	jsonInd0 = "    "
+	jsonInd1 = jsonInd0 + "  "
+	jsonInd2 = jsonInd1 + "  "
+)
+
+// jsonFindings appends findings; each goroutine that encodes them has its own. The
+// findings of a rule mostly share their title, frameworks and remediation: those fields
+// are written once a rule, by rule ID, and copied after.
+type jsonFindings map[string]*jsonRuleFields
+
+// jsonRuleFields are fields of a rule's findings, written.
+type jsonRuleFields struct {
+	title, remediation string
+	frameworks         finding.Frameworks
+	titleField         []byte // the title field
+	tail               []byte // the frameworks and remediation fields
+}
+
+// ruleFields gives f's title, frameworks and remediation fields written: its rule's,
+// or, for a finding with its own (a control of its own, say), its own.
+func (jf jsonFindings) ruleFields(f *finding.Finding) *jsonRuleFields {
+	c := jf[f.RuleID]
+	if c == nil || c.title != f.Title || c.remediation != f.Remediation || c.frameworks != f.Frameworks {
+		c = &jsonRuleFields{title: f.Title, remediation: f.Remediation, frameworks: f.Frameworks,
+			titleField: appendField(nil, jsonInd1, "title", f.Title, true),
+			tail:       appendFrameworksAndRemediation(nil, f)}
+		jf[f.RuleID] = c
 	}
-	b = appendField(b, in2, "name", r.Name, true)
-	b = appendClose(b, in)
+	return c
+}
+
+// appendFinding appends one finding as an indented object whose opening brace is at
+// the current position.
+func (jf jsonFindings) appendFinding(b []byte, f *finding.Finding) []byte {
+	rf := jf.ruleFields(f)
+	b = append(b, '{')
+	b = appendField(b, jsonInd1, "ruleID", f.RuleID, false)
+	b = appendField(b, jsonInd1, "severity", f.Severity.String(), true)
+	b = append(b, rf.titleField...)
+	b = appendField(b, jsonInd1, "message", f.Message, true)
+	b = append(b, ",\n"+jsonInd1+`"resource": {`...)
+	r := &f.Resource
+	b = appendField(b, jsonInd2, "apiVersion", r.APIVersion, false)
+	b = appendField(b, jsonInd2, "kind", r.Kind, true)
+	if r.Namespace != "" {
+		b = appendField(b, jsonInd2, "namespace", r.Namespace, true)
+	}
+	b = appendField(b, jsonInd2, "name", r.Name, true)
+	b = appendClose(b, jsonInd1)
 	if f.Path != "" {
-		b = appendField(b, in, "path", f.Path, true)
+		b = appendField(b, jsonInd1, "path", f.Path, true)
 	}
 	if s := f.Source; s != nil {
-		b = append(b, ",\n"...)
-		b = append(b, in...)
-		b = append(b, `"source": {`...)
-		b = appendField(b, in2, "file", s.File, false)
+		b = append(b, ",\n"+jsonInd1+`"source": {`...)
+		b = appendField(b, jsonInd2, "file", s.File, false)
 		if s.Line != 0 {
-			b = append(b, ",\n"...)
-			b = append(b, in2...)
-			b = append(b, `"line": `...)
+			b = append(b, ",\n"+jsonInd2+`"line": `...)
 			b = strconv.AppendInt(b, int64(s.Line), 10)
 		}
 		if s.Origin != "" {
-			b = appendField(b, in2, "origin", s.Origin, true)
+			b = appendField(b, jsonInd2, "origin", s.Origin, true)
 		}
 		if s.LineUnknown != "" {
-			b = appendField(b, in2, "lineUnknown", s.LineUnknown, true)
+			b = appendField(b, jsonInd2, "lineUnknown", s.LineUnknown, true)
 		}
-		b = appendClose(b, in)
+		b = appendClose(b, jsonInd1)
 	}
-	b = append(b, ",\n"...)
-	b = append(b, in...)
-	b = append(b, `"frameworks": {`...)
+	b = append(b, rf.tail...)
+	if s := f.Suppressed; s != nil {
+		b = append(b, ",\n"+jsonInd1+`"suppressed": {`...)
+		b = appendField(b, jsonInd2, "kind", s.Kind, false)
+		b = appendField(b, jsonInd2, "reason", s.Reason, true)
+		b = appendClose(b, jsonInd1)
+	}
+	return appendClose(b, jsonInd0)
+}
+
+// appendFrameworksAndRemediation appends a finding's frameworks and remediation fields.
+func appendFrameworksAndRemediation(b []byte, f *finding.Finding) []byte {
+	b = append(b, ",\n"+jsonInd1+`"frameworks": {`...)
 	fw := &f.Frameworks
 	first := true
 	for _, kv := range [...]struct{ k, v string }{{"pss", fw.PSS}, {"cis", fw.CIS}, {"nsa", fw.NSA}, {"mitre", fw.MITRE}} {
 		if kv.v != "" {
-			b = appendField(b, in2, kv.k, kv.v, !first)
+			b = appendField(b, jsonInd2, kv.k, kv.v, !first)
 			first = false
 		}
 	}
 	if first {
 		b = append(b, '}') // encoding/json writes an empty object as {}
 	} else {
-		b = appendClose(b, in)
+		b = appendClose(b, jsonInd1)
 	}
-	b = appendField(b, in, "remediation", f.Remediation, true)
-	if s := f.Suppressed; s != nil {
-		b = append(b, ",\n"...)
-		b = append(b, in...)
-		b = append(b, `"suppressed": {`...)
-		b = appendField(b, in2, "kind", s.Kind, false)
-		b = appendField(b, in2, "reason", s.Reason, true)
-		b = appendClose(b, in)
-	}
-	return appendClose(b, ind)
+	return appendField(b, jsonInd1, "remediation", f.Remediation, true)
 }
 
 // appendField appends `"key": "value"` on a new line at indent in, after a comma
@@ -172,14 +211,27 @@ func appendClose(b []byte, ind string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString quotes s as encoding/json does with HTML escaping off: the
-// two-character escapes for \b \f \n \r \t " and \, \u00XX for other control
-// characters, U+FFFD for invalid UTF-8, and \u2028 and \u2029, which JavaScript
-// does not accept raw in strings.
+// appendJSONString quotes s as encoding/json does with HTML escaping off.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendJSONContent(b, s)
+	return append(b, '"')
+}
+
+// appendJSONContent appends s quoted as a JSON string, less the quotes: the
+// two-character escapes for \b \f \n \r \t " and \, \u00XX for other control
+// characters, U+FFFD for invalid UTF-8, and \u2028 and \u2029, which JavaScript
+// does not accept raw in strings. Runs of eight bytes that need none of this, most of
+// any text, are passed over a word at a time and copied whole.
+func appendJSONContent(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) && jsonPlainWord(load64(s, i)) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -224,6 +276,5 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }

@@ -80,8 +80,24 @@ func TestJSONStreamMatchesEncoder(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 300 {
 		doc := JSONDocument{Version: JSONVersion}
-		for range r.IntN(4) {
-			doc.Findings = append(doc.Findings, randomFinding(r))
+		for range r.IntN(8) {
+			f := randomFinding(r)
+			if n := len(doc.Findings); n > 0 && r.IntN(2) == 0 {
+				// Of an earlier finding's rule, with its title, frameworks and
+				// remediation or with some of its own.
+				p := doc.Findings[r.IntN(n)]
+				f.RuleID = p.RuleID
+				if r.IntN(3) > 0 {
+					f.Title = p.Title
+				}
+				if r.IntN(3) > 0 {
+					f.Frameworks = p.Frameworks
+				}
+				if r.IntN(3) > 0 {
+					f.Remediation = p.Remediation
+				}
+			}
+			doc.Findings = append(doc.Findings, f)
 		}
 		doc.Summary = finding.Summarize(r.IntN(100), doc.Findings, r.IntN(3))
 		for range r.IntN(3) {
@@ -94,7 +110,7 @@ func TestJSONStreamMatchesEncoder(t *testing.T) {
 			doc.Skipped = append(doc.Skipped, Skipped{Path: randomString(r), Reason: randomString(r)})
 		}
 		var got bytes.Buffer
-		if err := writeJSONDocument(&got, &doc); err != nil {
+		if err := writeJSONDocument(&got, &doc, parallel{}); err != nil {
 			t.Fatal(err)
 		}
 		if want := encodeWithEncoder(t, doc); !bytes.Equal(got.Bytes(), want) {

@@ -41,7 +41,8 @@ const NoFindingsCase = "no findings"
 // The document is written as it is made, in exactly the bytes encoding/xml's indenting
 // encoder gave for the structs it was once built as (TestJUnitStreamMatchesEncoder).
 // Only the findings' indexes are grouped first, by rule and resource, since the counts
-// on <testsuites> come before everything.
+// on <testsuites> come before everything; then the testcases of a large report are
+// appended in blocks on several goroutines (blocks.go).
 
 // junitGroup is a testcase of a rule's suite: a resource's findings, as the range
 // [lo, hi) of the findings' indexes grouped by rule and resource.
@@ -56,6 +57,8 @@ type junitSuiteIdx struct {
 	cases []junitGroup
 	fail  int
 	skip  int
+	// remediation is the one line of the rule's remediation, made once a rule.
+	remediation string
 }
 
 // junitEntry is a finding's place in the grouping: its rule's suite, its resource's
@@ -112,6 +115,7 @@ func groupJUnit(r *Report, ix *ruleIndex) ([]junitSuiteIdx, []int32) {
 	suites := make([]junitSuiteIdx, len(ix.Rules))
 	for si, m := range ix.Rules {
 		suites[si].m = m
+		suites[si].remediation = oneLine(m.Remediation)
 	}
 	for k := 0; k < len(entries); {
 		e := entries[k]
@@ -137,7 +141,10 @@ func groupJUnit(r *Report, ix *ruleIndex) ([]junitSuiteIdx, []int32) {
 	return suites, idx
 }
 
-func renderJUnit(w io.Writer, r *Report) error {
+func renderJUnit(w io.Writer, r *Report) error { return writeJUnit(w, r, parallel{}) }
+
+// writeJUnit writes the document, its testcases encoded in blocks as par says.
+func writeJUnit(w io.Writer, r *Report, par parallel) error {
 	ix := indexRules(r)
 	suites, idx := groupJUnit(r, ix)
 	var tests, failures, errs, skipped int
@@ -154,26 +161,43 @@ func renderJUnit(w io.Writer, r *Report) error {
 	}
 
 	bw := bufio.NewWriterSize(w, 64<<10)
-	jw := junitWriter{r: r, idx: idx, w: bw}
-	b := make([]byte, 0, 64<<10)
+	b := make([]byte, 0, 4096)
 	b = append(b, xml.Header...)
 	b = append(b, `<testsuites name="moat"`...)
 	b = appendCounts(b, tests, failures, errs, skipped)
 	if len(suites) == 0 && !inputs {
 		b = append(b, "></testsuites>\n"...)
-	} else {
-		b = append(b, '>')
-		for si := range suites {
-			b = jw.appendRuleSuite(b, &suites[si])
+		if _, err := bw.Write(b); err != nil {
+			return err
 		}
-		if inputs {
-			b = jw.appendInputSuite(b)
+		return bw.Flush()
+	}
+	b = append(b, '>')
+	if _, err := bw.Write(b); err != nil {
+		return err
+	}
+	// A unit is a testcase (the suite's opening before its first, its closing after its
+	// last), or the whole suite of a rule without findings.
+	units := groupUnits(len(suites), func(si int) int { return len(suites[si].cases) })
+	par = par.withDefaults()
+	bounds := blockBounds(len(units), par.blockSize, func(i int) int { return junitWeight(suites, units[i]) })
+	err := par.writeBlocks(bw, len(bounds)-1, len(r.Findings), func() blockEncoder {
+		jw := junitWriter{r: r, idx: idx, suites: suites}
+		return func(b []byte, k int) []byte {
+			for _, u := range units[bounds[k]:bounds[k+1]] {
+				b = jw.appendUnit(b, u)
+			}
+			return b
 		}
-		b = append(b, "\n</testsuites>\n"...)
+	})
+	if err != nil {
+		return err
 	}
-	if jw.err != nil {
-		return jw.err
+	b = b[:0]
+	if inputs {
+		b = appendInputSuite(b, r)
 	}
+	b = append(b, "\n</testsuites>\n"...)
 	if _, err := bw.Write(b); err != nil {
 		return err
 	}
@@ -193,20 +217,46 @@ func appendCounts(b []byte, tests, failures, errs, skipped int) []byte {
 	return append(b, `" time="0"`...)
 }
 
-// junitWriter holds the buffers that testcases reuse.
-type junitWriter struct {
-	r   *Report
-	idx []int32 // findings' indexes, grouped as the cases' ranges say
-	w   io.Writer
-	err error
-	// remediation is the one line of the suite's rule's remediation.
-	remediation string
-	body        []byte
-	text        []byte
-	reasons     []string
+// junitWeight is the findings a unit (a testcase, or a suite without findings) writes,
+// at least one.
+func junitWeight(suites []junitSuiteIdx, u blockUnit) int {
+	if u.at < 0 {
+		return 1
+	}
+	c := &suites[u.group].cases[u.at]
+	return int(c.hi - c.lo)
 }
 
-func (jw *junitWriter) appendRuleSuite(b []byte, s *junitSuiteIdx) []byte {
+// junitWriter encodes units; each goroutine that encodes them has its own, for the
+// buffers that testcases reuse.
+type junitWriter struct {
+	r       *Report
+	idx     []int32 // findings' indexes, grouped as the cases' ranges say
+	suites  []junitSuiteIdx
+	body    []byte
+	text    []byte
+	reasons []string
+}
+
+// appendUnit appends a unit, with its suite's opening or closing when it is the first
+// or last of the suite.
+func (jw *junitWriter) appendUnit(b []byte, u blockUnit) []byte {
+	s := &jw.suites[u.group]
+	if u.at <= 0 {
+		b = appendSuiteOpening(b, s)
+	}
+	if u.at >= 0 {
+		b = jw.appendFindingCase(b, s, &s.cases[u.at])
+	}
+	if u.at < 0 || int(u.at) == len(s.cases)-1 {
+		b = append(b, "\n  </testsuite>"...)
+	}
+	return b
+}
+
+// appendSuiteOpening appends a rule's suite up to its first testcase, or with its one
+// passing testcase when the rule found nothing.
+func appendSuiteOpening(b []byte, s *junitSuiteIdx) []byte {
 	m := &s.m
 	b = append(b, "\n  <testsuite name=\""...)
 	b = appendXMLAttr(b, m.ID)
@@ -224,24 +274,7 @@ func (jw *junitWriter) appendRuleSuite(b []byte, s *junitSuiteIdx) []byte {
 		b = appendXMLAttr(b, m.ID)
 		b = append(b, `" time="0"></testcase>`...)
 	}
-	jw.remediation = oneLine(m.Remediation) // once a rule, not once a testcase
-	for ci := range s.cases {
-		b = jw.appendFindingCase(b, m, &s.cases[ci])
-		b = jw.flush(b)
-	}
-	return append(b, "\n  </testsuite>"...)
-}
-
-// flush writes b out once it holds 32 KiB, so that a large suite is not held whole,
-// and returns it emptied; after a write error it keeps the error and drops the bytes.
-func (jw *junitWriter) flush(b []byte) []byte {
-	if len(b) <= 32<<10 {
-		return b
-	}
-	if jw.err == nil {
-		_, jw.err = jw.w.Write(b)
-	}
-	return b[:0]
+	return b
 }
 
 func appendProperty(b []byte, name, value string) []byte {
@@ -254,8 +287,9 @@ func appendProperty(b []byte, name, value string) []byte {
 
 // appendFindingCase appends the testcase of one resource's findings of a rule: a
 // <failure> that lists them, or <skipped> when every one is suppressed.
-func (jw *junitWriter) appendFindingCase(b []byte, m *rule.Meta, c *junitGroup) []byte {
+func (jw *junitWriter) appendFindingCase(b []byte, s *junitSuiteIdx, c *junitGroup) []byte {
 	fs := jw.r.Findings
+	m := &s.m
 	cidx := jw.idx[c.lo:c.hi]
 	res := &fs[cidx[0]].Resource
 	ruleID := m.ID
@@ -322,7 +356,7 @@ func (jw *junitWriter) appendFindingCase(b []byte, m *rule.Meta, c *junitGroup) 
 			jw.body = appendJUnitFindingText(jw.body, f)
 		}
 	}
-	rem := jw.remediation
+	rem := s.remediation
 	if m.Remediation == "" {
 		rem = oneLine(fs[first].Remediation)
 	}
@@ -374,8 +408,7 @@ func appendJUnitFindingText(b []byte, f *finding.Finding) []byte {
 }
 
 // appendInputSuite appends the suite of input errors and warnings.
-func (jw *junitWriter) appendInputSuite(b []byte) []byte {
-	r := jw.r
+func appendInputSuite(b []byte, r *Report) []byte {
 	b = append(b, "\n  <testsuite name=\""+InputsSuite+"\""...)
 	b = appendCounts(b, max(len(r.Errors), 1), 0, len(r.Errors), 0)
 	b = append(b, '>')
@@ -405,10 +438,17 @@ func (jw *junitWriter) appendInputSuite(b []byte) []byte {
 
 // appendXMLAttr appends s escaped as encoding/xml escapes an attribute value: the five
 // markup characters, tab and line breaks as character references, and U+FFFD for each
-// byte of invalid UTF-8 and each character XML does not allow.
+// byte of invalid UTF-8 and each character XML does not allow. Runs of plain ASCII are
+// passed over eight bytes at a time and copied whole.
 func appendXMLAttr(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) && xmlAttrPlainWord(load64(s, i)) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		var esc string
 		width := 1
@@ -458,28 +498,35 @@ func xmlCharacter(r rune) bool {
 	return r <= 0xD7FF || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
 }
 
-// appendXMLText appends s as xmlText writes it.
+// appendXMLText appends s as xmlText writes it, copying runs of plain ASCII whole.
 func appendXMLText(b, s []byte) []byte {
+	last := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) && xmlTextPlainWord(load64b(s, i)) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				b = append(b, s[last:i]...)
 				b = append(b, "\uFFFD"...)
-			} else {
-				b = append(b, c)
+				last = i + 1
 			}
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRune(s[i:])
 		if r == utf8.RuneError && n == 1 || (r >= 0xD800 && r <= 0xDFFF) || r == 0xFFFE || r == 0xFFFF {
+			b = append(b, s[last:i]...)
 			b = append(b, "\uFFFD"...)
-		} else {
-			b = append(b, s[i:i+n]...)
+			last = i + n
 		}
 		i += n
 	}
-	return b
+	return append(b, s[last:]...)
 }
 
 // appendCDATA appends s as a CDATA section as encoding/xml writes one: nothing for empty

@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"io"
 	"slices"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/moat-dev/moat/internal/finding"
@@ -47,24 +47,68 @@ const (
 // PolicyReportName is the name of the PolicyReport of a namespace.
 func PolicyReportName(namespace string) string { return "moat-" + namespace }
 
-func renderPolicyReport(w io.Writer, r *Report) error {
-	// Findings are grouped by namespace as indexes; the cluster report (cluster-scoped
-	// resources and input errors) comes first, then each namespace's in name order.
-	type group struct {
-		idx        []int
-		fail, skip int
+func renderPolicyReport(w io.Writer, r *Report) error { return writePolicyReport(w, r, parallel{}) }
+
+// policyDoc is one report document: its findings' indexes and their counts.
+type policyDoc struct {
+	kind, name, namespace string
+	idx                   []int
+	fail, skip            int
+}
+
+// writePolicyReport writes the reports, their results encoded in blocks as par says.
+func writePolicyReport(w io.Writer, r *Report, par parallel) error {
+	docs := policyDocs(r)
+	// A unit is a result (the document's beginning before its first, its end after its
+	// last), or a whole document without results.
+	units := groupUnits(len(docs), func(d int) int { return len(docs[d].idx) })
+	bw := bufio.NewWriterSize(w, 64<<10)
+	par = par.withDefaults()
+	bounds := evenBounds(len(units), par.blockSize)
+	err := par.writeBlocks(bw, len(bounds)-1, len(r.Findings), func() blockEncoder {
+		p := policyWriter{r: r, docs: docs, timestamp: timestampYAML(r.Time)}
+		return func(b []byte, k int) []byte {
+			p.e.b = b
+			p.startBlock(units[bounds[k]])
+			for _, u := range units[bounds[k]:bounds[k+1]] {
+				p.unit(u)
+			}
+			return p.e.b
+		}
+	})
+	if err != nil {
+		return err
 	}
-	var cluster group
-	namespaced := map[string]*group{}
+	return bw.Flush()
+}
+
+// policyDocs groups the findings by namespace as indexes: the cluster report
+// (cluster-scoped resources and input errors) first, then each namespace's in name order.
+func policyDocs(r *Report) []policyDoc {
+	clusterName := ClusterPolicyReportName
+	if r.ClusterReportName != "" {
+		clusterName = r.ClusterReportName
+	}
+	docs := []policyDoc{{kind: "ClusterPolicyReport", name: clusterName}}
+	namespaced := map[string]int{}
+	lastNS, lastDoc := "", 0 // findings of a namespace come in runs
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		g := &cluster
-		if ns := f.Resource.Namespace; ns != "" {
-			if g = namespaced[ns]; g == nil {
-				g = &group{}
-				namespaced[ns] = g
+		d := 0
+		switch ns := f.Resource.Namespace; ns {
+		case "": // cluster-scoped: the cluster report
+		case lastNS:
+			d = lastDoc
+		default:
+			var ok bool
+			if d, ok = namespaced[ns]; !ok {
+				d = len(docs)
+				namespaced[ns] = d
+				docs = append(docs, policyDoc{kind: "PolicyReport", name: PolicyReportName(ns), namespace: ns})
 			}
+			lastNS, lastDoc = ns, d
 		}
+		g := &docs[d]
 		g.idx = append(g.idx, i)
 		if f.Suppressed != nil {
 			g.skip++
@@ -72,70 +116,57 @@ func renderPolicyReport(w io.Writer, r *Report) error {
 			g.fail++
 		}
 	}
-	nss := make([]string, 0, len(namespaced))
-	for ns := range namespaced {
-		nss = append(nss, ns)
-	}
-	slices.Sort(nss)
-
-	p := policyWriter{ts: r.Time}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	p.e.b = make([]byte, 0, 64<<10)
-	clusterName := ClusterPolicyReportName
-	if r.ClusterReportName != "" {
-		clusterName = r.ClusterReportName
-	}
-	p.header("ClusterPolicyReport", clusterName, "")
-	if len(cluster.idx)+len(r.Errors) == 0 {
-		p.e.key(0, "results")
-		p.e.emptySeq()
-	} else {
-		p.e.key(0, "results")
-		for _, i := range cluster.idx {
-			p.finding(&r.Findings[i])
-			if err := p.flush(bw, false); err != nil {
-				return err
-			}
-		}
-		for _, msg := range r.Errors {
-			p.inputError(msg)
-		}
-	}
-	p.summary(cluster.fail, len(r.Errors), cluster.skip)
-	for _, ns := range nss {
-		g := namespaced[ns]
-		p.e.b = append(p.e.b, "---\n"...)
-		p.header("PolicyReport", PolicyReportName(ns), ns)
-		p.e.key(0, "results")
-		for _, i := range g.idx {
-			p.finding(&r.Findings[i])
-			if err := p.flush(bw, false); err != nil {
-				return err
-			}
-		}
-		p.summary(g.fail, 0, g.skip)
-	}
-	if err := p.flush(bw, true); err != nil {
-		return err
-	}
-	return bw.Flush()
+	slices.SortFunc(docs[1:], func(a, b policyDoc) int { return strings.Compare(a.namespace, b.namespace) })
+	return docs
 }
 
 // policyWriter writes the reports' YAML (see yamlstream.go), the keys of every mapping
-// in yaml.v2's order, which is sorted.
+// in yaml.v2's order, which is sorted. Each goroutine that encodes results has its own.
 type policyWriter struct {
-	e  yamlEmitter
-	ts time.Time
+	e    yamlEmitter
+	r    *Report
+	docs []policyDoc
+	// timestamp is every result's timestamp as written after a value, made once; nil
+	// when the report has no time.
+	timestamp []byte
 }
 
-// flush hands what is written to w once it is large, or at the end.
-func (p *policyWriter) flush(w *bufio.Writer, final bool) error {
-	if !final && len(p.e.b) < 32<<10 {
-		return nil
+// startBlock sets the emitter as the units before u left it, so that a block encodes
+// as it would following them: u is a document's first, or follows a result, whose last
+// value leaves the emitter past indentation and whitespace.
+func (p *policyWriter) startBlock(u blockUnit) {
+	if u.at > 0 {
+		p.e.afterValue()
 	}
-	_, err := w.Write(p.e.b)
-	p.e.b = p.e.b[:0]
-	return err
+}
+
+// unit writes a unit: a document's beginning before its first result, the result, and
+// the document's end after its last.
+func (p *policyWriter) unit(u blockUnit) {
+	doc := &p.docs[u.group]
+	if u.at <= 0 {
+		if u.group > 0 {
+			p.e.b = append(p.e.b, "---\n"...)
+		}
+		p.header(doc.kind, doc.name, doc.namespace)
+		p.e.key(0, "results")
+		if u.at < 0 && (u.group > 0 || len(p.r.Errors) == 0) {
+			p.e.emptySeq()
+		}
+	}
+	if u.at >= 0 {
+		p.finding(&p.r.Findings[doc.idx[u.at]])
+	}
+	if u.at < 0 || int(u.at) == len(doc.idx)-1 {
+		errs := 0
+		if u.group == 0 {
+			for _, msg := range p.r.Errors {
+				p.inputError(msg)
+			}
+			errs = len(p.r.Errors)
+		}
+		p.summary(doc.fail, errs, doc.skip)
+	}
 }
 
 // header starts a report document: everything before its results.
@@ -167,17 +198,28 @@ func (p *policyWriter) summary(fail, errs, skip int) {
 	e.writeIndent(0) // the document's end: a final line break
 }
 
-// timestamp writes the result's timestamp, when the report has a time.
-func (p *policyWriter) timestamp() {
-	if p.ts.IsZero() {
-		return
+// timestampYAML is the timestamp of a result at t as written after its previous
+// value; nil for the zero time, which leaves it out.
+func timestampYAML(t time.Time) []byte {
+	if t.IsZero() {
+		return nil
 	}
-	e := &p.e
+	var e yamlEmitter
+	e.afterValue()
 	e.key(2, "timestamp")
 	e.key(4, "nanos")
-	e.int(int64(int32(p.ts.Nanosecond())))
+	e.int(int64(int32(t.Nanosecond())))
 	e.key(4, "seconds")
-	e.int(p.ts.Unix())
+	e.int(t.Unix())
+	return e.b
+}
+
+// writeTimestamp writes the result's timestamp, when the report has a time.
+func (p *policyWriter) writeTimestamp() {
+	if p.timestamp != nil {
+		p.e.b = append(p.e.b, p.timestamp...)
+		p.e.afterValue() // as e.int left it
+	}
 }
 
 // finding writes a finding's result: source "moat", policy the rule ID, rule its slug,
@@ -205,8 +247,8 @@ func (p *policyWriter) finding(f *finding.Finding) {
 		prop("file", s.File)
 	}
 	if s != nil && s.Line > 0 {
-		var num [20]byte
-		prop("line", string(strconv.AppendInt(num[:0], int64(s.Line), 10)))
+		e.key(4, "line")
+		e.quotedDigits(int64(s.Line))
 	}
 	if fw.MITRE != "" {
 		prop("mitre", fw.MITRE)
@@ -253,7 +295,7 @@ func (p *policyWriter) finding(f *finding.Finding) {
 	e.bool(scored)
 	e.keyString(2, "severity", f.Severity.String())
 	e.keyString(2, "source", PolicyReportSource)
-	p.timestamp()
+	p.writeTimestamp()
 }
 
 // inputError writes an input error's result, policy "moat/input" with result "error".
@@ -270,5 +312,5 @@ func (p *policyWriter) inputError(msg string) {
 	e.key(2, "scored")
 	e.bool(false)
 	e.keyString(2, "source", PolicyReportSource)
-	p.timestamp()
+	p.writeTimestamp()
 }

@@ -118,9 +118,13 @@ type sarifArtifact struct {
 
 // The SARIF log is written a result at a time, each appended by hand in exactly the
 // bytes encoding/json's indenting encoder gave for the structs above
-// (TestSARIFStreamMatchesEncoder); the tool's rules and the invocation, small, still go
-// through the encoder.
-func renderSARIF(w io.Writer, r *Report) error {
+// (TestSARIFStreamMatchesEncoder), those of a large report in blocks on several
+// goroutines (blocks.go); the tool's rules and the invocation, small, still go through
+// the encoder.
+func renderSARIF(w io.Writer, r *Report) error { return writeSARIF(w, r, parallel{}) }
+
+// writeSARIF writes the log, its results encoded in blocks as par says.
+func writeSARIF(w io.Writer, r *Report, par parallel) error {
 	ix := indexRules(r)
 	driver := sarifDriver{Name: "moat", Version: r.ToolVersion, InformationURI: InformationURI,
 		Rules: make([]sarifRuleDescr, 0, len(ix.Rules))}
@@ -148,21 +152,30 @@ func renderSARIF(w io.Writer, r *Report) error {
 		return err
 	}
 	buf = append(buf, ",\n      \"results\": ["...)
-	sw := sarifWriter{artifacts: map[string][]byte{}}
-	for i := range r.Findings {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		f := &r.Findings[i]
-		buf = sw.appendResult(append(buf, "\n        "...), f, ix.Index(f.RuleID))
-		if len(buf) > 32<<10 {
-			if _, err := bw.Write(buf); err != nil {
-				return err
-			}
-			buf = buf[:0]
-		}
+	if _, err := bw.Write(buf); err != nil {
+		return err
 	}
-	if len(r.Findings) > 0 {
+	fs := r.Findings
+	par = par.withDefaults()
+	bounds := evenBounds(len(fs), par.blockSize)
+	err = par.writeBlocks(bw, len(bounds)-1, len(fs), func() blockEncoder {
+		sw := sarifWriter{ix: ix, artifacts: map[string][]byte{}, rules: map[string]*sarifRuleFields{}}
+		return func(b []byte, k int) []byte {
+			for i := bounds[k]; i < bounds[k+1]; i++ {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				f := &fs[i]
+				b = sw.appendResult(append(b, "\n"+sarifInd0...), f)
+			}
+			return b
+		}
+	})
+	if err != nil {
+		return err
+	}
+	buf = buf[:0]
+	if len(fs) > 0 {
 		buf = append(buf, "\n      "...)
 	}
 	buf = append(buf, "]\n    }\n  ]\n}\n"...)
@@ -172,10 +185,36 @@ func renderSARIF(w io.Writer, r *Report) error {
 	return bw.Flush()
 }
 
-// sarifWriter keeps what results share: the artifact location of each file, written.
+// sarifWriter keeps what results share, written: the artifact location of each file,
+// and the fields of each rule's results. Each goroutine that encodes results has its own.
 type sarifWriter struct {
+	ix        *ruleIndex
 	artifacts map[string][]byte
+	rules     map[string]*sarifRuleFields
 	scratch   []byte
+}
+
+// sarifRuleFields are fields of a rule's results, written.
+type sarifRuleFields struct {
+	head       []byte // the ruleId and ruleIndex fields
+	frameworks finding.Frameworks
+	fwField    []byte // the properties' frameworks field of results with these frameworks
+}
+
+// ruleFields gives the written fields of f's rule; the frameworks field is f's rule's,
+// or, for a finding with a control of its own, its own.
+func (sw *sarifWriter) ruleFields(f *finding.Finding) *sarifRuleFields {
+	c := sw.rules[f.RuleID]
+	if c == nil {
+		c = &sarifRuleFields{head: appendField(nil, sarifInd1, "ruleId", f.RuleID, false)}
+		c.head = append(c.head, ",\n"+sarifInd1+`"ruleIndex": `...)
+		c.head = strconv.AppendInt(c.head, int64(sw.ix.Index(f.RuleID)), 10)
+		sw.rules[f.RuleID] = c
+	} else if c.frameworks == f.Frameworks {
+		return c
+	}
+	c.frameworks, c.fwField = f.Frameworks, appendSARIFFrameworks(nil, &f.Frameworks)
+	return c
 }
 
 // The indents of a result's parts: the result's fields, its location, the location's
@@ -191,11 +230,10 @@ const (
 
 // appendResult appends a finding's result object, its opening brace at the current
 // position: what sarifFinding made and the encoder wrote.
-func (sw *sarifWriter) appendResult(b []byte, f *finding.Finding, ruleIndex int) []byte {
+func (sw *sarifWriter) appendResult(b []byte, f *finding.Finding) []byte {
+	rf := sw.ruleFields(f)
 	b = append(b, '{')
-	b = appendField(b, sarifInd1, "ruleId", f.RuleID, false)
-	b = append(b, ",\n"+sarifInd1+`"ruleIndex": `...)
-	b = strconv.AppendInt(b, int64(ruleIndex), 10)
+	b = append(b, rf.head...)
 	b = appendField(b, sarifInd1, "level", sarifLevel(f.Severity), true)
 	b = append(b, ",\n"+sarifInd1+`"message": {`...)
 	b = append(b, "\n"+sarifInd2+`"text": "`...)
@@ -295,21 +333,26 @@ func (sw *sarifWriter) appendResult(b []byte, f *finding.Finding, ruleIndex int)
 	if f.Path != "" {
 		b = appendField(b, sarifInd2, "path", f.Path, true)
 	}
-	// frameworks, a map: its keys sorted.
-	fw := &f.Frameworks
-	if fw.PSS != "" || fw.CIS != "" || fw.NSA != "" || fw.MITRE != "" {
-		b = append(b, ",\n"+sarifInd2+`"frameworks": {`...)
-		comma := false
-		for _, kv := range [...]struct{ k, v string }{{"cis", fw.CIS}, {"mitre", fw.MITRE}, {"nsa", fw.NSA}, {"pss", fw.PSS}} {
-			if kv.v != "" {
-				b = appendField(b, sarifInd3, kv.k, kv.v, comma)
-				comma = true
-			}
-		}
-		b = appendClose(b, sarifInd2)
-	}
+	b = append(b, rf.fwField...)
 	b = appendClose(b, sarifInd1)
 	return appendClose(b, sarifInd0)
+}
+
+// appendSARIFFrameworks appends a result's frameworks property, a map (its keys
+// sorted), when it has any.
+func appendSARIFFrameworks(b []byte, fw *finding.Frameworks) []byte {
+	if fw.PSS == "" && fw.CIS == "" && fw.NSA == "" && fw.MITRE == "" {
+		return b
+	}
+	b = append(b, ",\n"+sarifInd2+`"frameworks": {`...)
+	comma := false
+	for _, kv := range [...]struct{ k, v string }{{"cis", fw.CIS}, {"mitre", fw.MITRE}, {"nsa", fw.NSA}, {"pss", fw.PSS}} {
+		if kv.v != "" {
+			b = appendField(b, sarifInd3, kv.k, kv.v, comma)
+			comma = true
+		}
+	}
+	return appendClose(b, sarifInd2)
 }
 
 // artifact is a file's artifactLocation object as the encoder wrote it at its depth in
@@ -339,14 +382,6 @@ func appendResourceName(b []byte, r *finding.Resource) []byte {
 		b = append(b, '/')
 	}
 	return appendJSONContent(b, r.Name)
-}
-
-// appendJSONContent appends s quoted as a JSON string, less the quotes.
-func appendJSONContent(b []byte, s string) []byte {
-	n := len(b)
-	b = appendJSONString(b, s)
-	copy(b[n:], b[n+1:len(b)-1])
-	return b[:len(b)-2]
 }
 
 // appendFingerprint appends Fingerprint(f), hashing in sw's own buffer.

@@ -106,19 +106,24 @@ func streamReport(r *rand.Rand) *Report {
 	return rep
 }
 
+// renderBothPolicyReports renders rep as the stream does and as sigs.k8s.io/yaml did.
+func renderBothPolicyReports(t *testing.T, rep *Report) (got, want []byte) {
+	t.Helper()
+	var g, w bytes.Buffer
+	if err := renderPolicyReport(&g, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := renderPolicyReportLegacy(&w, rep); err != nil {
+		t.Fatalf("the old renderer failed: %v", err)
+	}
+	return g.Bytes(), w.Bytes()
+}
+
 func TestPolicyReportStreamMatchesYAML(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range 1000 {
-		rep := streamReport(r)
-		var got, want bytes.Buffer
-		if err := renderPolicyReport(&got, rep); err != nil {
-			t.Fatal(err)
-		}
-		if err := renderPolicyReportLegacy(&want, rep); err != nil {
-			t.Fatalf("report %d: the old renderer failed: %v", i, err)
-		}
-		if !bytes.Equal(got.Bytes(), want.Bytes()) {
-			t.Fatalf("report %d differs from sigs.k8s.io/yaml:\n got %q\nwant %q", i, got.Bytes(), want.Bytes())
+		if got, want := renderBothPolicyReports(t, streamReport(r)); !bytes.Equal(got, want) {
+			t.Fatalf("report %d differs from sigs.k8s.io/yaml:\n got %q\nwant %q", i, got, want)
 		}
 	}
 }
@@ -227,16 +232,22 @@ func TestXMLAttrMatchesEscapeText(t *testing.T) {
 		if r.IntN(2) == 0 {
 			s = randomString(r)
 		}
-		var want bytes.Buffer
-		if err := xml.EscapeText(&want, []byte(s)); err != nil {
-			t.Fatal(err)
-		}
-		if got := appendXMLAttr(nil, s); !bytes.Equal(got, want.Bytes()) {
-			t.Fatalf("%q: got %q, want %q", s, got, want.Bytes())
-		}
-		if got, want := appendXMLText(nil, []byte(s)), xmlText(s); string(got) != want {
-			t.Fatalf("%q: xml text %q, want %q", s, got, want)
-		}
+		checkXMLEscapes(t, s)
+	}
+}
+
+// checkXMLEscapes holds appendXMLAttr to xml.EscapeText and appendXMLText to xmlText.
+func checkXMLEscapes(t *testing.T, s string) {
+	t.Helper()
+	var want bytes.Buffer
+	if err := xml.EscapeText(&want, []byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if got := appendXMLAttr(nil, s); !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("%q: got %q, want %q", s, got, want.Bytes())
+	}
+	if got, want := appendXMLText(nil, []byte(s)), xmlText(s); string(got) != want {
+		t.Fatalf("%q: xml text %q, want %q", s, got, want)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -43,6 +44,9 @@ type Table struct {
 	Width int
 	// Verbose lists the skipped inputs the summary counts.
 	Verbose bool
+
+	// par is how the resource groups are spread over goroutines; tests set it.
+	par parallel
 }
 
 // messageIndent is where a finding's message starts: under the rule ID.
@@ -81,6 +85,7 @@ type tableGroup struct {
 	res    finding.Resource
 	source *finding.Source
 	idx    []int
+	open   bool // some finding is not suppressed
 }
 
 // tableOut is where the table is written: a buffered writer, or a strings.Builder in tests.
@@ -90,8 +95,9 @@ type tableOut interface {
 	io.ByteWriter
 }
 
-// Render writes the table as it goes, a group at a time, through a buffer: the table of
-// a large scan is never whole in memory.
+// Render writes the table as it goes, a block of resource groups at a time, through a
+// buffer: the table of a large scan is never whole in memory. The groups of a large scan
+// are written on several goroutines (see blocks.go).
 func (t *Table) Render(w io.Writer, r *Report) error {
 	b := bufio.NewWriterSize(w, 64<<10)
 	width := t.width()
@@ -109,17 +115,57 @@ func (t *Table) Render(w io.Writer, r *Report) error {
 	if len(r.Errors)+len(r.Warnings) > 0 || (t.Verbose && len(r.Skipped) > 0) {
 		b.WriteByte('\n')
 	}
-	var scratch []finding.Finding
-	for _, g := range groupFindings(r.Findings) {
-		scratch = scratch[:0]
-		for _, i := range g.idx {
-			scratch = append(scratch, r.Findings[i])
+	groups := groupFindings(r.Findings)
+	par := t.par.withDefaults()
+	bounds := blockBounds(len(groups), par.blockSize, func(i int) int { return len(groups[i].idx) })
+	err := par.writeBlocks(b, len(bounds)-1, len(r.Findings), func() blockEncoder {
+		tb := tableBlock{t: t, width: width}
+		return func(buf []byte, k int) []byte {
+			tb.out.b = buf
+			for _, g := range groups[bounds[k]:bounds[k+1]] {
+				tb.fs = tb.fs[:0]
+				for _, i := range g.idx {
+					tb.fs = append(tb.fs, r.Findings[i])
+				}
+				tb.writeGroup(g)
+			}
+			return tb.out.b
 		}
-		t.writeGroup(b, g, scratch, width)
+	})
+	if err != nil {
+		return err
 	}
 	t.writeRuleSummary(b, r.Findings)
 	t.writeSummary(b, r.Summary, width)
 	return b.Flush()
+}
+
+// tableBuf is a tableOut that appends to a byte slice: a block of groups.
+type tableBuf struct{ b []byte }
+
+func (t *tableBuf) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	return len(p), nil
+}
+
+func (t *tableBuf) WriteString(s string) (int, error) {
+	t.b = append(t.b, s...)
+	return len(s), nil
+}
+
+func (t *tableBuf) WriteByte(c byte) error {
+	t.b = append(t.b, c)
+	return nil
+}
+
+// tableBlock writes resource groups into a block. Each goroutine that writes groups has
+// its own, for the scratch space that groups reuse.
+type tableBlock struct {
+	t     *Table
+	width int
+	out   tableBuf
+	fs    []finding.Finding // the group's findings
+	lines []string
 }
 
 // writeNote writes an error or warning with its continuation lines under its text.
@@ -141,34 +187,29 @@ func (t *Table) writeNote(b tableOut, label, plainLabel, text string, width int)
 // appears: findings are sorted most severe first, so the worst resources lead. Groups
 // whose findings are all suppressed follow the others, so that what needs work comes first.
 func groupFindings(fs []finding.Finding) []*tableGroup {
-	type key struct {
-		res  finding.Resource
-		file string
-	}
 	var groups []*tableGroup
-	index := map[key]*tableGroup{}
+	index := map[tableGroupKey]*tableGroup{}
+	var g *tableGroup
 	for i := range fs {
 		f := &fs[i]
-		k := key{f.Resource, ""}
-		if f.Source != nil {
-			k.file = f.Source.File + "\x00" + f.Source.Origin
-		}
-		g := index[k]
-		if g == nil {
-			g = &tableGroup{res: f.Resource, source: f.Source}
-			index[k] = g
-			groups = append(groups, g)
+		// A resource's findings of one severity are next to each other: most findings
+		// are in the group of the one before, which is cheaper to see than to look up.
+		if i == 0 || f.Resource != fs[i-1].Resource || !sameFileAndOrigin(f.Source, fs[i-1].Source) {
+			k := groupKey(f)
+			if g = index[k]; g == nil {
+				g = &tableGroup{res: f.Resource, source: f.Source}
+				index[k] = g
+				groups = append(groups, g)
+			}
 		}
 		g.idx = append(g.idx, i)
-	}
-	open := func(g *tableGroup) bool {
-		return slices.ContainsFunc(g.idx, func(i int) bool { return fs[i].Suppressed == nil })
+		g.open = g.open || f.Suppressed == nil
 	}
 	slices.SortStableFunc(groups, func(a, b *tableGroup) int {
-		switch oa, ob := open(a), open(b); {
-		case oa && !ob:
+		switch {
+		case a.open && !b.open:
 			return -1
-		case ob && !oa:
+		case b.open && !a.open:
 			return 1
 		}
 		return 0
@@ -176,8 +217,42 @@ func groupFindings(fs []finding.Finding) []*tableGroup {
 	return groups
 }
 
-// writeGroup writes a group, whose findings are fs.
-func (t *Table) writeGroup(b tableOut, g *tableGroup, fs []finding.Finding, width int) {
+// tableGroupKey is a finding's group: its resource and, when it has a source, the file
+// and origin. Two findings are in one group when their resources are equal and their
+// File+"\x00"+Origin are (or neither has a source): a name with a NUL in it is joined
+// so, and every other pair kept apart, which gives the same groups without a string
+// made for every finding.
+type tableGroupKey struct {
+	res          finding.Resource
+	file, origin string
+	pair         bool // file and origin are apart, neither holding a NUL
+}
+
+// sameFileAndOrigin reports sources that are surely of one group: both absent, or
+// with the same file and origin. (Sources it tells apart may still be of one group, when
+// a NUL joins them: groupKey decides those.)
+func sameFileAndOrigin(a, b *finding.Source) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a == b || (a.File == b.File && a.Origin == b.Origin)
+}
+
+func groupKey(f *finding.Finding) tableGroupKey {
+	k := tableGroupKey{res: f.Resource}
+	if s := f.Source; s != nil {
+		if strings.IndexByte(s.File, 0) < 0 && strings.IndexByte(s.Origin, 0) < 0 {
+			k.file, k.origin, k.pair = s.File, s.Origin, true
+		} else {
+			k.file = s.File + "\x00" + s.Origin
+		}
+	}
+	return k
+}
+
+// writeGroup writes a group, whose findings are tb.fs.
+func (tb *tableBlock) writeGroup(g *tableGroup) {
+	t, b, width := tb.t, &tb.out, tb.width
 	// The heading is the resource, then its file and origin (helm:CHART, kustomize:DIR) on
 	// the same line while they fit, each on a line of its own when they do not.
 	res := Escape(g.res.String())
@@ -204,11 +279,11 @@ func (t *Table) writeGroup(b tableOut, g *tableGroup, fs []finding.Finding, widt
 		}
 	}
 	b.WriteByte('\n')
-	for _, rc := range finding.RootCauses(fs) {
+	for _, rc := range finding.RootCauses(tb.fs) {
 		if len(rc.Findings) == 1 {
-			t.writeFinding(b, rc.Findings[0], width)
+			tb.writeFinding(&rc.Findings[0])
 		} else {
-			t.writeRootCause(b, rc, width)
+			tb.writeRootCause(&rc)
 		}
 	}
 	b.WriteByte('\n')
@@ -220,7 +295,8 @@ func (t *Table) writeGroup(b tableOut, g *tableGroup, fs []finding.Finding, widt
 //	CRITICAL  spec.template.spec.volumes[2]  line 40
 //	          pod/sensitive-host-path (critical): volume "root" mounts the host's /
 //	          pod/host-path-volumes (high): volumes "root" must not use hostPath
-func (t *Table) writeRootCause(b tableOut, rc finding.RootCause, width int) {
+func (tb *tableBlock) writeRootCause(rc *finding.RootCause) {
+	t, b, width := tb.t, &tb.out, tb.width
 	open := slices.ContainsFunc(rc.Findings, func(f finding.Finding) bool { return f.Suppressed == nil })
 	style := severityColor[rc.Severity]
 	if !open {
@@ -230,12 +306,9 @@ func (t *Table) writeRootCause(b tableOut, rc finding.RootCause, width int) {
 	t.writePainted(b, style, severityLabel(rc.Severity))
 	b.WriteString("  ")
 	b.WriteString(Escape(rc.Path))
-	if where := sourceLine(rc.Findings[0].Source); where != "" {
-		b.WriteString("  ")
-		t.writePainted(b, ansiDim, where)
-	}
+	tb.writeSourceLine(rc.Findings[0].Source)
 	b.WriteByte('\n')
-	var lines []string
+	lines := tb.lines
 	for _, f := range rc.Findings {
 		msgStyle, text := "", f.RuleID+" ("+f.Severity.String()+"): "+f.Message
 		if f.Suppressed != nil {
@@ -255,6 +328,7 @@ func (t *Table) writeRootCause(b tableOut, rc finding.RootCause, width int) {
 			b.WriteByte('\n')
 		}
 	}
+	tb.lines = lines
 }
 
 // writeRuleSummary writes how many findings each rule made, most severe rules first:
@@ -303,21 +377,31 @@ func (t *Table) writeRuleSummary(b tableOut, fs []finding.Finding) {
 	b.WriteByte('\n')
 }
 
-// sourceLine is what a finding's entry says of its line: "line 12", "line unknown
-// (rendered by template code)" for a chart field no template line wrote, or nothing.
-func sourceLine(s *finding.Source) string {
+// writeSourceLine writes what a finding's entry says of its line after two spaces:
+// "line 12", "line unknown (rendered by template code)" for a chart field no template
+// line wrote; or nothing.
+func (tb *tableBlock) writeSourceLine(s *finding.Source) {
 	switch {
 	case s == nil:
-		return ""
 	case s.Line > 0:
-		return fmt.Sprintf("line %d", s.Line)
+		b := &tb.out
+		b.WriteString("  ")
+		if tb.t.Color {
+			b.WriteString(ansiDim)
+		}
+		b.WriteString("line ")
+		b.b = strconv.AppendInt(b.b, int64(s.Line), 10)
+		if tb.t.Color {
+			b.WriteString(ansiReset)
+		}
 	case s.LineUnknown != "":
-		return "line unknown (" + Escape(s.LineUnknown) + ")"
+		tb.out.WriteString("  ")
+		tb.t.writePainted(&tb.out, ansiDim, "line unknown ("+Escape(s.LineUnknown)+")")
 	}
-	return ""
 }
 
-func (t *Table) writeFinding(b tableOut, f finding.Finding, width int) {
+func (tb *tableBlock) writeFinding(f *finding.Finding) {
+	t, b, width := tb.t, &tb.out, tb.width
 	style := severityColor[f.Severity]
 	if f.Suppressed != nil {
 		style = ansiDim
@@ -326,10 +410,7 @@ func (t *Table) writeFinding(b tableOut, f finding.Finding, width int) {
 	t.writePainted(b, style, severityLabel(f.Severity))
 	b.WriteString("  ")
 	b.WriteString(Escape(f.RuleID))
-	if where := sourceLine(f.Source); where != "" {
-		b.WriteString("  ")
-		t.writePainted(b, ansiDim, where)
-	}
+	tb.writeSourceLine(f.Source)
 	if f.Suppressed != nil {
 		b.WriteString("  ")
 		t.writePainted(b, ansiDim, "(suppressed)")
@@ -339,7 +420,8 @@ func (t *Table) writeFinding(b tableOut, f finding.Finding, width int) {
 	if f.Suppressed != nil {
 		msgStyle = ansiDim
 	}
-	for _, l := range wrap(f.Message, width-messageIndent) {
+	tb.lines = wrapInto(tb.lines[:0], f.Message, width-messageIndent)
+	for _, l := range tb.lines {
 		b.WriteString(messageIndentText)
 		t.writePainted(b, msgStyle, l)
 		b.WriteByte('\n')

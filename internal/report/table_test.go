@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -176,5 +177,41 @@ func TestTableLongHeading(t *testing.T) {
 		"  (kustomize:examples/shop/kustomize/overlays/production)\n"
 	if !strings.HasPrefix(out, want) {
 		t.Errorf("heading at 60 columns:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// The table's groups are the old ones, names with NULs in them included: findings are
+// grouped by resource and by File+"\x00"+Origin, without that string being made.
+func TestTableGroupsByFileAndOrigin(t *testing.T) {
+	src := func(file, origin string) *finding.Source { return &finding.Source{File: file, Origin: origin, Line: 3} }
+	for _, tc := range []struct {
+		name    string
+		sources []*finding.Source
+		want    int // groups
+	}{
+		{"one file", []*finding.Source{src("a.yaml", ""), src("a.yaml", "")}, 1},
+		{"two files", []*finding.Source{src("a.yaml", ""), src("b.yaml", "")}, 2},
+		{"same file, two origins", []*finding.Source{src("a.yaml", "helm:x"), src("a.yaml", "helm:y")}, 2},
+		{"no source and an empty one", []*finding.Source{nil, src("", "")}, 2},
+		{"no sources", []*finding.Source{nil, nil}, 1},
+		{"a NUL that joins two pairs", []*finding.Source{src("a\x00b", ""), src("a", "b\x00")}, 1},
+		{"a NUL that does not", []*finding.Source{src("a\x00b", ""), src("a", "b")}, 2},
+		{"NULs on both sides", []*finding.Source{src("a\x00", "b"), src("a", "\x00b"), src("a\x00", "")}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var fs []finding.Finding
+			for i, s := range tc.sources {
+				fs = append(fs, finding.Finding{RuleID: fmt.Sprint("pod/r", i), Resource: deployment("shop", "cart"), Source: s})
+			}
+			got, want := groupFindings(fs), groupFindingsLegacy(fs)
+			if len(got) != tc.want || len(want) != tc.want {
+				t.Fatalf("%d groups, the old grouping %d, want %d", len(got), len(want), tc.want)
+			}
+			for i := range got {
+				if len(got[i].idx) != len(want[i].findings) {
+					t.Errorf("group %d has %d findings, the old one %d", i, len(got[i].idx), len(want[i].findings))
+				}
+			}
+		})
 	}
 }

@@ -35,6 +35,13 @@ func (e *yamlEmitter) reset() {
 	e.column, e.whitespace, e.indention = 0, true, true
 }
 
+// afterValue sets the state a mapping value or sequence item leaves: past the
+// indentation, not after whitespace. What comes next starts a new line, so the exact
+// column does not matter; 1 stands for any.
+func (e *yamlEmitter) afterValue() {
+	e.column, e.whitespace, e.indention = 1, false, false
+}
+
 func (e *yamlEmitter) put(c byte) {
 	e.b = append(e.b, c)
 	e.column++
@@ -148,7 +155,7 @@ func (e *yamlEmitter) keyString(indent int, k, v string) {
 // allows, single-quoted instead of plain, double-quoted instead of single-quoted or
 // literal. Each byte of invalid UTF-8 is U+FFFD, as json.Marshal wrote it on the old way.
 func (e *yamlEmitter) str(indent int, s string) {
-	if e.shortPlain(s) {
+	if e.asciiScalar(indent, s) {
 		return
 	}
 	if !utf8.ValidString(s) {
@@ -185,33 +192,144 @@ func (e *yamlEmitter) str(indent int, s string) {
 	}
 }
 
-// shortPlain writes the common case quickly: printable ASCII that the emitter writes
-// plain and that ends before the column where it would fold. It reports whether s was
-// such a string; it writes nothing otherwise.
-func (e *yamlEmitter) shortPlain(s string) bool {
-	if len(s) == 0 || e.column+1+len(s) > yamlBestWidth+1 {
+// asciiScalar writes the common case quickly: a string of printable ASCII, which
+// yaml.v2 writes plain, or single-quoted when plain it would start with an indicator,
+// hold ": " or " #", or start or end with a space; double-quoted only when plain it
+// would read as something else (a number, a boolean), which it leaves to str. It
+// reports whether s was such a string; it writes nothing otherwise.
+func (e *yamlEmitter) asciiScalar(indent int, s string) bool {
+	if !printableASCII(s) || !yamlPlainReadsAsString(s) {
 		return false
 	}
-	switch s[0] {
-	case ' ', '#', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', '?', ':', '-', '.':
-		return false // indicators, or might be ("- ", "---", "..."): the full analysis
+	if asciiPlainAllowed(s) {
+		e.asciiPlain(indent, s)
+	} else {
+		e.asciiSingleQuoted(indent, s)
 	}
-	if last := s[len(s)-1]; last == ' ' || last == ':' {
+	return true
+}
+
+// printableASCII reports a non-empty s of bytes 0x20 to 0x7e only, which yaml.v2's
+// analysis finds neither special nor broken.
+func printableASCII(s string) bool {
+	if s == "" {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c > 0x7e:
-			return false
-		case c == ':' && s[i+1] == ' ', c == '#' && s[i-1] == ' ':
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s, i)
+		if (belowSpace(x)|equalTo(x, 0x7f)|x)&highBits != 0 {
 			return false
 		}
 	}
-	if !yamlPlainReadsAsString(s) {
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiPlainAllowed is the analysis's blockPlainAllowed for printable ASCII: no space at
+// either end, and no block indicator — an indicator character first ("?", ":" and "-"
+// only followed by a space or the end), "---" or "..." first, ": " or a final ":", or
+// " #".
+func asciiPlainAllowed(s string) bool {
+	if s[0] == ' ' || s[len(s)-1] == ' ' || s[len(s)-1] == ':' {
 		return false
 	}
-	e.plain(s)
-	return true
+	switch s[0] {
+	case '#', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
+		return false
+	case '?', ':', '-':
+		if len(s) == 1 || s[1] == ' ' {
+			return false
+		}
+	}
+	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
+		return false
+	}
+	return !strings.Contains(s, ": ") && !strings.Contains(s, " #")
+}
+
+// asciiPlain is plainScalar for printable ASCII: words copied whole, and a long line
+// folded at the first single space past the best width.
+func (e *yamlEmitter) asciiPlain(indent int, v string) {
+	if !e.whitespace {
+		e.put(' ')
+	}
+	e.asciiFolded(indent, v, false)
+	e.whitespace, e.indention = false, false
+}
+
+// asciiSingleQuoted is singleQuoted for printable ASCII.
+func (e *yamlEmitter) asciiSingleQuoted(indent int, v string) {
+	e.indicator("'", true, false, false)
+	e.asciiFolded(indent, v, true)
+	e.indicator("'", false, false, false)
+	e.whitespace, e.indention = false, false
+}
+
+// asciiFolded writes the inside of a plain or single-quoted scalar of printable ASCII:
+// at a space past the best width that follows a character other than a space and is
+// followed by one, it breaks the line instead (the space is the break), except, quoted,
+// at either end; quoted, a quote is doubled.
+func (e *yamlEmitter) asciiFolded(indent int, v string, quoted bool) {
+	for i := 0; i < len(v); {
+		j := strings.IndexByte(v[i:], ' ')
+		if j < 0 {
+			j = len(v)
+		} else {
+			j += i
+		}
+		e.asciiRun(v[i:j], quoted)
+		if j == len(v) {
+			return
+		}
+		// v[j] is a space.
+		afterSpace := j > 0 && v[j-1] == ' '
+		beforeSpace := j+1 < len(v) && v[j+1] == ' '
+		if !afterSpace && e.column > yamlBestWidth && !beforeSpace && (!quoted || (j > 0 && j < len(v)-1)) {
+			e.putBreak()
+			for e.column < indent {
+				e.put(' ')
+			}
+		} else {
+			e.put(' ')
+		}
+		i = j + 1
+	}
+}
+
+// asciiRun copies a run of printable ASCII without spaces, a quote doubled when quoted.
+func (e *yamlEmitter) asciiRun(w string, quoted bool) {
+	e.column += len(w)
+	if !quoted {
+		e.b = append(e.b, w...)
+		return
+	}
+	for {
+		q := strings.IndexByte(w, '\'')
+		if q < 0 {
+			e.b = append(e.b, w...)
+			return
+		}
+		e.b = append(e.b, w[:q+1]...)
+		e.b = append(e.b, '\'')
+		e.column++
+		w = w[q+1:]
+	}
+}
+
+// quotedDigits writes a positive integer as a string value: yaml.v2 double-quotes the
+// digits, which plain would read as a number.
+func (e *yamlEmitter) quotedDigits(n int64) {
+	e.indicator(`"`, true, false, false)
+	l := len(e.b)
+	e.b = strconv.AppendInt(e.b, n, 10)
+	e.column += len(e.b) - l
+	e.indicator(`"`, false, false, false)
+	e.whitespace, e.indention = false, false
 }
 
 type yamlScalarAnalysis struct {
@@ -542,25 +660,27 @@ func yamlPlainReadsAsString(s string) bool {
 	}
 	switch c := s[0]; {
 	case c == '.':
-		if yamlSpecial[s] {
+		if yamlSpecialWord(s) {
 			return false
 		}
 		_, err := strconv.ParseFloat(s, 64)
 		return err != nil
 	case strings.IndexByte("yYnNtTfFoO~", c) >= 0:
-		return !yamlSpecial[s]
+		return !yamlSpecialWord(s)
 	case c == '+' || c == '-' || (c >= '0' && c <= '9'):
-		if yamlSpecial[s] || yamlTimestamp(s) {
+		if yamlSpecialWord(s) || yamlTimestamp(s) {
 			return false
 		}
 		plain := strings.ReplaceAll(s, "_", "")
-		if _, err := strconv.ParseInt(plain, 0, 64); err == nil {
-			return false
+		if integerCharacters(plain) { // else both fail, and their errors cost allocations
+			if _, err := strconv.ParseInt(plain, 0, 64); err == nil {
+				return false
+			}
+			if _, err := strconv.ParseUint(plain, 0, 64); err == nil {
+				return false
+			}
 		}
-		if _, err := strconv.ParseUint(plain, 0, 64); err == nil {
-			return false
-		}
-		if yamlStyleFloat.MatchString(plain) {
+		if yamlFloatSyntax(plain) {
 			if _, err := strconv.ParseFloat(plain, 64); err == nil {
 				return false
 			}
@@ -582,6 +702,66 @@ func yamlPlainReadsAsString(s string) bool {
 	return true
 }
 
+// integerCharacters reports text made only of what strconv.ParseInt and ParseUint
+// accept with base 0: signs, digits of base 16 or less, the prefix letters x, o and b,
+// and underscores.
+func integerCharacters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		case c == 'x', c == 'X', c == 'o', c == 'O', c == '_', c == '+', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// yamlSpecialWord reports the words of yamlSpecial; none is longer than five bytes,
+// so longer text needs no lookup.
+func yamlSpecialWord(s string) bool { return len(s) <= 5 && yamlSpecial[s] }
+
+// yamlFloatSyntax is yaml.v2's float syntax, ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$,
+// matched by hand: a control number such as 5.2.1 is tested for it in every result.
+func yamlFloatSyntax(s string) bool {
+	i := 0
+	sign := func() {
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+	}
+	digits := func() int {
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	sign()
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	} else {
+		if digits() == 0 {
+			return false
+		}
+		if i < len(s) && s[i] == '.' {
+			i++
+			digits()
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		sign()
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
 // yamlSpecial are the words of yaml.v2's resolveMap that it reads as a null, boolean or
 // special float. (Its merge key "<<" starts with a character resolve does not look up.)
 var yamlSpecial = func() map[string]bool {
@@ -593,10 +773,7 @@ var yamlSpecial = func() map[string]bool {
 	return m
 }()
 
-var (
-	yamlStyleFloat  = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
-	yamlBase60Float = regexp.MustCompile(`^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`)
-)
+var yamlBase60Float = regexp.MustCompile(`^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`)
 
 // yamlTimestamp is yaml.v2's parseTimestamp: does plain text read as a timestamp.
 func yamlTimestamp(s string) bool {
