@@ -38,12 +38,32 @@ func Gather(parts [][]Finding) []Finding {
 		return out
 	}
 	half := n / 2
+	a, b := refs[:half], refs[half:]
 	var wg sync.WaitGroup
-	wg.Go(func() { slices.SortFunc(refs[:half], compareRefs) })
-	slices.SortFunc(refs[half:], compareRefs)
+	wg.Go(func() { slices.SortFunc(a, compareRefs) })
+	slices.SortFunc(b, compareRefs)
 	wg.Wait()
-	mergeInto(out, refs[:half], refs[half:])
+	// The merge in two halves too: the first half of out takes a[:i] and b[:j].
+	i, j := coRank(half, a, b)
+	wg.Go(func() { mergeInto(out[:half], a[:i], b[:j]) })
+	mergeInto(out[half:], a[i:], b[j:])
+	wg.Wait()
 	return out
+}
+
+// coRank returns i and j, i+j = k, such that the k smallest of the sorted a and b are
+// a[:i] and b[:j]. compareRefs never ties, so the cut is unique.
+func coRank(k int, a, b []ref) (i, j int) {
+	lo, hi := max(0, k-len(b)), min(k, len(a))
+	for lo < hi {
+		i := int(uint(lo+hi) >> 1)
+		if compareRefs(a[i], b[k-i-1]) < 0 {
+			lo = i + 1 // a[i] comes before b's last in the first k: take more of a
+		} else {
+			hi = i
+		}
+	}
+	return lo, k - lo
 }
 
 // ref is a finding of Gather's parts and its place among them (the tie-break).

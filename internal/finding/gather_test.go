@@ -55,3 +55,22 @@ func BenchmarkGather(b *testing.B) {
 		}
 	})
 }
+
+// TestCountRootCausesOnTwoCores checks the parallel count against the groups
+// RootCauses makes of the unsuppressed findings.
+func TestCountRootCausesOnTwoCores(t *testing.T) {
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{parallelSortMin - 1, 2*parallelSortMin + 3} {
+		fs := randomFindings(r, n)
+		for i := range fs { // many resources, so that both halves hold some
+			fs[i].Resource.Name += string(rune('a' + r.IntN(26)))
+		}
+		Sort(fs)
+		unsuppressed := slices.DeleteFunc(slices.Clone(fs), func(f Finding) bool { return f.Suppressed != nil })
+		if got, want := countRootCauses(fs), len(RootCauses(unsuppressed)); got != want {
+			t.Fatalf("n=%d: countRootCauses = %d, RootCauses has %d groups", n, got, want)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package finding
 
 import (
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // RootCause is the findings that one field of one resource causes: the same capability
@@ -55,13 +57,29 @@ func RootCauses(fs []Finding) []RootCause {
 }
 
 // countRootCauses is len(RootCauses) of the unsuppressed findings of fs, counted
-// without copying a finding: the summary of every report wants only the number.
+// without copying a finding: the summary of every report wants only the number. With
+// many findings the resources are grouped on two cores.
 func countRootCauses(fs []Finding) int {
-	n := 0
-	groupFields(fs, func(i int) bool { return fs[i].Suppressed == nil }, func(_ []int32, paths []string, _ []int32) {
-		n += len(paths)
-	})
-	return n
+	lists := resourceLists(fs, func(i int) bool { return fs[i].Suppressed == nil })
+	count := func(lists [][]int32) int {
+		var g grouper
+		n := 0
+		for _, idx := range lists {
+			paths, _ := g.group(fs, idx)
+			n += len(paths)
+		}
+		return n
+	}
+	if len(fs) < parallelSortMin || runtime.GOMAXPROCS(0) < 2 {
+		return count(lists)
+	}
+	half := len(lists) / 2
+	var first int
+	var wg sync.WaitGroup
+	wg.Go(func() { first = count(lists[:half]) })
+	second := count(lists[half:])
+	wg.Wait()
+	return first + second
 }
 
 // groupFields is the grouping of RootCauses on the findings of fs that keep selects.
@@ -70,12 +88,22 @@ func countRootCauses(fs []Finding) int {
 // of fs), the path of each group, in the order the groups were made, and the group of
 // each member.
 func groupFields(fs []Finding, keep func(int) bool, group func(members []int32, paths []string, groupOf []int32)) {
+	var g grouper
+	for _, idx := range resourceLists(fs, keep) {
+		paths, groupOf := g.group(fs, idx)
+		group(idx, paths, groupOf)
+	}
+}
+
+// resourceLists returns the indexes of the findings of fs that keep selects, one list
+// per resource and source file, in the order their first finding comes.
+func resourceLists(fs []Finding, keep func(int) bool) [][]int32 {
 	type key struct {
 		res  Resource
 		file string
 	}
 	byResource := map[key]int{} // place in lists
-	var lists [][]int32         // indexes into fs, per resource and file, in order met
+	var lists [][]int32
 	var last key
 	at := -1
 	for i := range fs {
@@ -99,31 +127,41 @@ func groupFields(fs []Finding, keep func(int) bool, group func(members []int32, 
 		}
 		lists[at] = append(lists[at], int32(i))
 	}
-	var paths []string
-	var wide []bool // wideField of each path, asked once a group
-	var groupOf []int32
-	for _, idx := range lists {
-		// Shorter paths first, so each group starts at its widest field.
-		slices.SortStableFunc(idx, func(a, b int32) int { return len(fs[a].Path) - len(fs[b].Path) })
-		paths, wide, groupOf = paths[:0], wide[:0], groupOf[:0]
-		for _, i := range idx {
-			p := fs[i].Path
-			g := -1
-			for k, root := range paths {
-				if root == p || !wide[k] && under(root, p) {
-					g = k
-					break
-				}
+	return lists
+}
+
+// grouper groups one resource's findings by field; its slices are reused from one
+// resource to the next, so what group returns is valid until the next call.
+type grouper struct {
+	paths   []string
+	wide    []bool // wideField of each path, asked once a group
+	groupOf []int32
+}
+
+// group sorts idx (indexes into fs of one resource's findings) shortest path first,
+// ties kept in order, and returns the path of each group, in the order the groups were
+// made, and the group of each member.
+func (g *grouper) group(fs []Finding, idx []int32) (paths []string, groupOf []int32) {
+	// Shorter paths first, so each group starts at its widest field.
+	slices.SortStableFunc(idx, func(a, b int32) int { return len(fs[a].Path) - len(fs[b].Path) })
+	g.paths, g.wide, g.groupOf = g.paths[:0], g.wide[:0], g.groupOf[:0]
+	for _, i := range idx {
+		p := fs[i].Path
+		at := -1
+		for k, root := range g.paths {
+			if root == p || !g.wide[k] && under(root, p) {
+				at = k
+				break
 			}
-			if g < 0 {
-				g = len(paths)
-				paths = append(paths, p)
-				wide = append(wide, wideField(p))
-			}
-			groupOf = append(groupOf, int32(g))
 		}
-		group(idx, paths, groupOf)
+		if at < 0 {
+			at = len(g.paths)
+			g.paths = append(g.paths, p)
+			g.wide = append(g.wide, wideField(p))
+		}
+		g.groupOf = append(g.groupOf, int32(at))
 	}
+	return g.paths, g.groupOf
 }
 
 // sameField says whether path lies at or under root, root being a specific field.
