@@ -123,7 +123,7 @@ func oldRootCauses(fs []Finding) []RootCause {
 			}
 		}
 		for g := range groups {
-			groups[g].Severity = worst(groups[g].Findings)
+			groups[g].Severity = oldWorst(groups[g].Findings)
 			slices.SortStableFunc(groups[g].Findings, oldCompare)
 		}
 		slices.SortStableFunc(groups, func(a, b RootCause) int {
@@ -175,4 +175,20 @@ func BenchmarkSummarize(b *testing.B) {
 	for b.Loop() {
 		Summarize(0, fs, 0)
 	}
+}
+
+// oldWorst is the severity of a root cause as it was computed from its findings.
+func oldWorst(fs []Finding) Severity {
+	s, any := Info, false
+	for _, f := range fs {
+		if f.Suppressed == nil && (!any || f.Severity > s) {
+			s, any = f.Severity, true
+		}
+	}
+	if !any {
+		for _, f := range fs {
+			s = max(s, f.Severity)
+		}
+	}
+	return s
 }

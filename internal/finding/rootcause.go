@@ -27,29 +27,58 @@ type RootCause struct {
 // field and group only with equal paths. Groups keep the order in which their first
 // finding comes.
 func RootCauses(fs []Finding) []RootCause {
-	var out []RootCause
+	groups := RootCauseIndexes(fs)
+	if len(groups) == 0 {
+		return nil
+	}
+	out := make([]RootCause, len(groups))
+	for g, rc := range groups {
+		out[g] = RootCause{Resource: rc.Resource, Path: rc.Path, Severity: rc.Severity, Findings: make([]Finding, len(rc.Members))}
+		for k, i := range rc.Members {
+			out[g].Findings[k] = fs[i]
+		}
+	}
+	return out
+}
+
+// RootCauseIndex is a RootCause that names its findings by their indexes in the slice
+// it was made from, rather than holding copies of them.
+type RootCauseIndex struct {
+	Resource Resource
+	Path     string
+	Severity Severity
+	// Members index the slice given to RootCauseIndexes, in the report order.
+	Members []int32
+}
+
+// RootCauseIndexes is RootCauses without copying a finding: the table groups every
+// resource's findings, and copying each 232-byte finding into its group was a third of
+// its time.
+func RootCauseIndexes(fs []Finding) []RootCauseIndex {
+	var out []RootCauseIndex
 	groupFields(fs, func(i int) bool { return true }, func(members []int32, paths []string, groupOf []int32) {
-		groups := make([]RootCause, len(paths))
+		groups := make([]RootCauseIndex, len(paths))
 		for g, p := range paths {
 			groups[g].Path = p
 		}
 		for k, i := range members {
 			g := &groups[groupOf[k]]
-			if g.Findings == nil {
+			if g.Members == nil {
 				g.Resource = fs[i].Resource
 			}
-			g.Findings = append(g.Findings, fs[i])
+			g.Members = append(g.Members, i)
 		}
 		for g := range groups {
-			groups[g].Severity = worst(groups[g].Findings)
-			Sort(groups[g].Findings)
+			members := groups[g].Members
+			groups[g].Severity = worstOf(fs, members)
+			slices.SortStableFunc(members, func(a, b int32) int { return compare(&fs[a], &fs[b]) })
 		}
 		// Most severe first; then in the report order of their first finding.
-		slices.SortStableFunc(groups, func(a, b RootCause) int {
+		slices.SortStableFunc(groups, func(a, b RootCauseIndex) int {
 			if a.Severity != b.Severity {
 				return int(b.Severity) - int(a.Severity)
 			}
-			return compare(&a.Findings[0], &b.Findings[0])
+			return compare(&fs[a.Members[0]], &fs[b.Members[0]])
 		})
 		out = append(out, groups...)
 	})
@@ -194,16 +223,18 @@ func wideField(p string) bool {
 	return false
 }
 
-func worst(fs []Finding) Severity {
+// worstOf is the highest severity of the unsuppressed findings of fs that members
+// index (of all of them, when every one is suppressed).
+func worstOf(fs []Finding, members []int32) Severity {
 	s, any := Info, false
-	for _, f := range fs {
-		if f.Suppressed == nil && (!any || f.Severity > s) {
+	for _, i := range members {
+		if f := &fs[i]; f.Suppressed == nil && (!any || f.Severity > s) {
 			s, any = f.Severity, true
 		}
 	}
 	if !any {
-		for _, f := range fs {
-			s = max(s, f.Severity)
+		for _, i := range members {
+			s = max(s, fs[i].Severity)
 		}
 	}
 	return s

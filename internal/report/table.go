@@ -279,9 +279,9 @@ func (tb *tableBlock) writeGroup(g *tableGroup) {
 		}
 	}
 	b.WriteByte('\n')
-	for _, rc := range finding.RootCauses(tb.fs) {
-		if len(rc.Findings) == 1 {
-			tb.writeFinding(&rc.Findings[0])
+	for _, rc := range finding.RootCauseIndexes(tb.fs) {
+		if len(rc.Members) == 1 {
+			tb.writeFinding(&tb.fs[rc.Members[0]])
 		} else {
 			tb.writeRootCause(&rc)
 		}
@@ -295,9 +295,9 @@ func (tb *tableBlock) writeGroup(g *tableGroup) {
 //	CRITICAL  spec.template.spec.volumes[2]  line 40
 //	          pod/sensitive-host-path (critical): volume "root" mounts the host's /
 //	          pod/host-path-volumes (high): volumes "root" must not use hostPath
-func (tb *tableBlock) writeRootCause(rc *finding.RootCause) {
+func (tb *tableBlock) writeRootCause(rc *finding.RootCauseIndex) {
 	t, b, width := tb.t, &tb.out, tb.width
-	open := slices.ContainsFunc(rc.Findings, func(f finding.Finding) bool { return f.Suppressed == nil })
+	open := slices.ContainsFunc(rc.Members, func(i int32) bool { return tb.fs[i].Suppressed == nil })
 	style := severityColor[rc.Severity]
 	if !open {
 		style = ansiDim
@@ -306,10 +306,11 @@ func (tb *tableBlock) writeRootCause(rc *finding.RootCause) {
 	t.writePainted(b, style, severityLabel(rc.Severity))
 	b.WriteString("  ")
 	b.WriteString(Escape(rc.Path))
-	tb.writeSourceLine(rc.Findings[0].Source)
+	tb.writeSourceLine(tb.fs[rc.Members[0]].Source)
 	b.WriteByte('\n')
 	lines := tb.lines
-	for _, f := range rc.Findings {
+	for _, i := range rc.Members {
+		f := &tb.fs[i]
 		msgStyle, text := "", f.RuleID+" ("+f.Severity.String()+"): "+f.Message
 		if f.Suppressed != nil {
 			msgStyle, text = ansiDim, text+" (suppressed: "+suppressionText(f.Suppressed)+")"
