@@ -104,7 +104,9 @@ else
 	echo "arrivals: hey's bursts of $CONNS requests at once, every $CONNS/rate s (SPREAD=1 spreads them)"
 fi
 echo "cores $(nproc); each run ${DURATION} s; latency is hey's, from sending a request to reading its answer;"
-echo "webhook CPU is its user + system time over the run divided by the requests (less sensitive to other load than latency)"
+echo "webhook CPU is its user + system time over the run divided by the requests (less sensitive to other load than latency);"
+echo "peak RSS is the webhook's VmHWM since it started;"
+echo "connections are those the webhook accepted during the run, each a TLS handshake (hey opens $CONNS and keeps them alive; ? for a binary without moat_admission_connections_total)"
 
 # metric NAME: the sum of a counter's samples on /metrics.
 metric() {
@@ -123,9 +125,12 @@ cpuTicks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$pid/stat"; }
 run() {
 	local rate=$1 q n load e0 e1 stats
 	q=$(((rate + CONNS - 1) / CONNS))
-	n=$((rate * DURATION))
+	# hey gives each connection n/CONNS requests and drops the remainder: ask for a multiple
+	n=$((rate * DURATION / CONNS * CONNS))
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	e0=$(webhookErrors)
+	local k0 k1 conns=?
+	k0=$(metric moat_admission_connections_total)
 	local c0 c1
 	c0=$(cpuTicks)
 	local prof=()
@@ -154,8 +159,11 @@ run() {
 	else
 		"$HEY" -n "$n" -c "$CONNS" -q "$q" -m POST -T application/json -D "$review" "${h2flag[@]}" -o csv "https://$addr/validate" >"$dir/hey.csv" 2>"$dir/hey.err" || true
 	fi
-	e1=$(webhookErrors)
 	c1=$(cpuTicks)
+	e1=$(webhookErrors)
+	k1=$(metric moat_admission_connections_total)
+	# connections opened by hey: each read of /metrics opens one too (two since k0)
+	[ "$k1" -gt 0 ] && conns=$((k1 - k0 - 2))
 	if [ ${#prof[@]} -gt 0 ]; then
 		wait "${prof[@]}" || true
 		curl -fsS -o "$PROFILE_DIR/allocs-$rate.pprof" "http://$PPROF/debug/pprof/allocs" || true
@@ -173,8 +181,10 @@ run() {
 	errs=$((errs + e1 - e0))
 	local cpu
 	cpu=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.0f", t / hz * 1e6 / n}')
-	printf '  rate %5d/s (sent %5s/s)  p50 %6s ms  p99 %6s ms  p99.9 %6s ms  max %7s ms  errors %d  webhook CPU %4s µs/request  (load average before: %s)\n' \
-		"$rate" "$rps" "$p50" "$p99" "$p999" "$pmax" "$errs" "$cpu" "$load"
+	local rss
+	rss=$(awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
+	printf '  rate %5d/s (sent %5s/s)  p50 %6s ms  p99 %6s ms  p99.9 %6s ms  max %7s ms  errors %d  webhook CPU %4s µs/request  connections %s  peak RSS %s MB  (load average before: %s)\n' \
+		"$rate" "$rps" "$p50" "$p99" "$p999" "$pmax" "$errs" "$cpu" "$conns" "$rss" "$load"
 	if [ "$errs" -gt 0 ]; then
 		echo "    reviews answered with an error or shed (429): $((e1 - e0)) (moat_admission_shed_total $(metric moat_admission_shed_total) since start); hey: $(head -3 "$dir/hey.err" | tr '\n' ' ')"
 	fi

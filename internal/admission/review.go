@@ -2,7 +2,6 @@ package admission
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -114,9 +114,11 @@ const (
 	IgnoreRefused  = "refused"
 )
 
-// Judged is a finding and what admission does with it.
+// Judged is a finding and what admission does with it. It points into the findings
+// the decision rests on: a Finding is over 200 bytes, and copying each was most of
+// what judging a review allocated.
 type Judged struct {
-	finding.Finding
+	*finding.Finding
 	Mode Mode
 }
 
@@ -262,14 +264,13 @@ func containerImages(o *inventory.Object) []ContainerImage {
 func (r *Reviewer) judge(uid types.UID, fs []finding.Finding) Decision {
 	d := Decision{}
 	// One pass judges the findings into d.Findings, sized once, and counts them by mode;
-	// the response is built from d.Findings. A Finding is a few hundred bytes, and
-	// growing four slices of copies was most of what a review allocated.
+	// the response is built from d.Findings.
 	var nDenied, nWarned, nAudited int
 	for i := range fs {
 		if fs[i].Suppressed != nil {
 			continue
 		}
-		j := Judged{Finding: fs[i], Mode: r.settings.ModeOf(&fs[i])}
+		j := Judged{Finding: &fs[i], Mode: r.settings.ModeOf(&fs[i])}
 		if d.Findings == nil {
 			d.Findings = make([]Judged, 0, len(fs)-i)
 		}
@@ -289,30 +290,125 @@ func (r *Reviewer) judge(uid types.UID, fs []finding.Finding) Decision {
 		d.Response = Allowed(uid)
 	}
 	if nWarned > 0 {
-		d.Response.Warnings = make([]string, 0, nWarned)
-		for i := range d.Findings {
-			if j := &d.Findings[i]; j.Mode == Warn {
-				d.Response.Warnings = append(d.Response.Warnings, Describe(j.Finding))
-			}
-		}
+		d.Response.Warnings = warnings(d.Findings, nWarned)
 	}
 	if nAudited > 0 {
-		type entry struct {
-			Rule     string `json:"rule"`
-			Severity string `json:"severity"`
-			Message  string `json:"message"`
-			Path     string `json:"path,omitempty"`
-		}
-		es := make([]entry, 0, nAudited)
-		for i := range d.Findings {
-			if j := &d.Findings[i]; j.Mode != Enforce && j.Mode != Warn {
-				es = append(es, entry{j.RuleID, j.Severity.String(), j.Message, j.Path})
-			}
-		}
-		b, _ := json.Marshal(es) // plain strings: cannot fail
-		d.Response.AuditAnnotations = map[string]string{"findings": string(b)}
+		d.Response.AuditAnnotations = map[string]string{"findings": auditedJSON(d.Findings)}
 	}
 	return d
+}
+
+// MaxWarningLen is the longest warning of a finding, in bytes. The API server passes
+// a request's warnings on whole while they add up to at most 4096 characters; past
+// that it cuts every warning, the webhooks' and its own plugins' alike, to 256
+// characters, and drops those that come after the 4096th (k8s.io/apiserver,
+// endpoints/filters/warning.go). A finding's warning that fits reads the same either
+// way.
+const MaxWarningLen = 256
+
+// WarningText is a finding as a warning: Describe(f) when that fits MaxWarningLen,
+// else without its fix (the rule and what is wrong, which names the field, still say
+// what to change), then also without its field path, and cut to MaxWarningLen as a
+// last resort.
+func WarningText(f *finding.Finding) string {
+	var b strings.Builder
+	writeWarning(&b, f)
+	return b.String()
+}
+
+// writeWarning writes WarningText(f) to b.
+func writeWarning(b *strings.Builder, f *finding.Finding) {
+	if describeLen(f) <= MaxWarningLen {
+		describeTo(b, f)
+		return
+	}
+	short := finding.Finding{RuleID: f.RuleID, Message: f.Message, Path: f.Path}
+	if describeLen(&short) > MaxWarningLen {
+		short.Path = ""
+	}
+	if describeLen(&short) <= MaxWarningLen {
+		describeTo(b, &short)
+		return
+	}
+	var full strings.Builder
+	describeTo(&full, &short)
+	b.WriteString(Clip(full.String(), MaxWarningLen))
+}
+
+// warnings are the warnings of the n findings of js whose mode is Warn, one each, as
+// WarningText words them: slices of one string, built in one allocation.
+func warnings(js []Judged, n int) []string {
+	size := 0
+	for i := range js {
+		if js[i].Mode == Warn {
+			size += min(describeLen(js[i].Finding), MaxWarningLen)
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	ends := make([]int, 0, n)
+	for i := range js {
+		if js[i].Mode == Warn {
+			writeWarning(&b, js[i].Finding)
+			ends = append(ends, b.Len())
+		}
+	}
+	all := b.String()
+	ws := make([]string, n)
+	start := 0
+	for i, end := range ends {
+		ws[i] = all[start:end]
+		start = end
+	}
+	return ws
+}
+
+// Clip cuts s to at most n bytes on a rune boundary, marking the cut with "…".
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}
+
+// auditedJSON is the audit annotation of the findings of js that are neither enforced
+// nor warned: a JSON array of {rule, severity, message, path}, as encoding/json writes
+// it.
+func auditedJSON(js []Judged) string {
+	size := len("[]")
+	for i := range js {
+		if j := &js[i]; j.Mode != Enforce && j.Mode != Warn {
+			size += len(`{"rule":"","severity":"","message":"","path":""},`) + len(j.RuleID) + len("critical") + len(j.Message) + len(j.Path)
+		}
+	}
+	b := make([]byte, 0, size+size/8) // room for a few escapes
+	b = append(b, '[')
+	for i := range js {
+		j := &js[i]
+		if j.Mode == Enforce || j.Mode == Warn {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"rule":`...)
+		b = appendJSONString(b, j.RuleID)
+		b = append(b, `,"severity":`...)
+		b = appendJSONString(b, j.Severity.String())
+		b = append(b, `,"message":`...)
+		b = appendJSONString(b, j.Message)
+		if j.Path != "" {
+			b = append(b, `,"path":`...)
+			b = appendJSONString(b, j.Path)
+		}
+		b = append(b, '}')
+	}
+	return string(append(b, ']'))
 }
 
 // Describe is one finding in a line: the rule, what is wrong, where, and the fix.
@@ -365,7 +461,7 @@ func denyMessage(js []Judged, n int, onlyEnforced bool) string {
 	size := len(head)
 	for i := range js {
 		if !onlyEnforced || js[i].Mode == Enforce {
-			size += len("\n- ") + describeLen(&js[i].Finding)
+			size += len("\n- ") + describeLen(js[i].Finding)
 		}
 	}
 	var b strings.Builder
@@ -374,7 +470,7 @@ func denyMessage(js []Judged, n int, onlyEnforced bool) string {
 	for i := range js {
 		if !onlyEnforced || js[i].Mode == Enforce {
 			b.WriteString("\n- ")
-			describeTo(&b, &js[i].Finding)
+			describeTo(&b, js[i].Finding)
 		}
 	}
 	return b.String()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -206,7 +207,7 @@ func denyMessageFmt(denied []Judged) string {
 		b.WriteString("s")
 	}
 	for _, j := range denied {
-		b.WriteString("\n- " + describeFmt(j.Finding))
+		b.WriteString("\n- " + describeFmt(*j.Finding))
 	}
 	return b.String()
 }
@@ -220,8 +221,8 @@ func TestDescribeAndDenyMessageAsWithFmt(t *testing.T) {
 	for range 2000 {
 		denied := make([]Judged, rng.IntN(5))
 		for i := range denied {
-			denied[i].Finding = finding.Finding{RuleID: word(), Message: word(), Path: word(), Remediation: word()}
-			if got, want := Describe(denied[i].Finding), describeFmt(denied[i].Finding); got != want {
+			denied[i].Finding = &finding.Finding{RuleID: word(), Message: word(), Path: word(), Remediation: word()}
+			if got, want := Describe(*denied[i].Finding), describeFmt(*denied[i].Finding); got != want {
 				t.Fatalf("Describe(%+v) = %q, want %q", denied[i].Finding, got, want)
 			}
 		}
@@ -238,5 +239,45 @@ func TestDescribeAndDenyMessageAsWithFmt(t *testing.T) {
 		if got, want := denyMessage(denied, len(enforced), true), denyMessageFmt(enforced); got != want {
 			t.Fatalf("denyMessage of the enforced = %q, want %q", got, want)
 		}
+	}
+}
+
+func TestWarningText(t *testing.T) {
+	fix := "Set securityContext.readOnlyRootFilesystem: true on the container and mount an emptyDir volume where the program needs to write."
+	long := strings.Repeat("ü", 200) // 400 bytes
+	for _, c := range []struct {
+		name string
+		f    finding.Finding
+		want string
+	}{
+		{"a warning that fits keeps its fix",
+			finding.Finding{RuleID: "image/latest-tag", Message: `container "web" uses nginx:latest`, Path: "spec.containers[0].image", Remediation: "Pin a version."},
+			`[image/latest-tag] container "web" uses nginx:latest (spec.containers[0].image). Fix: Pin a version.`},
+		{"a warning that does not fit loses its fix",
+			finding.Finding{RuleID: "pod/readonly-root-filesystem-missing", Message: `container "agent" does not set securityContext.readOnlyRootFilesystem: true`,
+				Path: "spec.containers[0].securityContext.readOnlyRootFilesystem", Remediation: fix},
+			`[pod/readonly-root-filesystem-missing] container "agent" does not set securityContext.readOnlyRootFilesystem: true (spec.containers[0].securityContext.readOnlyRootFilesystem)`},
+		{"a warning too long without its fix loses its path too",
+			finding.Finding{RuleID: "pod/unrestricted-capabilities", Message: `unrestricted capabilities (container "agent" must set securityContext.capabilities.drop=["ALL"]; container "agent" must not include "NET_ADMIN", "SYS_ADMIN" in securityContext.capabilities.add)`,
+				Path: "spec.containers[0].securityContext.capabilities", Remediation: fix},
+			`[pod/unrestricted-capabilities] unrestricted capabilities (container "agent" must set securityContext.capabilities.drop=["ALL"]; container "agent" must not include "NET_ADMIN", "SYS_ADMIN" in securityContext.capabilities.add)`},
+		{"a message too long even alone is cut on a character",
+			finding.Finding{RuleID: "pod/x", Message: long, Remediation: fix},
+			"[pod/x] " + strings.Repeat("ü", 122) + "…"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := WarningText(&c.f)
+			if got != c.want {
+				t.Errorf("WarningText = %q, want %q", got, c.want)
+			}
+			if len(got) > MaxWarningLen || !utf8.ValidString(got) {
+				t.Errorf("%d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
+			}
+			// The reviewer words its warnings so.
+			js := []Judged{{Finding: &c.f, Mode: Warn}, {Finding: &finding.Finding{RuleID: "a"}, Mode: Audit}, {Finding: &c.f, Mode: Warn}}
+			if ws := warnings(js, 2); len(ws) != 2 || ws[0] != c.want || ws[1] != c.want {
+				t.Errorf("warnings = %q", ws)
+			}
+		})
 	}
 }

@@ -23,6 +23,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/moat-dev/moat/internal/admission"
+	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/servertls/tlstest"
 )
 
@@ -126,7 +127,7 @@ func TestBoundKeepsSmallResponsesAndOtherWarnings(t *testing.T) {
 	resp := admission.Denied("u", "moat: denied by 1 finding\n- [pod/x] y")
 	resp.Warnings = []string{"w1", "w2"}
 	resp.AuditAnnotations = map[string]string{"findings": `[{"rule":"a"}]`}
-	bound(admission.Decision{Response: resp, Findings: []admission.Judged{{Mode: admission.Enforce}}})
+	bound(admission.Decision{Response: resp, Findings: []admission.Judged{{Finding: &finding.Finding{}, Mode: admission.Enforce}}})
 	if resp.Result.Message != "moat: denied by 1 finding\n- [pod/x] y" || len(resp.Warnings) != 2 || resp.AuditAnnotations["findings"] != `[{"rule":"a"}]` {
 		t.Errorf("a small response changed: %+v", resp)
 	}
@@ -135,10 +136,9 @@ func TestBoundKeepsSmallResponsesAndOtherWarnings(t *testing.T) {
 	var ws []string
 	var js []admission.Judged
 	for i := range 50 {
-		j := admission.Judged{Mode: admission.Warn}
-		j.RuleID, j.Message = "pod/x", fmt.Sprint("finding ", i)
+		j := admission.Judged{Finding: &finding.Finding{RuleID: "pod/x", Message: fmt.Sprint("finding ", i)}, Mode: admission.Warn}
 		js = append(js, j)
-		ws = append(ws, admission.Describe(j.Finding))
+		ws = append(ws, admission.WarningText(j.Finding))
 	}
 	ws = append(ws, "moat: the object's moat.dev/ignore annotation is not honoured")
 	got := boundWarnings(ws, js)

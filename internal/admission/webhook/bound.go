@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/moat-dev/moat/internal/admission"
@@ -25,7 +26,11 @@ const (
 	// MaxWarningBytes bounds the warnings together: the API server itself truncates
 	// warnings beyond 4 KiB in all.
 	MaxWarningBytes = 4 << 10
-	// MaxLineBytes bounds one warning and one line of a denial message.
+	// MaxWarningLineBytes bounds one warning: the length to which the API server cuts
+	// every warning once they add up to more than 4096 characters (a finding's
+	// warning is worded to fit: see admission.WarningText).
+	MaxWarningLineBytes = admission.MaxWarningLen
+	// MaxLineBytes bounds one line of a denial message.
 	MaxLineBytes = 512
 	// MaxDeniedListed is the most findings a denial message names, the most severe
 	// first, with the total count.
@@ -77,11 +82,12 @@ func bound(d admission.Decision) {
 }
 
 // boundWarnings keeps at most MaxWarnings warnings within MaxWarningBytes, each
-// clipped to MaxLineBytes, then says how many were left out. Warnings that are not a
-// finding's (what became of an ignore annotation) go first; findings' warnings keep
-// their order, the most severe first.
+// clipped to MaxWarningLineBytes with its control characters made spaces, each text once,
+// then says how many were left out. Warnings that are not a finding's (what became of
+// an ignore annotation) go first; findings' warnings keep their order, the most severe
+// first.
 func boundWarnings(ws []string, findings []admission.Judged) []string {
-	if len(ws) <= MaxWarnings && totalLen(ws) <= MaxWarningBytes && maxLen(ws) <= MaxLineBytes {
+	if withinBounds(ws) {
 		return ws
 	}
 	// The warnings of findings, in the order of byRule; the rest first, as they came.
@@ -89,7 +95,7 @@ func boundWarnings(ws []string, findings []admission.Judged) []string {
 	var warned []admission.Judged
 	for _, j := range findings {
 		if j.Mode == admission.Warn {
-			ofFinding[admission.Describe(j.Finding)]++
+			ofFinding[admission.WarningText(j.Finding)]++
 			warned = append(warned, j)
 		}
 	}
@@ -109,25 +115,74 @@ func boundWarnings(ws []string, findings []admission.Judged) []string {
 		}
 	}
 	for _, j := range byRule(warned) {
-		if w := admission.Describe(j.Finding); present[w] > 0 {
+		if w := admission.WarningText(j.Finding); present[w] > 0 {
 			present[w]--
 			ordered = append(ordered, w)
 		}
 	}
 	out := make([]string, 0, MaxWarnings+1)
-	size := 0
+	size, more := 0, 0
+	shown := make(map[string]bool, MaxWarnings)
 	for _, w := range ordered {
-		w = clip(w, MaxLineBytes)
-		if len(out) == MaxWarnings || size+len(w) > MaxWarningBytes-100 {
-			break
+		w = warningText(w)
+		switch {
+		case shown[w]: // the API server shows a text once anyway
+		case more > 0 || len(out) == MaxWarnings || size+len(w) > MaxWarningBytes-100:
+			more++
+		default:
+			shown[w] = true
+			out = append(out, w)
+			size += len(w)
 		}
-		out = append(out, w)
-		size += len(w)
 	}
-	if more := len(ordered) - len(out); more > 0 {
+	if more > 0 {
 		out = append(out, fmt.Sprintf("moat: and %d more %s not shown; moat scan on the object lists them all", more, plural(more, "finding")))
 	}
 	return out
+}
+
+// withinBounds says whether ws needs no bounding: few and short enough, each text
+// once, and no control characters.
+func withinBounds(ws []string) bool {
+	if len(ws) > MaxWarnings {
+		return false
+	}
+	size := 0
+	for i, w := range ws {
+		size += len(w)
+		if len(w) > MaxWarningLineBytes || size > MaxWarningBytes || hasControl(w) || slices.Contains(ws[:i], w) {
+			return false
+		}
+	}
+	return true
+}
+
+// warningText is w as a warning the API server passes on: at most MaxWarningLineBytes, and
+// without control characters (the API server drops a warning that has any, a line
+// break included), which become spaces.
+func warningText(w string) string {
+	w = clip(w, MaxWarningLineBytes)
+	if !hasControl(w) {
+		return w
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, w)
+}
+
+// hasControl says whether s has a control character (C0, DEL or C1).
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b == 0x7f {
+			return true
+		} else if b >= utf8.RuneSelf {
+			return strings.IndexFunc(s[i:], unicode.IsControl) >= 0
+		}
+	}
+	return false
 }
 
 // denyMessage names the first MaxDeniedListed enforced findings in the order of
@@ -145,7 +200,7 @@ func denyMessage(denied []admission.Judged) string {
 		fmt.Fprintf(&b, "; %d shown, each rule once before any twice, the most severe first", n)
 	}
 	for _, j := range sorted[:n] {
-		b.WriteString("\n- " + clip(admission.Describe(j.Finding), MaxLineBytes))
+		b.WriteString("\n- " + clip(admission.Describe(*j.Finding), MaxLineBytes))
 	}
 	if more := len(sorted) - n; more > 0 {
 		fmt.Fprintf(&b, "\n- and %d more; moat scan on the object lists them all", more)
@@ -158,7 +213,7 @@ func denyMessage(denied []admission.Judged) string {
 // the one finding of another.
 func byRule(js []admission.Judged) []admission.Judged {
 	sorted := slices.Clone(js)
-	slices.SortStableFunc(sorted, func(a, b admission.Judged) int { return finding.Compare(a.Finding, b.Finding) })
+	slices.SortStableFunc(sorted, func(a, b admission.Judged) int { return finding.Compare(*a.Finding, *b.Finding) })
 	type ranked struct {
 		admission.Judged
 		rank int // how many of the rule's findings come before
@@ -202,17 +257,7 @@ func boundJSONArray(v string, max int) (string, int) {
 }
 
 // clip cuts s to at most n bytes on a rune boundary, marking the cut with "…".
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const mark = "…"
-	cut := n - len(mark)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + mark
-}
+func clip(s string, n int) string { return admission.Clip(s, n) }
 
 func plural(n int, word string) string {
 	if n == 1 {

@@ -95,8 +95,13 @@ func FuzzServeValidate(f *testing.F) {
 		if !res.Allowed && res.Result != nil && res.Result.Code == http.StatusInternalServerError {
 			t.Fatalf("internal error: %s", res.Result.Message)
 		}
-		if len(res.Warnings) > MaxWarnings+1 || totalLen(res.Warnings) > MaxWarningBytes+200 {
-			t.Fatalf("%d warnings, %d bytes", len(res.Warnings), totalLen(res.Warnings))
+		if len(res.Warnings) > MaxWarnings+1 || totalLen(res.Warnings) > MaxWarningBytes+200 || maxLen(res.Warnings) > MaxWarningLineBytes {
+			t.Fatalf("%d warnings, %d bytes, the longest %d", len(res.Warnings), totalLen(res.Warnings), maxLen(res.Warnings))
+		}
+		for _, w := range res.Warnings {
+			if hasControl(w) {
+				t.Fatalf("warning %q has a control character: the API server would drop it", w)
+			}
 		}
 		if res.Result != nil && len(res.Result.Message) > MaxMessageBytes {
 			t.Fatalf("message of %d bytes", len(res.Result.Message))

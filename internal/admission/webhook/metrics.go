@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 
@@ -18,11 +20,33 @@ type metrics struct {
 	findings  *prometheus.CounterVec
 	errors    *prometheus.CounterVec
 	shed      prometheus.Counter
+	conns     prometheus.Counter
 	ignore    *prometheus.CounterVec
 	latency   prometheus.Histogram
 
 	kinds map[string]bool // label values of kind
 	rules map[string]bool // label values of rule
+
+	// findingCounters are the counters of findings already seen, by findingKey: a
+	// review counts each of its findings, and finding a counter by its label values
+	// hashes and validates them every time.
+	findingCounters sync.Map
+}
+
+// findingKey names a counter of moat_admission_findings_total.
+type findingKey struct {
+	rule string
+	mode admission.Mode
+}
+
+// countFinding adds one to the findings of a rule in a mode.
+func (m *metrics) countFinding(rule string, mode admission.Mode) {
+	k := findingKey{m.ruleLabel(rule), mode} // as bounded as the label values
+	c, ok := m.findingCounters.Load(k)
+	if !ok {
+		c, _ = m.findingCounters.LoadOrStore(k, m.findings.WithLabelValues(k.rule, modeLabel(mode)))
+	}
+	c.(prometheus.Counter).Inc()
 }
 
 // other is the label value of anything outside a label's fixed set.
@@ -55,6 +79,10 @@ func newMetrics(reg prometheus.Registerer, rules []*rule.Rule) *metrics {
 			Name: "moat_admission_shed_total",
 			Help: "Requests refused at once with code 429 because the most reviews allowed at a time (--max-concurrent) were in flight.",
 		}),
+		conns: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "moat_admission_connections_total",
+			Help: "Connections accepted, each with a TLS handshake. Clients that keep connections alive, as the API server does, open few; one per request costs a handshake each.",
+		}),
 		ignore: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "moat_admission_ignore_annotations_total",
 			Help: "Objects under review that carried a moat.dev/ignore annotation, by what admission did with it (honoured, refused).",
@@ -78,7 +106,7 @@ func newMetrics(reg prometheus.Registerer, rules []*rule.Rule) *metrics {
 			}
 		}
 	}
-	reg.MustRegister(m.requests, m.decisions, m.findings, m.errors, m.shed, m.ignore, m.latency)
+	reg.MustRegister(m.requests, m.decisions, m.findings, m.errors, m.shed, m.conns, m.ignore, m.latency)
 	return m
 }
 
