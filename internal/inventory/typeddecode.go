@@ -36,7 +36,10 @@ func decodeTyped(js []byte, gvk schema.GroupVersionKind) (obj kruntime.Object, k
 
 // fastDecode decodes js into obj with the fast decoder when js is plain JSON; false
 // means obj is not to be used.
-func fastDecode(js []byte, obj kruntime.Object) (ok bool) {
+func fastDecode(js []byte, obj kruntime.Object) bool { return fastDecodeInto(js, obj) }
+
+// fastDecodeInto is fastDecode into any Go value.
+func fastDecodeInto(js []byte, obj any) (ok bool) {
 	// On a document cut short, the fast decoder hands the types' UnmarshalJSON an empty
 	// value, and IntOrString's indexes it: a panic here is the fallback's case too.
 	defer func() {

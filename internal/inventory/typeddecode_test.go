@@ -123,10 +123,20 @@ func TestTypedDecodersAgreeOnEdges(t *testing.T) {
 		`{"kind":"Pod","unknown":{"deep":[1,2,{"x":null}]}}`,
 		`{"kind":"Pod","spec":{"containers":[{"name":"c"},]}}`,
 		`{"kind":"Pod"} trailing`,
+		`{"apiVersion":"v1","kind":"List","items":[{"a": 1}, {"b":[1, 2]} ,"x",null]}`,
+		`{"apiVersion":"v1","kind":"List","items":null}`,
+		`{"apiVersion":"v1","kind":"List","items":{}}`,
+		`{"apiVersion":"v1","kind":"List","items":[1,`,
+		`{"apiVersion":1,"kind":"Pod"}`,
+		`{"apiVersion":"v1","kind":null}`,
+		`{"apiVersion":"v1","Kind":"Pod","kind":"Service","kind":"Secret"}`,
+		`[{"kind":"Pod"}]`,
+		`"just a string"`,
 	} {
 		for _, gvk := range agreeKinds[:1] {
 			checkAgree(t, js, []byte(js), gvk)
 		}
+		checkTypeMetaAgrees(t, []byte(js))
 	}
 }
 
@@ -148,5 +158,21 @@ func FuzzTypedDecodersAgree(f *testing.F) {
 			return
 		}
 		checkAgree(t, "fuzz", js, agreeKinds[int(kind)%len(agreeKinds)])
+		checkTypeMetaAgrees(t, js)
 	})
+}
+
+// checkTypeMetaAgrees holds readTypeMeta to what the API machinery's decoder reads:
+// the same apiVersion, kind and items, or an error from both.
+func checkTypeMetaAgrees(t *testing.T, js []byte) {
+	t.Helper()
+	var fast, api typeMeta
+	fastOK := readTypeMeta(js, &fast) == nil
+	apiOK := kjson.UnmarshalCaseSensitivePreserveInts(js, &api) == nil
+	switch {
+	case fastOK != apiOK:
+		t.Errorf("typeMeta: readTypeMeta's success is %v, the API machinery's %v:\n%s", fastOK, apiOK, js)
+	case fastOK && !reflect.DeepEqual(fast, api):
+		t.Errorf("typeMeta: the decoders disagree on %s:\nfast %#v\napi  %#v", js, fast, api)
+	}
 }
