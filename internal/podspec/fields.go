@@ -46,7 +46,7 @@ func (f *Field) Part(p Pod, list string, i int) string {
 	if l := listIndex(list); l >= 0 && p.cached(i) {
 		return f.paths[p.paths.id][l][i]
 	}
-	return joinPartPath(p.Path, list, i, f.name)
+	return PartPath(p.Path, list, i, f.name)
 }
 
 func (f *Field) at(at partAt, path string) string {

@@ -109,7 +109,7 @@ func newTemplatePaths(id int, spec, meta string) *templatePaths {
 	t := &templatePaths{spec: spec, meta: meta, parts: new([numLists][cachedParts]string), id: id}
 	for l := range numLists {
 		for i := range cachedParts {
-			t.parts[l][i] = joinPartPath(spec, listNames[l], i, "")
+			t.parts[l][i] = PartPath(spec, listNames[l], i, "")
 		}
 	}
 	return t
@@ -126,7 +126,7 @@ func (p Pod) partPath(list, i int) string {
 	if p.cached(i) {
 		return p.paths.parts[list][i]
 	}
-	return joinPartPath(p.Path, listNames[list], i, "")
+	return PartPath(p.Path, listNames[list], i, "")
 }
 
 // cached reports whether the paths of item i of p's lists were made in advance.
@@ -134,8 +134,9 @@ func (p Pod) cached(i int) bool {
 	return p.paths != nil && p.paths.id >= 0 && i < cachedParts && p.paths.spec == p.Path
 }
 
-// joinPartPath is specPath.list[i], and .field below it when field is not empty.
-func joinPartPath(specPath, list string, i int, field string) string {
+// PartPath is the field path of specPath.list[i], and of .field below it when field
+// is not empty: "spec.template.spec.containers[1].securityContext.privileged".
+func PartPath(specPath, list string, i int, field string) string {
 	var b [128]byte
 	p := append(b[:0], specPath...)
 	p = append(p, '.')

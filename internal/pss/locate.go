@@ -2,7 +2,6 @@ package pss
 
 import (
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -133,30 +132,12 @@ func (v resolved) locate(pod podspec.Pod, w where) []rule.Result {
 // specPool holds the scratch pod specs of locate.
 var specPool = sync.Pool{New: func() any { return new(corev1.PodSpec) }}
 
-// partPathOf is partPath from the paths made in advance, when there are some.
+// partPathOf is podspec.PartPath from the paths made in advance, when there are some.
 func partPathOf(paths *podspec.Field, pod podspec.Pod, list string, i int, field string) string {
 	if paths != nil {
 		return paths.Part(pod, list, i)
 	}
-	return partPath(pod.Path, list, i, field)
-}
-
-// partPath is the field path of list[i] of the pod spec at specPath, and field below
-// it when not empty: "spec.template.spec.containers[1].securityContext.privileged",
-// as podspec words a container's or volume's path.
-func partPath(specPath, list string, i int, field string) string {
-	b := make([]byte, 0, len(specPath)+len(list)+len(field)+8)
-	b = append(b, specPath...)
-	b = append(b, '.')
-	b = append(b, list...)
-	b = append(b, '[')
-	b = strconv.AppendInt(b, int64(i), 10)
-	b = append(b, ']')
-	if field != "" {
-		b = append(b, '.')
-		b = append(b, field...)
-	}
-	return string(b)
+	return podspec.PartPath(pod.Path, list, i, field)
 }
 
 // podLevel places a failure of the pod-level fields. With several candidate fields set,

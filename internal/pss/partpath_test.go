@@ -11,7 +11,7 @@ import (
 	"github.com/moat-dev/moat/internal/podspec"
 )
 
-// partPath words a part's path as podspec does.
+// PartPath words a part's path as podspec's walks do.
 func TestPartPathMatchesPodspec(t *testing.T) {
 	spec := &corev1.PodSpec{
 		InitContainers:      make([]corev1.Container, 2),
@@ -22,13 +22,13 @@ func TestPartPathMatchesPodspec(t *testing.T) {
 	pod := podspec.Pod{Spec: spec, Path: "spec.template.spec"}
 	var got []string
 	for i := range spec.InitContainers {
-		got = append(got, partPath(pod.Path, "initContainers", i, ""))
+		got = append(got, podspec.PartPath(pod.Path, "initContainers", i, ""))
 	}
 	for i := range spec.Containers {
-		got = append(got, partPath(pod.Path, "containers", i, ""))
+		got = append(got, podspec.PartPath(pod.Path, "containers", i, ""))
 	}
 	for i := range spec.EphemeralContainers {
-		got = append(got, partPath(pod.Path, "ephemeralContainers", i, ""))
+		got = append(got, podspec.PartPath(pod.Path, "ephemeralContainers", i, ""))
 	}
 	cs := pod.Containers()
 	if len(cs) != len(got) {
@@ -40,7 +40,7 @@ func TestPartPathMatchesPodspec(t *testing.T) {
 		}
 	}
 	for i, v := range pod.Volumes() {
-		if p := partPath(pod.Path, "volumes", i, "hostPath"); p != v.Path+".hostPath" {
+		if p := podspec.PartPath(pod.Path, "volumes", i, "hostPath"); p != v.Path+".hostPath" {
 			t.Errorf("volume %d: %q, want %q", i, p, v.Path+".hostPath")
 		}
 	}
@@ -86,7 +86,7 @@ func TestPartPathOfMatchesPartPath(t *testing.T) {
 			pod, _ := podspec.Of(o)
 			for _, list := range []string{"initContainers", "containers", "ephemeralContainers", "volumes"} {
 				for i := range 10 {
-					if got, want := partPathOf(paths, pod, list, i, field), partPath(pod.Path, list, i, field); got != want {
+					if got, want := partPathOf(paths, pod, list, i, field), podspec.PartPath(pod.Path, list, i, field); got != want {
 						t.Errorf("%s %s[%d] %q: %q, want %q", kind, list, i, field, got, want)
 					}
 				}
