@@ -9,6 +9,7 @@
 #   GOGC=100 bench/admission/hey.sh                         # the webhook's environment passes on
 #   PPROF=127.0.0.1:6060 bench/admission/hey.sh             # profile each rate's first run (see below)
 #   SPREAD=1 bench/admission/hey.sh                         # arrivals spread evenly, not in bursts (see below)
+#   NULL=1 bench/admission/hey.sh                           # the floor: a server that only answers (see below)
 #
 # Settings (environment): RATE (requests/s, default 1000), CONNS (connections = hey
 # workers, 20), DURATION (seconds per run, 20), RUNS (runs per rate, 3; the figures of
@@ -39,6 +40,12 @@
 # ./bench/admission) is the open-loop test. hey and the webhook share the machine's
 # cores: the load average before each run is printed, and figures from a busy machine
 # are not comparable with figures from a quiet one.
+#
+# NULL=1 measures the floor of this load on this machine: after the webhook has answered
+# the review once, it is stopped and bench/admission/nullserver takes its address. That
+# server reads each request's body and answers with the webhook's answer, byte for byte,
+# reviewing nothing: its p99 is what hey, loopback TCP, TLS and net/http take under the
+# same bursts, the least any webhook could reach here.
 set -euo pipefail
 
 RATE=${RATE:-1000}
@@ -50,6 +57,7 @@ P99_MAX_MS=${P99_MAX_MS:-10}
 TARGET_P99_MS=${TARGET_P99_MS:-3}
 H2=${H2:-0}
 SPREAD=${SPREAD:-0}
+NULL=${NULL:-0}
 MOAT_ARGS=${MOAT_ARGS:-}
 PPROF=${PPROF:-}
 PROFILE_DIR=${PROFILE_DIR:-/tmp/moat-hey-profiles}
@@ -94,6 +102,21 @@ case $resp in
 *'"allowed":false'*'"code":403'*) ;;
 *) echo "the review was not denied with code 403: $resp" >&2; exit 2 ;;
 esac
+if [ "$NULL" = 1 ]; then
+	printf %s "$resp" >"$dir/answer.json"
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+	go build -o "$dir/nullserver" ./bench/admission/nullserver
+	"$dir/nullserver" -addr "$addr" -cert "$dir/tls.crt" -key "$dir/tls.key" -answer "$dir/answer.json" &
+	pid=$!
+	for _ in $(seq 100); do
+		curl -fsS --cacert "$dir/ca.crt" "https://$addr/readyz" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	[ "$(curl -sS --cacert "$dir/ca.crt" -H 'Content-Type: application/json' --data-binary @"$review" "https://$addr/validate")" = "$resp" ] ||
+		{ echo "nullserver did not answer as the webhook did" >&2; exit 2; }
+	echo "NULL=1: bench/admission/nullserver (pid $pid) answers in the webhook's place with its answer, reviewing nothing"
+fi
 h2flag=()
 [ "$H2" = 1 ] && h2flag=(-h2)
 echo "moat: $MOAT, pid $pid at $addr; GOGC=${GOGC:-unset} GOMEMLIMIT=${GOMEMLIMIT:-unset} GOMAXPROCS=${GOMAXPROCS:-unset}; extra flags: ${MOAT_ARGS:-none}"
