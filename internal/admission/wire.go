@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -15,6 +14,8 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/moat-dev/moat/internal/jsontok"
 )
 
 // The AdmissionReview on the wire: a request read in one pass that copies nothing of
@@ -60,15 +61,9 @@ var (
 // are kept as they are written, and decoded later as encoding/json would); the members
 // that are read here are, by readObject.
 func decodeReviewFast(body []byte) (review *admissionv1.AdmissionReview, ok bool) {
-	d := decoders.Get().(*decoder)
-	defer func() {
-		d.body = bytes.Buffer{} // keep no body alive in the pool
-		d.dec.Reset(&d.body)
-		decoders.Put(d)
-	}()
-	d.body = *bytes.NewBuffer(body)
-	d.dec.Reset(&d.body, jsontext.AllowDuplicateNames(true))
-	dec := &d.dec
+	t := jsontok.Get(body)
+	defer t.Release()
+	dec := &t.Decoder
 	review = &admissionv1.AdmissionReview{}
 	ok = readObject(dec, reviewNames, func(name string) bool {
 		switch name {
@@ -87,15 +82,6 @@ func decodeReviewFast(body []byte) (review *admissionv1.AdmissionReview, ok bool
 	}
 	return review, true
 }
-
-// decoder is a tokenizer and the reader it reads, kept between reviews: a tokenizer
-// is a few hundred bytes of state and stacks.
-type decoder struct {
-	dec  jsontext.Decoder
-	body bytes.Buffer
-}
-
-var decoders = sync.Pool{New: func() any { return new(decoder) }}
 
 // readRequest reads the value of "request": null, or an AdmissionRequest.
 func readRequest(dec *jsontext.Decoder, body []byte, p **admissionv1.AdmissionRequest) bool {

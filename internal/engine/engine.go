@@ -113,7 +113,9 @@ var ErrTooManyFindings = errors.New("too many findings on one object")
 // 600,000, and their messages cost a gigabyte): the object is not judged, and the error
 // wraps ErrTooManyFindings.
 func Check(ctx context.Context, o *inventory.Object, rules []*rule.Rule, opt rule.Options, limit int) ([]finding.Finding, []error) {
-	s := slot{limit: limit}
+	// One chunk holds the findings of nearly every object (a privileged pod has about
+	// twenty), so that they are returned without the copy of several chunks.
+	s := slot{limit: limit, found: chunks{make([]finding.Finding, 0, checkChunk)}}
 	s.object(rule.NewContext(ctx, opt, inventory.NewInventory([]*inventory.Object{o})), rules, o)
 	if s.overLimit() {
 		return nil, append(s.errs, fmt.Errorf("%w: more than %d, evaluation stopped (moat scan lists them all)", ErrTooManyFindings, limit))
@@ -197,6 +199,9 @@ func (s *slot) guard(r *rule.Rule, o *inventory.Object, check func()) {
 type chunks [][]finding.Finding
 
 const firstChunk, chunkSize = 16, 512
+
+// checkChunk is the first chunk of Check.
+const checkChunk = 32
 
 func (c *chunks) add(f finding.Finding) {
 	if n := len(*c); n == 0 || len((*c)[n-1]) == cap((*c)[n-1]) {

@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -410,13 +409,11 @@ func located(doc document, file, itemPath string, errs []error) []error {
 }
 
 // readTypeMeta reads apiVersion, kind and items with the case-sensitive decoder
-// Kubernetes uses: "Kind" is not "kind". The fast decoder reads plain JSON first (the
-// admission webhook spent 7% of a review here); any failure is read again by the API
+// Kubernetes uses: "Kind" is not "kind". A tokenizer reads plain JSON first (the
+// admission webhook spent 7% of a review here); anything else is read again by the API
 // machinery's decoder, whose error is the one given.
 func readTypeMeta(js []byte, tm *typeMeta) error {
-	// A null item is "null" to encoding/json and nothing to json-iterator: the
-	// API machinery's decoder reads those lists.
-	if fastDecodeInto(js, tm) && !slices.ContainsFunc(tm.Items, func(m json.RawMessage) bool { return len(m) == 0 }) {
+	if readTypeMetaFast(js, tm) {
 		return nil
 	}
 	*tm = typeMeta{}

@@ -132,6 +132,17 @@ func TestTypedDecodersAgreeOnEdges(t *testing.T) {
 		`{"apiVersion":"v1","Kind":"Pod","kind":"Service","kind":"Secret"}`,
 		`[{"kind":"Pod"}]`,
 		`"just a string"`,
+		// the tokenizer of readTypeMeta: escapes, duplicates, what follows the object
+		`{"apiVersion":"v1","kind":"List","items":[]}`,
+		`{"apiVersion":"v1","kind":"List","items":[{"a":1}],"items":[]}`,
+		`{"kin\u0064":"Pod","apiVersion":"v\u0031"}`,
+		`{"kind":"Po\u0064","kind":"Service"}`,
+		"{\"kind\":\"Pod\",\"x\":\"\xff\"}",
+		"{\"kind\":\"Pod\",\"x\":\"a\tb\"}",
+		"{\"kind\":\"Pod\"} \n\t",
+		`{"kind":"Pod"}{"kind":"Service"}`,
+		`{"kind":"Pod",}`,
+		`{"kind":"Pod","x":[1,{"y":[]}]`,
 	} {
 		for _, gvk := range agreeKinds[:1] {
 			checkAgree(t, js, []byte(js), gvk)
