@@ -3,6 +3,7 @@ package pss
 import (
 	"reflect"
 	"strings"
+	"sync"
 )
 
 // Pod-level fields are named by their JSON path ("spec.securityContext.sysctls"). These
@@ -12,24 +13,29 @@ import (
 
 // fieldSet tells whether the field at path holds a non-zero value.
 func fieldSet(v reflect.Value, path string) bool {
-	for _, name := range strings.Split(path, ".") {
+	index, ok := fieldIndex(v.Type(), path)
+	if !ok {
+		return false
+	}
+	for _, i := range index {
 		for v.Kind() == reflect.Pointer {
 			if v.IsNil() {
 				return false
 			}
 			v = v.Elem()
 		}
-		if v = jsonField(v, name); !v.IsValid() {
-			return false
-		}
+		v = v.Field(i)
 	}
 	return !v.IsZero()
 }
 
 // clearField sets the field at path to its zero value. v must be addressable.
 func clearField(v reflect.Value, path string) {
-	names := strings.Split(path, ".")
-	for i, name := range names {
+	index, ok := fieldIndex(v.Type(), path)
+	if !ok {
+		return
+	}
+	for _, i := range index {
 		for v.Kind() == reflect.Pointer {
 			if v.IsNil() {
 				return
@@ -39,25 +45,60 @@ func clearField(v reflect.Value, path string) {
 			v.Set(c)
 			v = c.Elem()
 		}
-		if v = jsonField(v, name); !v.IsValid() {
-			return
-		}
-		if i == len(names)-1 {
-			v.Set(reflect.Zero(v.Type()))
-		}
+		v = v.Field(i)
 	}
+	v.Set(reflect.Zero(v.Type()))
 }
 
-// jsonField is the field of struct v whose JSON name is name, or the zero Value.
-func jsonField(v reflect.Value, name string) reflect.Value {
-	if v.Kind() != reflect.Struct {
-		return reflect.Value{}
+// fieldIndex is the chain of struct field indexes that path names below t, through
+// pointers; ok is false when there is no such field. It is found once per type and
+// path: reading the json tags of a pod spec's fifty fields for every check of every
+// pod was most of the time of placing a pod-level failure.
+func fieldIndex(t reflect.Type, path string) (index []int, ok bool) {
+	key := fieldKey{t, path}
+	if f, found := fieldIndexes.Load(key); found {
+		f := f.(foundField)
+		return f.index, f.ok
 	}
-	t := v.Type()
+	f := foundField{ok: true}
+	for _, name := range strings.Split(path, ".") {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		i := jsonField(t, name)
+		if i < 0 {
+			f = foundField{}
+			break
+		}
+		f.index = append(f.index, i)
+		t = t.Field(i).Type
+	}
+	fieldIndexes.Store(key, f)
+	return f.index, f.ok
+}
+
+type fieldKey struct {
+	t    reflect.Type
+	path string
+}
+
+type foundField struct {
+	index []int
+	ok    bool
+}
+
+// fieldIndexes maps a fieldKey to its foundField.
+var fieldIndexes sync.Map
+
+// jsonField is the index of the field of struct type t whose JSON name is name, or -1.
+func jsonField(t reflect.Type, name string) int {
+	if t.Kind() != reflect.Struct {
+		return -1
+	}
 	for i := 0; i < t.NumField(); i++ {
 		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); tag == name {
-			return v.Field(i)
+			return i
 		}
 	}
-	return reflect.Value{}
+	return -1
 }
