@@ -18,6 +18,7 @@ import (
 	"github.com/moat-dev/moat/internal/exceptions"
 	"github.com/moat-dev/moat/internal/finding"
 	"github.com/moat-dev/moat/internal/inventory"
+	"github.com/moat-dev/moat/internal/jsonenc"
 	"github.com/moat-dev/moat/internal/podspec"
 	"github.com/moat-dev/moat/internal/rule"
 	"github.com/moat-dev/moat/internal/scan"
@@ -397,14 +398,14 @@ func auditedJSON(js []Judged) string {
 			b = append(b, ',')
 		}
 		b = append(b, `{"rule":`...)
-		b = appendJSONString(b, j.RuleID)
+		b = jsonenc.AppendStringHTML(b, j.RuleID)
 		b = append(b, `,"severity":`...)
-		b = appendJSONString(b, j.Severity.String())
+		b = jsonenc.AppendStringHTML(b, j.Severity.String())
 		b = append(b, `,"message":`...)
-		b = appendJSONString(b, j.Message)
+		b = jsonenc.AppendStringHTML(b, j.Message)
 		if j.Path != "" {
 			b = append(b, `,"path":`...)
-			b = appendJSONString(b, j.Path)
+			b = jsonenc.AppendStringHTML(b, j.Path)
 		}
 		b = append(b, '}')
 	}

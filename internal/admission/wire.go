@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/moat-dev/moat/internal/jsonenc"
 	"github.com/moat-dev/moat/internal/jsontok"
 )
 
@@ -343,7 +344,7 @@ func AppendReview(dst []byte, tm metav1.TypeMeta, resp *admissionv1.AdmissionRes
 	dst = appendTypeMeta(dst, tm)
 	dst = appendComma(dst)
 	dst = append(dst, `"response":{"uid":`...)
-	dst = appendJSONString(dst, string(resp.UID))
+	dst = jsonenc.AppendStringHTML(dst, string(resp.UID))
 	dst = append(dst, `,"allowed":`...)
 	dst = strconv.AppendBool(dst, resp.Allowed)
 	if resp.Result != nil {
@@ -361,9 +362,9 @@ func AppendReview(dst []byte, tm metav1.TypeMeta, resp *admissionv1.AdmissionRes
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, k)
+			dst = jsonenc.AppendStringHTML(dst, k)
 			dst = append(dst, ':')
-			dst = appendJSONString(dst, resp.AuditAnnotations[k])
+			dst = jsonenc.AppendStringHTML(dst, resp.AuditAnnotations[k])
 		}
 		dst = append(dst, '}')
 	}
@@ -373,7 +374,7 @@ func AppendReview(dst []byte, tm metav1.TypeMeta, resp *admissionv1.AdmissionRes
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, w)
+			dst = jsonenc.AppendStringHTML(dst, w)
 		}
 		dst = append(dst, ']')
 	}
@@ -396,7 +397,7 @@ func appendMember(dst []byte, name, value string) []byte {
 	dst = append(dst, '"')
 	dst = append(dst, name...)
 	dst = append(dst, `":`...)
-	return appendJSONString(dst, value)
+	return jsonenc.AppendStringHTML(dst, value)
 }
 
 func appendStatus(dst []byte, s *metav1.Status) []byte {
@@ -444,69 +445,4 @@ func appendComma(dst []byte) []byte {
 		return dst
 	}
 	return append(dst, ',')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// plainJSON holds the ASCII bytes that appendJSONString writes as they are: one table
-// lookup a byte, as encoding/json does, instead of six comparisons.
-var plainJSON = func() (t [utf8.RuneSelf]bool) {
-	for b := ' '; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return t
-}()
-
-// appendJSONString appends s as a JSON string exactly as encoding/json writes it with
-// HTML escaping (its default): <, > and & as \u003c, \u003e and \u0026, control
-// characters escaped, U+2028 and U+2029 escaped, invalid UTF-8 as \ufffd.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if plainJSON[b] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

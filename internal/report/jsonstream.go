@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/jsonenc"
 )
 
 // The JSON document is written a finding at a time, each appended by hand in exactly
@@ -198,7 +198,7 @@ func appendField(b []byte, in, key, value string, comma bool) []byte {
 	b = append(b, '"')
 	b = append(b, key...)
 	b = append(b, `": `...)
-	return appendJSONString(b, value)
+	return jsonenc.AppendString(b, value)
 }
 
 // appendClose closes an object whose fields were written: a new line at the indent
@@ -207,74 +207,4 @@ func appendClose(b []byte, ind string) []byte {
 	b = append(b, '\n')
 	b = append(b, ind...)
 	return append(b, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString quotes s as encoding/json does with HTML escaping off.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	b = appendJSONContent(b, s)
-	return append(b, '"')
-}
-
-// appendJSONContent appends s quoted as a JSON string, less the quotes: the
-// two-character escapes for \b \f \n \r \t " and \, \u00XX for other control
-// characters, U+FFFD for invalid UTF-8, and \u2028 and \u2029, which JavaScript
-// does not accept raw in strings. Runs of eight bytes that need none of this, most of
-// any text, are passed over a word at a time and copied whole.
-func appendJSONContent(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		for i+8 <= len(s) && jsonPlainWord(load64(s, i)) {
-			i += 8
-		}
-		if i == len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
 }

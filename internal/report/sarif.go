@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/moat-dev/moat/internal/finding"
+	"github.com/moat-dev/moat/internal/jsonenc"
 	"github.com/moat-dev/moat/internal/rule"
 )
 
@@ -141,7 +142,7 @@ func writeSARIF(w io.Writer, r *Report, par parallel) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	buf := make([]byte, 0, 64<<10)
 	buf = append(buf, "{\n  \"$schema\": "...)
-	buf = appendJSONString(buf, SARIFSchemaURI)
+	buf = jsonenc.AppendString(buf, SARIFSchemaURI)
 	buf = append(buf, ",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"tool\": "...)
 	var err error
 	if buf, err = appendIndented(buf, sarifTool{Driver: driver}, "      "); err != nil {
@@ -239,7 +240,7 @@ func (sw *sarifWriter) appendResult(b []byte, f *finding.Finding) []byte {
 	b = append(b, "\n"+sarifInd2+`"text": "`...)
 	b = appendResourceName(b, &f.Resource)
 	b = append(b, ": "...)
-	b = appendJSONContent(b, f.Message)
+	b = jsonenc.AppendContent(b, f.Message)
 	b = append(b, '"')
 	b = appendClose(b, sarifInd1)
 
@@ -272,7 +273,7 @@ func (sw *sarifWriter) appendResult(b []byte, f *finding.Finding) []byte {
 	b = append(b, "\n"+sarifInd3+"]"...)
 	if lineUnknown {
 		b = append(b, ",\n"+sarifInd3+`"message": {`+"\n"+sarifInd4+`"text": "line unknown: `...)
-		b = appendJSONContent(b, s.LineUnknown)
+		b = jsonenc.AppendContent(b, s.LineUnknown)
 		b = append(b, '"')
 		b = appendClose(b, sarifInd3)
 	}
@@ -281,7 +282,7 @@ func (sw *sarifWriter) appendResult(b []byte, f *finding.Finding) []byte {
 		comma := false
 		if pseudo {
 			b = append(b, "\n"+sarifInd4+`"source": "`...)
-			b = appendJSONContent(b, s.File)
+			b = jsonenc.AppendContent(b, s.File)
 			if s.Line > 0 {
 				b = append(b, ':')
 				b = strconv.AppendInt(b, int64(s.Line), 10)
@@ -375,13 +376,13 @@ func (sw *sarifWriter) artifact(file string) []byte {
 // appendResourceName appends Resource.String() as the inside of a JSON string. Each part
 // is escaped alone: the slashes between them are ASCII, so no character spans two parts.
 func appendResourceName(b []byte, r *finding.Resource) []byte {
-	b = appendJSONContent(b, r.Kind)
+	b = jsonenc.AppendContent(b, r.Kind)
 	b = append(b, '/')
 	if r.Namespace != "" {
-		b = appendJSONContent(b, r.Namespace)
+		b = jsonenc.AppendContent(b, r.Namespace)
 		b = append(b, '/')
 	}
-	return appendJSONContent(b, r.Name)
+	return jsonenc.AppendContent(b, r.Name)
 }
 
 // appendFingerprint appends Fingerprint(f), hashing in sw's own buffer.

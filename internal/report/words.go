@@ -1,8 +1,8 @@
 package report
 
-// The escapers of the machine formats (JSON strings, XML attributes and text) pass over
-// runs of bytes that need no escaping eight at a time: a word of eight bytes is tested
-// for all of them at once with the bit tricks of "Bit Twiddling Hacks" (Sean Eron
+// The escapers of XML attributes and text and of YAML scalars (JSON strings are
+// internal/jsonenc's) pass over runs of bytes that need no escaping eight at a time: a
+// word of eight bytes is tested for all of them at once with the bit tricks of "Bit Twiddling Hacks" (Sean Eron
 // Anderson: "determine if a word has a byte less than n", "... has a zero byte").
 // A word that fails goes byte by byte, as before, so the output is the same.
 
@@ -33,12 +33,6 @@ func belowSpace(x uint64) uint64 { return (x - 0x20*lowBits) &^ x }
 func equalTo(x uint64, c byte) uint64 {
 	y := x ^ (uint64(c) * lowBits)
 	return (y - lowBits) &^ y
-}
-
-// jsonPlainWord reports eight bytes that appendJSONString copies as they are: printable
-// ASCII other than the quote and the backslash.
-func jsonPlainWord(x uint64) bool {
-	return (belowSpace(x)|equalTo(x, '"')|equalTo(x, '\\')|x)&highBits == 0
 }
 
 // xmlAttrPlainWord reports eight bytes that appendXMLAttr copies as they are: printable

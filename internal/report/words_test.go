@@ -2,66 +2,17 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/moat-dev/moat/internal/escapecases"
 	"github.com/moat-dev/moat/internal/finding"
 )
 
-// wordCases are strings that put each kind of byte the escapers treat apart at every
-// place in and across the eight-byte words they test at once: every byte value, and
-// characters of two to four bytes, at each offset of a 20-byte run of plain text.
-func wordCases() []string {
-	var specials []string
-	for c := range 256 {
-		specials = append(specials, string([]byte{byte(c)}))
-	}
-	specials = append(specials, "é", "\u00a0", "\u0085", "\u2028", "\u2029", "\ufeff", "\ufffd", "\ufffe", "🚀", "\xed\xa0\x80", "\xe2\x80", "]]>")
-	const plain = "abcdefghijklmnopqrst"
-	var cases []string
-	for _, sp := range specials {
-		for at := 0; at <= len(plain); at++ {
-			cases = append(cases, plain[:at]+sp+plain[at:], plain[:at]+sp+sp+plain[at:])
-		}
-	}
-	r := rand.New(rand.NewPCG(23, 24))
-	for range 3000 {
-		b := []byte(strings.Repeat("x", r.IntN(70)))
-		for range r.IntN(4) {
-			if len(b) > 0 {
-				b[r.IntN(len(b))] = byte(r.IntN(256))
-			}
-		}
-		cases = append(cases, string(b))
-	}
-	return cases
-}
-
-func TestJSONStringMatchesEncoder(t *testing.T) {
-	for _, s := range wordCases() {
-		checkJSONString(t, s)
-	}
-}
-
-// checkJSONString holds appendJSONString to encoding/json.
-func checkJSONString(t *testing.T, s string) {
-	t.Helper()
-	var want bytes.Buffer
-	enc := json.NewEncoder(&want)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(s); err != nil {
-		t.Fatal(err)
-	}
-	if got := appendJSONString(nil, s); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
-		t.Fatalf("%q: got %s, want %s", s, got, want.Bytes())
-	}
-}
-
 func TestXMLEscapesWordByWord(t *testing.T) {
-	for _, s := range wordCases() {
+	for _, s := range escapecases.Words() {
 		checkXMLEscapes(t, s)
 	}
 }
@@ -161,7 +112,6 @@ func FuzzTextEncoders(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		checkJSONString(t, s)
 		checkXMLEscapes(t, s)
 		if got, want := renderBothPolicyReports(t, &Report{Errors: []string{s}}); !bytes.Equal(got, want) {
 			t.Fatalf("%q: YAML\n%s\nwant\n%s", s, got, want)

@@ -113,9 +113,11 @@ func (p *tab) record(ev any) {
 	}
 }
 
+// The waits are generous: go test runs packages side by side, and a page drawing a
+// graph on a 2-core machine busy with the others took over 10 seconds.
 func (p *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, 60*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		p.t.Fatalf("browser: %v (problems so far: %v)", err, p.logged())
@@ -134,7 +136,7 @@ func eval[T any](p *tab, js string) T {
 // waitFor waits until the expression is true.
 func (p *tab) waitFor(js string) {
 	p.t.Helper()
-	p.do(chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(10*time.Second)))
+	p.do(chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(45*time.Second)))
 }
 
 // waitVisible waits until the findings table says n rows (findings or root causes) match.
