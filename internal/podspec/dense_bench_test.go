@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	_ "github.com/moat-dev/moat/internal/catalog" // every rule registered
+	"github.com/moat-dev/moat/internal/cputime"
 	"github.com/moat-dev/moat/internal/inventory"
 	"github.com/moat-dev/moat/internal/rule"
 )
@@ -83,9 +84,9 @@ func BenchmarkObjectRulesDense(b *testing.B) {
 // per iteration as cpu-ns/op: on a machine shared with other work it varies less than
 // the wall time. Call the function it returns when the loop is done.
 func reportCPU(b *testing.B) func() {
-	start := cpuTime()
+	start := cputime.Process()
 	return func() {
-		if used := cpuTime() - start; used > 0 && b.N > 0 {
+		if used := cputime.Process() - start; used > 0 && b.N > 0 {
 			b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moat-dev/moat/internal/audit/detect"
+	"github.com/moat-dev/moat/internal/cputime"
 )
 
 // stream is a realistic mix: the routine events of the rules' benchmark (90%) and the
@@ -72,7 +73,7 @@ func BenchmarkReceiverLoopback(b *testing.B) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), cputime.Process()
 	var sent int64
 	work := make(chan []byte)
 	var wg sync.WaitGroup
@@ -119,7 +120,7 @@ func BenchmarkReceiverLoopback(b *testing.B) {
 	for r.Stats().Evaluated < int64(want) {
 		time.Sleep(time.Millisecond)
 	}
-	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	elapsed, cpu := time.Since(start), cputime.Process()-cpu0
 	b.StopTimer()
 	mu.Lock()
 	sent = int64(want)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/moat-dev/moat/internal/cputime"
 	"github.com/moat-dev/moat/internal/image"
 )
 
@@ -230,8 +231,8 @@ func sizeOf(b *testing.B, dir, name string) int64 {
 // reportCPU starts counting the process's CPU time; the function it returns reports
 // it per operation. Setup done in the loop with the timer stopped still counts.
 func reportCPU(b *testing.B) func() {
-	start := processCPU()
+	start := cputime.Process()
 	return func() {
-		b.ReportMetric(float64((processCPU()-start).Milliseconds())/float64(b.N), "cpu-ms/op")
+		b.ReportMetric(float64((cputime.Process()-start).Milliseconds())/float64(b.N), "cpu-ms/op")
 	}
 }
