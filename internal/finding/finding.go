@@ -137,16 +137,7 @@ func compare(a, b *Finding) int {
 	if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(a.Resource.Namespace, b.Resource.Namespace); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Resource.Kind, b.Resource.Kind); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Resource.Name, b.Resource.Name); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Resource.APIVersion, b.Resource.APIVersion); c != 0 {
+	if c := compareResources(&a.Resource, &b.Resource); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.RuleID, b.RuleID); c != 0 {
@@ -159,6 +150,20 @@ func compare(a, b *Finding) int {
 		return c
 	}
 	return cmp.Compare(a.Message, b.Message)
+}
+
+// compareResources orders resources by namespace, kind, name and API version.
+func compareResources(a, b *Resource) int {
+	if c := cmp.Compare(a.Namespace, b.Namespace); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.APIVersion, b.APIVersion)
 }
 
 // compareSource orders sources as their String forms order, without building them
