@@ -35,6 +35,20 @@ func TestGatherIsConcatenateThenSort(t *testing.T) {
 	}
 }
 
+// TestGatherWithoutKeys: a severity the keys cannot hold leaves every pair to compare.
+func TestGatherWithoutKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, odd := range []Severity{-1, maxKeyedSeverity + 1} {
+		fs := randomFindings(r, 3*parallelSortMin)
+		fs[r.IntN(len(fs))].Severity = odd
+		want := slices.Clone(fs)
+		slices.SortStableFunc(want, Compare)
+		if got := Gather([][]Finding{fs[:100], fs[100:]}); !reflect.DeepEqual(got, want) {
+			t.Errorf("with a finding of severity %d: Gather differs from concatenating and sorting", odd)
+		}
+	}
+}
+
 func BenchmarkGather(b *testing.B) {
 	fs := randomFindings(rand.New(rand.NewPCG(5, 6)), 200_000)
 	var parts [][]Finding
