@@ -69,9 +69,9 @@ func decodeReviewFast(body []byte) (review *admissionv1.AdmissionReview, ok bool
 	ok = readObject(dec, reviewNames, func(name string) bool {
 		switch name {
 		case "apiVersion":
-			return readString(dec, &review.APIVersion)
+			return jsontok.ReadString(dec, &review.APIVersion)
 		case "kind":
-			return readString(dec, &review.Kind)
+			return jsontok.ReadString(dec, &review.Kind)
 		case "request":
 			return readRequest(dec, body, &review.Request)
 		}
@@ -86,7 +86,7 @@ func decodeReviewFast(body []byte) (review *admissionv1.AdmissionReview, ok bool
 
 // readRequest reads the value of "request": null, or an AdmissionRequest.
 func readRequest(dec *jsontext.Decoder, body []byte, p **admissionv1.AdmissionRequest) bool {
-	if readNull(dec) {
+	if jsontok.ReadNull(dec) {
 		*p = nil
 		return true
 	}
@@ -95,25 +95,25 @@ func readRequest(dec *jsontext.Decoder, body []byte, p **admissionv1.AdmissionRe
 	return readObject(dec, requestNames, func(name string) bool {
 		switch name {
 		case "uid":
-			return readString(dec, (*string)(&req.UID))
+			return jsontok.ReadString(dec, (*string)(&req.UID))
 		case "kind":
 			return readGVK(dec, &req.Kind)
 		case "resource":
 			return readGVR(dec, &req.Resource)
 		case "subResource":
-			return readString(dec, &req.SubResource)
+			return jsontok.ReadString(dec, &req.SubResource)
 		case "requestKind":
 			return readPointer(dec, &req.RequestKind, readGVK)
 		case "requestResource":
 			return readPointer(dec, &req.RequestResource, readGVR)
 		case "requestSubResource":
-			return readString(dec, &req.RequestSubResource)
+			return jsontok.ReadString(dec, &req.RequestSubResource)
 		case "name":
-			return readString(dec, &req.Name)
+			return jsontok.ReadString(dec, &req.Name)
 		case "namespace":
-			return readString(dec, &req.Namespace)
+			return jsontok.ReadString(dec, &req.Namespace)
 		case "operation":
-			return readString(dec, (*string)(&req.Operation))
+			return jsontok.ReadString(dec, (*string)(&req.Operation))
 		case "userInfo":
 			return readUserInfo(dec, &req.UserInfo)
 		case "object":
@@ -133,11 +133,11 @@ func readRequest(dec *jsontext.Decoder, body []byte, p **admissionv1.AdmissionRe
 // as encoding/json does; a member they do not have, which encoding/json might match
 // to one of theirs regardless of case, is left to encoding/json.
 func readGVK(dec *jsontext.Decoder, gvk *metav1.GroupVersionKind) bool {
-	return readNull(dec) || readStringMembers(dec, []string{"group", "version", "kind"}, &gvk.Group, &gvk.Version, &gvk.Kind)
+	return jsontok.ReadNull(dec) || readStringMembers(dec, []string{"group", "version", "kind"}, &gvk.Group, &gvk.Version, &gvk.Kind)
 }
 
 func readGVR(dec *jsontext.Decoder, gvr *metav1.GroupVersionResource) bool {
-	return readNull(dec) || readStringMembers(dec, []string{"group", "version", "resource"}, &gvr.Group, &gvr.Version, &gvr.Resource)
+	return jsontok.ReadNull(dec) || readStringMembers(dec, []string{"group", "version", "resource"}, &gvr.Group, &gvr.Version, &gvr.Resource)
 }
 
 // readStringMembers reads an object whose members are names[i], each a string read
@@ -145,19 +145,19 @@ func readGVR(dec *jsontext.Decoder, gvr *metav1.GroupVersionResource) bool {
 func readStringMembers(dec *jsontext.Decoder, names []string, fields ...*string) bool {
 	return readObject(dec, names, func(name string) bool {
 		i := slices.Index(names, name)
-		return i >= 0 && readString(dec, fields[i])
+		return i >= 0 && jsontok.ReadString(dec, fields[i])
 	})
 }
 
 var userInfoNames = []string{"username", "uid", "groups", "extra"}
 
 func readUserInfo(dec *jsontext.Decoder, u *authenticationv1.UserInfo) bool {
-	return readNull(dec) || readObject(dec, userInfoNames, func(name string) bool {
+	return jsontok.ReadNull(dec) || readObject(dec, userInfoNames, func(name string) bool {
 		switch name {
 		case "username":
-			return readString(dec, &u.Username)
+			return jsontok.ReadString(dec, &u.Username)
 		case "uid":
-			return readString(dec, &u.UID)
+			return jsontok.ReadString(dec, &u.UID)
 		case "groups":
 			return readStrings(dec, &u.Groups)
 		case "extra":
@@ -169,7 +169,7 @@ func readUserInfo(dec *jsontext.Decoder, u *authenticationv1.UserInfo) bool {
 
 // readExtra reads userInfo.extra: null (nil), or an object of string lists.
 func readExtra(dec *jsontext.Decoder, extra *map[string]authenticationv1.ExtraValue) bool {
-	if readNull(dec) {
+	if jsontok.ReadNull(dec) {
 		*extra = nil
 		return true
 	}
@@ -231,32 +231,10 @@ func nameOf(quoted []byte, known []string) (string, bool) {
 	return string(name), err == nil
 }
 
-// readNull reads a null, and nothing when the next value is not null.
-func readNull(dec *jsontext.Decoder) bool {
-	if dec.PeekKind() != 'n' {
-		return false
-	}
-	_, err := dec.ReadToken()
-	return err == nil
-}
-
-// readString reads a string into s; null leaves s as it is, as encoding/json does.
-func readString(dec *jsontext.Decoder, s *string) bool {
-	tok, err := dec.ReadToken()
-	switch {
-	case err != nil:
-		return false
-	case tok.Kind() == '"':
-		*s = tok.String()
-		return true
-	}
-	return tok.Kind() == 'n'
-}
-
 // readStrings reads null (nil) or an array of strings, null elements "", as
 // encoding/json does; an empty array is an empty slice, not nil.
 func readStrings(dec *jsontext.Decoder, p *[]string) bool {
-	if readNull(dec) {
+	if jsontok.ReadNull(dec) {
 		*p = nil
 		return true
 	}
@@ -266,7 +244,7 @@ func readStrings(dec *jsontext.Decoder, p *[]string) bool {
 	ss := []string{}
 	for dec.PeekKind() == '"' || dec.PeekKind() == 'n' {
 		var s string
-		if !readString(dec, &s) {
+		if !jsontok.ReadString(dec, &s) {
 			return false
 		}
 		ss = append(ss, s)
@@ -288,7 +266,7 @@ func readBool(dec *jsontext.Decoder, b *bool) bool {
 
 // readPointer reads null (nil) or a value with read into a new T.
 func readPointer[T any](dec *jsontext.Decoder, p **T, read func(*jsontext.Decoder, *T) bool) bool {
-	if readNull(dec) {
+	if jsontok.ReadNull(dec) {
 		*p = nil
 		return true
 	}

@@ -151,6 +151,15 @@ func TestTypedDecodersAgreeOnEdges(t *testing.T) {
 	}
 }
 
+// TestTypeMetaAtTheNestingLimit: encoding/json refuses a document nested deeper than
+// 10,000; the tokenizer, skipping a member that deep, must refuse it too.
+func TestTypeMetaAtTheNestingLimit(t *testing.T) {
+	for _, depth := range []int{9_999, 10_000, 10_001} {
+		js := `{"kind":"Pod","x":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`
+		checkTypeMetaAgrees(t, []byte(js))
+	}
+}
+
 // FuzzTypedDecodersAgree is TestTypedDecodersAgreeOnEdges on fuzzed documents, each
 // decoded as one of agreeKinds.
 func FuzzTypedDecodersAgree(f *testing.F) {

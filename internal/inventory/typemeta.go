@@ -15,7 +15,7 @@ import (
 // json-iterator's struct decoder skips unknown members through a callback that makes a
 // string of every name below them, which was a third of decoding an admission
 // review's pod. ok is false when js is to be read by the API machinery's decoder
-// instead: anything but one object of plain members (a name with an escape, a null or
+// instead: anything but one object of plain members (a name with an escape, a
 // non-string apiVersion or kind, a null element of items), and anything the
 // tokenizer refuses (invalid UTF-8, which encoding/json reads, included).
 func readTypeMetaFast(js []byte, tm *typeMeta) (ok bool) {
@@ -32,9 +32,9 @@ func readTypeMetaFast(js []byte, tm *typeMeta) (ok bool) {
 		}
 		switch string(name) {
 		case `"apiVersion"`:
-			ok = readPlainString(dec, &tm.APIVersion)
+			ok = jsontok.ReadString(dec, &tm.APIVersion)
 		case `"kind"`:
-			ok = readPlainString(dec, &tm.Kind)
+			ok = jsontok.ReadString(dec, &tm.Kind)
 		case `"items"`:
 			ok = readItems(dec, &tm.Items)
 		default:
@@ -52,33 +52,15 @@ func readTypeMetaFast(js []byte, tm *typeMeta) (ok bool) {
 	return err == io.EOF
 }
 
-// readPlainString reads a string value; null (which leaves the field as it was) and
-// other kinds are the API machinery's to read.
-func readPlainString(dec *jsontext.Decoder, s *string) bool {
-	if dec.PeekKind() != '"' {
-		return false
-	}
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return false
-	}
-	*s = tok.String()
-	return true
-}
-
 // readItems reads the value of items: null (no items) or an array whose elements are
 // copied, as encoding/json copies them: js may be a pooled buffer. A null element,
 // which encoding/json keeps as "null", is left to it.
 func readItems(dec *jsontext.Decoder, items *[]json.RawMessage) bool {
-	switch dec.PeekKind() {
-	case 'n':
+	if jsontok.ReadNull(dec) {
 		*items = nil
-		return dec.SkipValue() == nil
-	case '[':
-	default:
-		return false
+		return true
 	}
-	if _, err := dec.ReadToken(); err != nil {
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '[' {
 		return false
 	}
 	out := []json.RawMessage{}

@@ -34,3 +34,26 @@ func (t *Tokenizer) Release() {
 	t.Reset(&t.buf)
 	pool.Put(t)
 }
+
+// ReadNull reads a null, and nothing when the next value is not null.
+func ReadNull(dec *jsontext.Decoder) bool {
+	if dec.PeekKind() != 'n' {
+		return false
+	}
+	_, err := dec.ReadToken()
+	return err == nil
+}
+
+// ReadString reads a string into s; null leaves s as it is, as encoding/json does. Any
+// other value is false.
+func ReadString(dec *jsontext.Decoder, s *string) bool {
+	tok, err := dec.ReadToken()
+	switch {
+	case err != nil:
+		return false
+	case tok.Kind() == '"':
+		*s = tok.String()
+		return true
+	}
+	return tok.Kind() == 'n'
+}
