@@ -44,7 +44,7 @@ func BenchmarkObjectRulesDense(b *testing.B) {
 
 	runObjects := func(b *testing.B, rules []*rule.Rule) {
 		b.ReportAllocs()
-		defer reportCPU(b)()
+		defer cputime.PerOp(b)()
 		var n int
 		for b.Loop() {
 			c := rule.NewContext(context.Background(), opt, inv)
@@ -66,7 +66,7 @@ func BenchmarkObjectRulesDense(b *testing.B) {
 	for _, f := range sortedKeys(inventoryRules) {
 		b.Run("inventory/"+f, func(b *testing.B) {
 			b.ReportAllocs()
-			defer reportCPU(b)()
+			defer cputime.PerOp(b)()
 			var n int
 			for b.Loop() {
 				c := rule.NewContext(context.Background(), opt, inv)
@@ -77,18 +77,6 @@ func BenchmarkObjectRulesDense(b *testing.B) {
 			}
 			b.ReportMetric(float64(n), "results")
 		})
-	}
-}
-
-// reportCPU reports the CPU time of the process (the garbage collector's included)
-// per iteration as cpu-ns/op: on a machine shared with other work it varies less than
-// the wall time. Call the function it returns when the loop is done.
-func reportCPU(b *testing.B) func() {
-	start := cputime.Process()
-	return func() {
-		if used := cputime.Process() - start; used > 0 && b.N > 0 {
-			b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
-		}
 	}
 }
 

@@ -159,7 +159,7 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 	b.Run("zips", func(b *testing.B) {
-		defer reportCPU(b)()
+		defer cputime.PerOp(b)()
 		for b.Loop() {
 			b.StopTimer()
 			indexes, _ := filepath.Glob(filepath.Join(dir, "*", indexName))
@@ -174,7 +174,7 @@ func BenchmarkOpen(b *testing.B) {
 	})
 	b.Run("index", func(b *testing.B) {
 		open(b) // writes the index if the run above did not
-		report := reportCPU(b)
+		report := cputime.PerOp(b)
 		for b.Loop() {
 			open(b)
 		}
@@ -193,7 +193,7 @@ func BenchmarkMatch(b *testing.B) {
 	}
 	dbHeap := heapInUse() - before
 	var matches int
-	report := reportCPU(b)
+	report := cputime.PerOp(b)
 	for b.Loop() {
 		matches = len(db.Match(pkgs))
 	}
@@ -226,13 +226,4 @@ func sizeOf(b *testing.B, dir, name string) int64 {
 		total += st.Size()
 	}
 	return total
-}
-
-// reportCPU starts counting the process's CPU time; the function it returns reports
-// it per operation. Setup done in the loop with the timer stopped still counts.
-func reportCPU(b *testing.B) func() {
-	start := cputime.Process()
-	return func() {
-		b.ReportMetric(float64((cputime.Process()-start).Milliseconds())/float64(b.N), "cpu-ms/op")
-	}
 }
