@@ -289,7 +289,6 @@ func (g *generator) mainContainer(in podInputs) corev1.Container {
 type sidecar struct {
 	name, image string
 	port        int32
-	caps        []corev1.Capability
 }
 
 var sidecars = []sidecar{

@@ -325,14 +325,6 @@ func (c *culprit) workloads() string {
 	return listOfCount(names, len(c.ws))
 }
 
-// they is "it" for one workload, "they" for several.
-func (c *culprit) they() string {
-	if len(c.ws) == 1 {
-		return "it"
-	}
-	return "they"
-}
-
 func (c *culprit) needs() string {
 	if len(c.ws) == 1 {
 		return "it needs"

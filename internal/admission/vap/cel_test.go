@@ -3,7 +3,6 @@ package vap
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -131,8 +130,6 @@ func moduleDir(t testing.TB, module string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
-
-func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // ruleFixtureDirs finds the testdata directories of a rule: internal/*/testdata/DOMAIN_SLUG.
 func ruleFixtureDir(id string) string {

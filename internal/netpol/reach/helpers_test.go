@@ -167,9 +167,3 @@ func portName(proto corev1.Protocol, name string) networkingv1.NetworkPolicyPort
 func portProto(proto corev1.Protocol) networkingv1.NetworkPolicyPort {
 	return networkingv1.NetworkPolicyPort{Protocol: &proto}
 }
-
-func portRange(proto corev1.Protocol, lo, hi int32) networkingv1.NetworkPolicyPort {
-	p := portN(proto, lo)
-	p.EndPort = &hi
-	return p
-}

@@ -7,14 +7,6 @@ import (
 	"github.com/moat-dev/moat/internal/inventory"
 )
 
-const crb = `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: %s}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: %s}
-subjects: [%s]
----
-`
-
 func world(t *testing.T, docs ...string) Input {
 	t.Helper()
 	objs, errs := inventory.Decode(strings.NewReader(strings.Join(docs, "\n---\n")), "world.yaml")
