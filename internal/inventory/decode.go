@@ -638,9 +638,13 @@ func DecodeFile(path string) ([]*Object, []error) {
 }
 
 // decodeStream splits the stream into documents and decodes them in parallel, one
-// worker per CPU and a few documents in flight, so memory holds the objects and a
-// handful of documents, never the stream. The order of objects and errors is the
+// worker per CPU and a few batches of documents in flight, so memory holds the objects
+// and a handful of documents, never the stream. The order of objects and errors is the
 // order of the stream.
+//
+// Documents go to the workers in batches (see batchDocuments, batchBytes): one
+// document at a time, the workers waited on the splitter and on each other's wake-ups
+// through the channel, and a fifth of two cores stood idle while a stream decoded.
 func decodeStream(r io.Reader, file string) ([]*Object, []error) {
 	type result struct {
 		objs []*Object
@@ -648,13 +652,13 @@ func decodeStream(r io.Reader, file string) ([]*Object, []error) {
 	}
 	workers := runtime.GOMAXPROCS(0)
 	type job struct {
-		i   int
-		doc document
+		i    int
+		docs []document
 	}
-	jobs := make(chan job, 4*workers)
+	jobs := make(chan job, 2*workers)
 	var (
 		mu      sync.Mutex
-		results []result
+		results [][]result
 		wg      sync.WaitGroup
 	)
 	for w := 0; w < workers; w++ {
@@ -662,32 +666,59 @@ func decodeStream(r io.Reader, file string) ([]*Object, []error) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				objs, errs := decodeDocument(j.doc, file)
+				out := make([]result, len(j.docs))
+				for k, d := range j.docs {
+					out[k].objs, out[k].errs = decodeDocument(d, file)
+				}
 				mu.Lock()
-				results[j.i] = result{objs, errs}
+				results[j.i] = out
 				mu.Unlock()
 			}
 		}()
 	}
-	n := 0
-	readErr := splitDocuments(r, func(d document) error {
+	var (
+		batch []document
+		size  int
+	)
+	send := func() {
 		mu.Lock()
-		results = append(results, result{})
+		i := len(results)
+		results = append(results, nil)
 		mu.Unlock()
-		jobs <- job{n, d}
-		n++
+		jobs <- job{i, batch}
+		batch, size = nil, 0
+	}
+	readErr := splitDocuments(r, func(d document) error {
+		batch = append(batch, d)
+		if size += len(d.data); len(batch) == batchDocuments || size >= batchBytes {
+			send()
+		}
 		return nil
 	})
+	if len(batch) > 0 {
+		send()
+	}
 	close(jobs)
 	wg.Wait()
 	var objs []*Object
 	var errs []error
-	for _, r := range results {
-		objs = append(objs, r.objs...)
-		errs = append(errs, r.errs...)
+	for _, batch := range results {
+		for _, r := range batch {
+			objs = append(objs, r.objs...)
+			errs = append(errs, r.errs...)
+		}
 	}
 	if readErr != nil {
 		errs = append(errs, &Error{File: file, Err: fmt.Errorf("read: %w", readErr)})
 	}
 	return objs, errs
 }
+
+// A batch of documents for one decoding worker is this many documents or this many
+// bytes, whichever comes first: enough to amortise the hand-over, few enough that the
+// documents in flight stay small next to the objects and that a short stream still
+// spreads over the workers.
+const (
+	batchDocuments = 16
+	batchBytes     = 64 << 10
+)
