@@ -163,7 +163,7 @@ func cataloguePatterns() []pattern {
 		detail, min := f.detail, f.entropy
 		out = append(out, pattern{
 			kind:  ServiceCredential,
-			re:    regexp.MustCompile(notAlnum + `(` + f.re + `)` + notAlnumEnd),
+			expr:  notAlnum + `(` + f.re + `)` + notAlnumEnd,
 			group: 1,
 			hints: f.hints,
 			check: func(v string, _ []string) (string, bool) { return detail, entropy(v) >= min },

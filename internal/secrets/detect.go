@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -89,6 +91,8 @@ func Redact(string) string { return "(redacted)" }
 // pattern is a credential format recognised anywhere in a text.
 type pattern struct {
 	kind Kind
+	// expr is the regular expression, re its compiled form (see compiled).
+	expr string
 	re   *regexp.Regexp
 	// group is the submatch that holds the credential (0: the whole match).
 	group int
@@ -101,11 +105,12 @@ type pattern struct {
 	// needs are bytes every match holds besides its hint, not next to it: the "@" of
 	// a password in a URL. A text without them is not searched either.
 	needs string
-	// hintBytes are the bytes of each hint and the needs, filled in by init: a text
+	// hintBytes are the bytes of each hint and the needs, filled in by compiled: a text
 	// that lacks some byte of every hint cannot hold one, which is cheaper to see than
 	// to search.
 	hintBytes []byteSet
-	// minLen is the length of the shortest text re matches (minLength), filled in by init.
+	// minLen is the length of the shortest text re matches (minLength), filled in by
+	// compiled.
 	minLen int
 }
 
@@ -138,21 +143,33 @@ func lowerCaseBytes(b byteSet) (byteSet, bool) {
 	return b, true
 }
 
-// shortestMatch is the least minLen of the patterns: a shorter text holds none.
-var shortestMatch int
+// patternSet is the patterns compiled, and the least minLen of them: a shorter text
+// holds none.
+type patternSet struct {
+	patterns      []pattern
+	shortestMatch int
+}
 
-func init() {
-	for i := range patterns {
-		p := &patterns[i]
+// compiled compiles patternTable once. It is started in the background by init: the
+// regular expressions, with their long counted repetitions, take 5-7 ms to compile, a
+// tenth of the start-up of a small scan, and Scan is first called well after that.
+var compiled = sync.OnceValue(func() *patternSet {
+	set := &patternSet{patterns: slices.Clone(patternTable)}
+	for i := range set.patterns {
+		p := &set.patterns[i]
+		p.re = regexp.MustCompile(p.expr)
 		for _, h := range p.hints {
 			p.hintBytes = append(p.hintBytes, bytesOf(h+p.needs))
 		}
-		p.minLen = minLength(p.re.String())
-		if i == 0 || p.minLen < shortestMatch {
-			shortestMatch = p.minLen
+		p.minLen = minLength(p.expr)
+		if i == 0 || p.minLen < set.shortestMatch {
+			set.shortestMatch = p.minLen
 		}
 	}
-}
+	return set
+})
+
+func init() { go compiled() }
 
 // mayHold reports whether the bytes of a text (of its lower case when the pattern
 // folds) include all those of one of the pattern's hints: false means mayMatch is false.
@@ -174,34 +191,34 @@ func (p *pattern) mayHold(text, lower *byteSet) bool {
 const notAlnum = `(?:^|[^0-9A-Za-z_\-])`
 const notAlnumEnd = `(?:$|[^0-9A-Za-z_\-])`
 
-// patterns are the formats Scan recognises: these, then the catalogue's
-// (catalogue.go).
-var patterns = append([]pattern{
-	{kind: PrivateKey, hints: []string{"PRIVATE KEY"}, re: regexp.MustCompile(`-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----`), group: 0,
+// patternTable is the formats Scan recognises: these, then the catalogue's
+// (catalogue.go). Scan reads them compiled (compiled).
+var patternTable = append([]pattern{
+	{kind: PrivateKey, hints: []string{"PRIVATE KEY"}, expr: `-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----`, group: 0,
 		check: func(_ string, sub []string) (string, bool) { return pemDetail(sub[1]), true }},
-	{kind: AWSAccessKeyID, hints: []string{"AKIA", "ASIA", "ABIA", "ACCA", "A3T"}, re: regexp.MustCompile(notAlnum + `((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})` + notAlnumEnd), group: 1},
-	{kind: AWSSecretKey, hints: []string{"secret"}, fold: true, re: regexp.MustCompile(`(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])`), group: 1},
-	{kind: GitHubToken, hints: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, re: regexp.MustCompile(notAlnum + `((gh[pousr])_[A-Za-z0-9]{36,255})` + notAlnumEnd), group: 1,
+	{kind: AWSAccessKeyID, hints: []string{"AKIA", "ASIA", "ABIA", "ACCA", "A3T"}, expr: notAlnum + `((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})` + notAlnumEnd, group: 1},
+	{kind: AWSSecretKey, hints: []string{"secret"}, fold: true, expr: `(?i)(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])`, group: 1},
+	{kind: GitHubToken, hints: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, expr: notAlnum + `((gh[pousr])_[A-Za-z0-9]{36,255})` + notAlnumEnd, group: 1,
 		check: func(_ string, sub []string) (string, bool) { return githubDetail[sub[2]], true }},
-	{kind: GitHubToken, hints: []string{"github_pat_"}, re: regexp.MustCompile(notAlnum + `(github_pat_[A-Za-z0-9_]{60,255})` + notAlnumEnd), group: 1,
+	{kind: GitHubToken, hints: []string{"github_pat_"}, expr: notAlnum + `(github_pat_[A-Za-z0-9_]{60,255})` + notAlnumEnd, group: 1,
 		check: func(string, []string) (string, bool) { return "GitHub fine-grained personal access token", true }},
-	{kind: GitLabToken, hints: []string{"glpat-"}, re: regexp.MustCompile(notAlnum + `(glpat-[0-9A-Za-z_\-.]{20,})`), group: 1},
-	{kind: SlackToken, hints: []string{"xox"}, re: regexp.MustCompile(notAlnum + `(xox[abprs]-[0-9A-Za-z\-]{10,})`), group: 1},
-	{kind: SlackWebhook, hints: []string{"hooks.slack.com"}, re: regexp.MustCompile(`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_+/\-]{20,}`), group: 0},
-	{kind: StripeKey, hints: []string{"_live_", "_prod_"}, re: regexp.MustCompile(notAlnum + `((?:sk|rk)_(?:live|prod)_[0-9A-Za-z]{20,})` + notAlnumEnd), group: 1},
-	{kind: GoogleAPIKey, hints: []string{"AIza"}, re: regexp.MustCompile(notAlnum + `(AIza[0-9A-Za-z_\-]{35})` + notAlnumEnd), group: 1},
-	{kind: JWT, hints: []string{".ey", ".ew"}, re: regexp.MustCompile(notAlnum + `(e[wy][A-Za-z0-9_\-]{8,}\.e[wy][A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)`), group: 1,
+	{kind: GitLabToken, hints: []string{"glpat-"}, expr: notAlnum + `(glpat-[0-9A-Za-z_\-.]{20,})`, group: 1},
+	{kind: SlackToken, hints: []string{"xox"}, expr: notAlnum + `(xox[abprs]-[0-9A-Za-z\-]{10,})`, group: 1},
+	{kind: SlackWebhook, hints: []string{"hooks.slack.com"}, expr: `https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_+/\-]{20,}`, group: 0},
+	{kind: StripeKey, hints: []string{"_live_", "_prod_"}, expr: notAlnum + `((?:sk|rk)_(?:live|prod)_[0-9A-Za-z]{20,})` + notAlnumEnd, group: 1},
+	{kind: GoogleAPIKey, hints: []string{"AIza"}, expr: notAlnum + `(AIza[0-9A-Za-z_\-]{35})` + notAlnumEnd, group: 1},
+	{kind: JWT, hints: []string{".ey", ".ew"}, expr: notAlnum + `(e[wy][A-Za-z0-9_\-]{8,}\.e[wy][A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)`, group: 1,
 		check: func(v string, _ []string) (string, bool) { return "", isJWT(v) }},
-	{kind: URLPassword, hints: []string{"://"}, needs: "@", re: regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.\-]{1,20})://([^\s/@:'"]*):([^\s/@'"]+)@[^\s/'"?#]+`), group: 3,
+	{kind: URLPassword, hints: []string{"://"}, needs: "@", expr: `\b([A-Za-z][A-Za-z0-9+.\-]{1,20})://([^\s/@:'"]*):([^\s/@'"]+)@[^\s/'"?#]+`, group: 3,
 		check: func(_ string, sub []string) (string, bool) {
 			if !plausibleSecret(sub[3]) {
 				return "", false
 			}
 			return fmt.Sprintf("password in a %s URL", sub[1]), true
 		}},
-	{kind: ConnPassword, hints: []string{"password", "pwd"}, fold: true, re: regexp.MustCompile(`(?i)(?:^|[;\s"'<])(?:password|pwd)\s*=\s*["']?([^;\s"'<>]+)`), group: 1,
+	{kind: ConnPassword, hints: []string{"password", "pwd"}, fold: true, expr: `(?i)(?:^|[;\s"'<])(?:password|pwd)\s*=\s*["']?([^;\s"'<>]+)`, group: 1,
 		check: func(v string, _ []string) (string, bool) { return "", plausibleSecret(v) }},
-	{kind: AuthHeader, hints: []string{"authorization"}, fold: true, re: regexp.MustCompile(`(?i)authorization["']?\s*:\s*["']?(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=\-]{8,})`), group: 1,
+	{kind: AuthHeader, hints: []string{"authorization"}, fold: true, expr: `(?i)authorization["']?\s*:\s*["']?(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=\-]{8,})`, group: 1,
 		check: func(v string, _ []string) (string, bool) { return "", plausibleSecret(v) }},
 }, cataloguePatterns()...)
 
@@ -278,7 +295,8 @@ func Scan(text string) []Match {
 	if len(text) > maxScannedLength {
 		text = text[:maxScannedLength]
 	}
-	if len(text) < shortestMatch {
+	set := compiled()
+	if len(text) < set.shortestMatch {
 		return nil
 	}
 	var out []Match
@@ -288,8 +306,8 @@ func Scan(text string) []Match {
 	textBytes := bytesOf(text)
 	lowerBytes, lowerKnown := lowerCaseBytes(textBytes)
 	lower, lowered := "", false
-	for i := range patterns {
-		p := &patterns[i]
+	for i := range set.patterns {
+		p := &set.patterns[i]
 		if len(text) < p.minLen {
 			continue
 		}

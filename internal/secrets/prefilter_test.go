@@ -10,8 +10,8 @@ import (
 // The byte checks before kvLineRE, xmlElemRE and the JWT pattern never skip a text
 // that the regular expression matches.
 func TestPrefiltersKeepMatches(t *testing.T) {
-	jwt := patterns[0]
-	for _, p := range patterns {
+	jwt := compiled().patterns[0]
+	for _, p := range compiled().patterns {
 		if p.kind == JWT {
 			jwt = p
 		}
@@ -41,7 +41,7 @@ func TestPrefiltersKeepMatches(t *testing.T) {
 // pieces of them.
 func TestMayHoldImpliedByMayMatch(t *testing.T) {
 	var pieces []string
-	for _, p := range patterns {
+	for _, p := range compiled().patterns {
 		for _, h := range p.hints {
 			pieces = append(pieces, h, h[:len(h)/2], h[len(h)/2:], strings.ToUpper(h))
 		}
@@ -56,8 +56,8 @@ func TestMayHoldImpliedByMayMatch(t *testing.T) {
 		text := b.String()
 		lower := strings.ToLower(text)
 		tb, lb := bytesOf(text), bytesOf(lower)
-		for i := range patterns {
-			p := &patterns[i]
+		for i := range compiled().patterns {
+			p := &compiled().patterns[i]
 			if p.mayMatch(text, lower) && !p.mayHold(&tb, &lb) {
 				t.Fatalf("%q: pattern %s (%v) may match but the byte check skips it", text, p.kind, p.hints)
 			}
@@ -83,8 +83,8 @@ func TestNeedsKeepMatches(t *testing.T) {
 		text := randomText(r, pieces, 10)
 		lower := strings.ToLower(text)
 		tb, lb := bytesOf(text), bytesOf(lower)
-		for i := range patterns {
-			p := &patterns[i]
+		for i := range compiled().patterns {
+			p := &compiled().patterns[i]
 			if p.needs == "" || !p.re.MatchString(text) {
 				continue
 			}
