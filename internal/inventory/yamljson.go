@@ -1030,6 +1030,11 @@ func appendPlain(out, s []byte) ([]byte, bool) {
 			return appendFloat(out, f)
 		}
 	case 'D', 'S':
+		if !numberBytesOnly(s) {
+			// "100m", "128Mi", "1.2.3": no number, and no timestamp either (a colon or a
+			// T is not a number's byte, but a timestamp is a string all the same).
+			return appendString(out, s), true
+		}
 		str := string(s)
 		if isTimestamp(str) {
 			return appendString(out, s), true // yaml.v2 keeps timestamps as strings in interface{}
@@ -1061,6 +1066,26 @@ func appendPlain(out, s []byte) ([]byte, bool) {
 	}
 	return appendString(out, s), true
 }
+
+// numberBytesOnly reports whether every byte of s may be part of a number yaml.v2
+// resolves (strconv.ParseInt and ParseUint with base 0, yamlStyleFloat, "0b"): digits,
+// hex digits, base prefixes, signs, underscores and the decimal point. A plain scalar
+// with another byte is a string, found without the parsers' errors or the regexp.
+func numberBytesOnly(s []byte) bool {
+	for _, c := range s {
+		if !numberByte[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var numberByte = func() (t [256]bool) {
+	for _, c := range "0123456789abcdefABCDEFxXoO+-_." {
+		t[c] = true
+	}
+	return t
+}()
 
 func appendFloat(out []byte, f float64) ([]byte, bool) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {

@@ -29,6 +29,7 @@ var fastCases = []struct {
 	{"yaml 1.1 booleans and nulls", "a: yes\nb: off\nc: ~\nd: null\ne:\nf: Y\ng: 'yes'\n", true},
 	{"numbers", "a: 0755\nb: 0x1F\nc: 1_000\nd: 1e3\ne: .5\nf: -0\ng: 18446744073709551615\nh: 99999999999999999999\ni: +12\nj: 1.0\n", true},
 	{"timestamps stay strings", "a: 2024-01-02\nb: 2024-01-02T10:00:00Z\nc: 2024-1-2 3:4:5\n", true},
+	{"binary, octal, exponents and quantities", "a: 0b101\nb: -0b11\nc: 0o17\nd: 1e+3\ne: -1.5E-3\nf: +.5\ng: 100m\nh: 1Gi\ni: 0xFFg\nj: 1_0e1\nk: 0b_1\n", true},
 	{"strings that look like numbers", "a: 1.2.3\nb: --port=8080\nc: -x\nd: 12:30\ne: 0b2\n", true},
 	{"flow collections", "a: [1, \"two\", three, {k: v, 'q': [x]}]\nb: {}\nc: []\nd: {cpu: 200m, memory: 128Mi}\n", true},
 	{"literal block scalars", "a: |\n  line 1\n\n    indented\n  last\nb: |-\n  no newline\nc: |\n\n  leading empty\nd: |\ne: x\n", true},
