@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -33,6 +35,7 @@ type scanFlags struct {
 	verbose        bool
 	cpuProfile     string
 	memProfile     string
+	trace          string
 
 	severity        string
 	rules, skipRule []string
@@ -69,6 +72,8 @@ func newScanCmd() *cobra.Command {
 	_ = fl.MarkHidden("cpuprofile")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile taken after evaluation, before rendering (the peak of live memory), to this file, and an allocation profile of the whole scan to FILE.allocs")
 	_ = fl.MarkHidden("memprofile")
+	fl.StringVar(&f.trace, "trace", "", "write an execution trace of the scan to this file (go run ./bench/schedtrace FILE shows how busy the CPUs were)")
+	_ = fl.MarkHidden("trace")
 	return cmd
 }
 
@@ -79,7 +84,15 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		return fmt.Errorf("scan: %w", err)
 	}
 	if f.cpuProfile != "" {
-		stop, err := startCPUProfile(f.cpuProfile)
+		stop, err := record("--cpuprofile", f.cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if f.trace != "" {
+		// A CPU profile says what the CPUs did; the trace also says when they were idle.
+		stop, err := record("--trace", f.trace, trace.Start, trace.Stop)
 		if err != nil {
 			return err
 		}
@@ -206,16 +219,19 @@ func terminal(cmd *cobra.Command) report.Options {
 	return report.Options{Color: isTTY && os.Getenv("NO_COLOR") == ""}
 }
 
-func startCPUProfile(path string) (stop func(), err error) {
+// record starts writing a CPU profile or an execution trace to path: start begins
+// it (pprof.StartCPUProfile, trace.Start), and the function returned ends it with end
+// and closes the file. flag names the option in errors.
+func record(flag, path string, start func(io.Writer) error, end func()) (stop func(), err error) {
 	out, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	if err := pprof.StartCPUProfile(out); err != nil {
+	if err := start(out); err != nil {
 		out.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	return func() { pprof.StopCPUProfile(); out.Close() }, nil
+	return func() { end(); out.Close() }, nil
 }
 
 // writeHeapProfile writes the runtime profile name ("heap" or "allocs") to path. A
