@@ -97,10 +97,8 @@ const maxKeyedSeverity = 1<<16 - 1
 // the resources of refs, in compare's order of resources, in the low 32. Equal keys are
 // equal severities and resources; compare orders those by rule, path, source and message.
 func setKeys(refs []ref) {
-	index := map[Resource]uint32{}
-	var resources []*Resource
-	var last *Resource
-	var lastIndex uint32
+	ids, first := denseIDs(len(refs), func(i int) (Resource, bool) { return refs[i].f.Resource, true })
+	rank := resourceRanks(refs, first)
 	for i := range refs {
 		f := refs[i].f
 		if f.Severity < 0 || f.Severity > maxKeyedSeverity {
@@ -109,31 +107,45 @@ func setKeys(refs []ref) {
 			}
 			return
 		}
-		// A resource's findings are mostly made one after another: look it up once.
-		if last == nil || f.Resource != *last {
-			idx, ok := index[f.Resource]
-			if !ok {
-				idx = uint32(len(resources))
-				index[f.Resource] = idx
-				resources = append(resources, &f.Resource)
+		refs[i].key = uint64(maxKeyedSeverity-f.Severity)<<32 | uint64(rank[ids[i]])
+	}
+}
+
+// resourceRanks returns the rank of each resource among them all, in compare's order
+// of resources; first[k] is the first ref of resource number k. Many are sorted in
+// two halves on two cores, then merged.
+func resourceRanks(refs []ref, first []int32) []uint32 {
+	byResource := func(a, b int32) int {
+		return compareResources(&refs[first[a]].f.Resource, &refs[first[b]].f.Resource)
+	}
+	ids := make([]int32, len(first))
+	for k := range ids {
+		ids[k] = int32(k)
+	}
+	order := ids
+	if len(ids) < parallelSortMin || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(order, byResource)
+	} else {
+		a, b := ids[:len(ids)/2], ids[len(ids)/2:]
+		var wg sync.WaitGroup
+		wg.Go(func() { slices.SortFunc(a, byResource) })
+		slices.SortFunc(b, byResource)
+		wg.Wait()
+		order = make([]int32, 0, len(ids))
+		for len(a) > 0 && len(b) > 0 {
+			if byResource(a[0], b[0]) <= 0 {
+				order, a = append(order, a[0]), a[1:]
+			} else {
+				order, b = append(order, b[0]), b[1:]
 			}
-			last, lastIndex = &f.Resource, idx
 		}
-		refs[i].key = uint64(maxKeyedSeverity-f.Severity)<<32 | uint64(lastIndex)
+		order = append(append(order, a...), b...)
 	}
-	order := make([]uint32, len(resources))
-	for i := range order {
-		order[i] = uint32(i)
+	rank := make([]uint32, len(first))
+	for r, k := range order {
+		rank[k] = uint32(r)
 	}
-	slices.SortFunc(order, func(a, b uint32) int { return compareResources(resources[a], resources[b]) })
-	rank := make([]uint32, len(resources))
-	for r, idx := range order {
-		rank[idx] = uint32(r)
-	}
-	for i := range refs {
-		k := refs[i].key
-		refs[i].key = k&^(1<<32-1) | uint64(rank[uint32(k)])
-	}
+	return rank
 }
 
 // mergeInto copies the findings of the sorted a and b into out in order.

@@ -131,30 +131,35 @@ func resourceLists(fs []Finding, keep func(int) bool) [][]int32 {
 		res  Resource
 		file string
 	}
-	byResource := map[key]int{} // place in lists
-	var lists [][]int32
-	var last key
-	at := -1
-	for i := range fs {
+	ids, first := denseIDs(len(fs), func(i int) (key, bool) {
 		if !keep(i) {
-			continue
+			return key{}, false
 		}
 		f := &fs[i]
 		k := key{res: f.Resource}
 		if f.Source != nil {
 			k.file = f.Source.File
 		}
-		// Sorted findings come in runs of one resource: the map is asked once a run.
-		if at < 0 || k != last {
-			var ok bool
-			if at, ok = byResource[k]; !ok {
-				at = len(lists)
-				byResource[k] = at
-				lists = append(lists, nil)
-			}
-			last = k
+		return k, true
+	})
+	// The lists share one array, each given its length of it.
+	sizes := make([]int32, len(first))
+	kept := 0
+	for _, id := range ids {
+		if id >= 0 {
+			sizes[id]++
+			kept++
 		}
-		lists[at] = append(lists[at], int32(i))
+	}
+	all := make([]int32, kept)
+	lists := make([][]int32, len(first))
+	for k, n := range sizes {
+		lists[k], all = all[:0:n], all[n:]
+	}
+	for i, id := range ids {
+		if id >= 0 {
+			lists[id] = append(lists[id], int32(i))
+		}
 	}
 	return lists
 }
