@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -55,5 +56,26 @@ func TestTuneBatchGCLeavesTheEnvironmentsSettings(t *testing.T) {
 	tuneBatchGC()
 	if got := debug.SetMemoryLimit(-1); got != before {
 		t.Fatalf("the memory limit changed to %d with GOGC set", got)
+	}
+}
+
+// gcPercentAtStart is the collector's setting when the tests start, after every init
+// and before any test has run a scan (which sets its own policy, tuneBatchGC).
+var gcPercentAtStart int
+
+func TestMain(m *testing.M) {
+	gcPercentAtStart = debug.SetGCPercent(-1)
+	debug.SetGCPercent(gcPercentAtStart)
+	os.Exit(m.Run())
+}
+
+// TestTheCollectorIsOnWhenCommandsRun: package startgc turns the collector off while
+// the packages are initialised, and main's init turns it on again before anything runs.
+func TestTheCollectorIsOnWhenCommandsRun(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set")
+	}
+	if gcPercentAtStart != 100 {
+		t.Fatalf("the collector's percent is %d when the tests start, want 100", gcPercentAtStart)
 	}
 }
