@@ -16,7 +16,7 @@ import (
 // is not modified. now is what expiry dates are compared with. A nil Config applies the
 // inline annotations only.
 func (c *Config) Apply(fs []finding.Finding, inv *inventory.Inventory, now time.Time) []finding.Finding {
-	return append(c.Suppress(fs, inv, now, true), c.Expired(now)...)
+	return c.Suppressor(inv, now, true).Apply(fs)
 }
 
 // Suppress marks the suppressed findings of fs and appends the findings about the
@@ -30,37 +30,65 @@ func (c *Config) Apply(fs []finding.Finding, inv *inventory.Inventory, now time.
 // matches (Kind "config"). The findings about annotations (config/ignore-without-reason,
 // config/invalid-ignore) may be suppressed by config exceptions but not by annotations.
 func (c *Config) Suppress(fs []finding.Finding, inv *inventory.Inventory, now time.Time, inline bool) []finding.Finding {
-	var active []*Exception
+	return c.Suppressor(inv, now, inline).Suppress(fs)
+}
+
+// A Suppressor is Suppress and Apply made ready for one inventory: the exceptions
+// active at a time and the objects' ignore annotations, read once. It keeps nothing of
+// the inventory's objects, so that a scan can let them go before its findings are
+// sorted and judged.
+type Suppressor struct {
+	config *Config
+	now    time.Time
+	inline bool
+	active []*Exception
+	// ignores are the objects' ignore annotations, and annotationFindings the findings
+	// about them (with inline only).
+	ignores            ignoreIndex
+	annotationFindings []finding.Finding
+}
+
+// Suppressor reads what Suppress needs of inv (see Suppress for inline).
+func (c *Config) Suppressor(inv *inventory.Inventory, now time.Time, inline bool) *Suppressor {
+	s := &Suppressor{config: c, now: now, inline: inline}
 	if c != nil {
 		for i := range c.Exceptions {
 			if e := &c.Exceptions[i]; e.Active(now) {
-				active = append(active, e)
+				s.active = append(s.active, e)
 			}
 		}
 	}
-	if len(active) == 0 && (!inline || !anyIgnoreAnnotation(inv)) {
+	if inline && anyIgnoreAnnotation(inv) {
+		s.ignores, s.annotationFindings = inlineIgnores(inv, rule.All())
+	}
+	return s
+}
+
+// Apply is Config.Apply on the inventory s was made for.
+func (s *Suppressor) Apply(fs []finding.Finding) []finding.Finding {
+	return append(s.Suppress(fs), s.config.Expired(s.now)...)
+}
+
+// Suppress is Config.Suppress on the inventory s was made for.
+func (s *Suppressor) Suppress(fs []finding.Finding) []finding.Finding {
+	if len(s.active) == 0 && s.ignores == nil {
 		// Nothing can be suppressed: skip indexing every rule, and copying (the hot path
 		// of admission). Clipped, so that an append by the caller cannot reach fs.
 		return slices.Clip(fs)
 	}
-	var ignores ignoreIndex
-	var out []finding.Finding
-	if inline {
-		ignores, out = inlineIgnores(inv, rule.All())
-	}
-	out = append(slices.Clone(fs), out...)
+	out := append(slices.Clone(fs), s.annotationFindings...)
 	for i := range out {
 		f := &out[i]
 		if f.Suppressed != nil {
 			continue
 		}
-		if inline && !isConfigRule(f.RuleID) {
-			if ig := ignores.lookup(f); ig != nil && ig.covers(f.RuleID) {
+		if s.ignores != nil && !isConfigRule(f.RuleID) {
+			if ig := s.ignores.lookup(f); ig != nil && ig.covers(f.RuleID) {
 				f.Suppressed = &finding.Suppression{Kind: "annotation", Reason: ig.reason}
 				continue
 			}
 		}
-		for _, e := range active {
+		for _, e := range s.active {
 			if e.Matches(f) {
 				f.Suppressed = &finding.Suppression{Kind: "config", Reason: e.Reason}
 				break

@@ -112,34 +112,26 @@ type Result struct {
 func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Result {
 	now := e.opt.Now()
 	templateErrs := PrepareTemplates(inv.Objects, e.opt.Config)
+	// What the result needs of inv is read before the rules run, so that inv is not
+	// held while the findings are sorted and judged: its objects, most of the heap by
+	// then, can be collected (a caller that drops its own reference lets them go).
+	suppressor := e.opt.Config.Suppressor(inv, now, true)
+	r := e.newResult(inv, now, templateErrs)
 	fs, ruleErrs := engine.Run(ctx, inv, e.rules, e.ruleOptions(now))
-	return e.result(inv, now, fs, templateErrs, ruleErrs)
+	return e.result(r, suppressor, fs, ruleErrs)
 }
 
-// result applies the exceptions and the filter to the sorted findings fs of inv and
-// makes the Result, with every error of the evaluation.
-func (e *Evaluator) result(inv *inventory.Inventory, now time.Time, fs []finding.Finding, templateErrs, ruleErrs []error) *Result {
-	sorted := len(fs) // the engine sorts its findings; Apply appends
-	// A nil Config still applies the inline ignore annotations.
-	fs = e.opt.Config.Apply(fs, inv, now)
-	if len(fs) != sorted {
-		finding.Sort(fs)
-	}
-	if e.opt.Filter.active() {
-		// Keeps the order.
-		fs = slices.DeleteFunc(fs, func(f finding.Finding) bool { return !e.opt.Filter.keeps(f) })
-	}
-	errs := make([]string, 0, len(inv.Errors)+len(templateErrs)+len(ruleErrs))
+// newResult starts the Result of evaluating inv: all but its findings, summary and
+// the rules' errors.
+func (e *Evaluator) newResult(inv *inventory.Inventory, now time.Time, templateErrs []error) *Result {
+	errs := make([]string, 0, len(inv.Errors)+len(templateErrs))
 	for _, err := range inv.Errors {
 		errs = append(errs, err.Error())
 	}
 	for _, err := range templateErrs {
 		errs = append(errs, err.Error())
 	}
-	for _, err := range ruleErrs {
-		errs = append(errs, err.Error())
-	}
-	r := &Result{Report: report.Report{
+	return &Result{Report: report.Report{
 		Errors:      errs,
 		Warnings:    append(slices.Clip(inv.Warnings), e.opt.Config.WarningList()...),
 		Partial:     inv.Partial,
@@ -147,12 +139,26 @@ func (e *Evaluator) result(inv *inventory.Inventory, now time.Time, fs []finding
 		Rules:       e.rules,
 		ToolVersion: e.opt.ToolVersion,
 		Time:        now,
+		Summary:     finding.Summary{Objects: len(inv.Objects)},
 	}}
-	// The Result keeps nothing of inv (its findings hold the strings of the objects'
-	// names, not the objects), so that once the caller drops inv its memory is free
-	// for rendering.
-	objects := len(inv.Objects)
-	r.Summary = finding.Summarize(objects, fs, len(errs))
+}
+
+// result adds to r the sorted findings fs, with the exceptions and the filter applied,
+// the summary, and the rules' errors.
+func (e *Evaluator) result(r *Result, suppressor *exceptions.Suppressor, fs []finding.Finding, ruleErrs []error) *Result {
+	sorted := len(fs) // the engine sorts its findings; Apply appends
+	fs = suppressor.Apply(fs)
+	if len(fs) != sorted {
+		finding.Sort(fs)
+	}
+	if e.opt.Filter.active() {
+		// Keeps the order.
+		fs = slices.DeleteFunc(fs, func(f finding.Finding) bool { return !e.opt.Filter.keeps(f) })
+	}
+	for _, err := range ruleErrs {
+		r.Errors = append(r.Errors, err.Error())
+	}
+	r.Summary = finding.Summarize(r.Summary.Objects, fs, len(r.Errors))
 	r.Summary.Skipped = len(r.Skipped)
 	r.Findings = fs
 	if !e.opt.ShowSuppressed {
