@@ -644,7 +644,7 @@ func DecodeFile(path string) ([]*Object, []error) {
 //
 // Documents go to the workers in batches (see batchDocuments, batchBytes): one
 // document at a time, the workers waited on the splitter and on each other's wake-ups
-// through the channel, and a fifth of two cores stood idle while a stream decoded.
+// through the channel, and 0.28 of two CPUs stood idle while a stream decoded.
 func decodeStream(r io.Reader, file string) ([]*Object, []error) {
 	type result struct {
 		objs []*Object
