@@ -116,9 +116,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, inv *inventory.Inventory) *Res
 	// held while the findings are sorted and judged: its objects, most of the heap by
 	// then, can be collected (a caller that drops its own reference lets them go).
 	suppressor := e.opt.Config.Suppressor(inv, now, true)
-	r := e.newResult(inv, now, templateErrs)
+	r, objects := e.newResult(inv, now, templateErrs), len(inv.Objects)
 	fs, ruleErrs := engine.Run(ctx, inv, e.rules, e.ruleOptions(now))
-	return e.result(r, suppressor, fs, ruleErrs)
+	return e.result(r, objects, suppressor, fs, ruleErrs)
 }
 
 // newResult starts the Result of evaluating inv: all but its findings, summary and
@@ -139,13 +139,12 @@ func (e *Evaluator) newResult(inv *inventory.Inventory, now time.Time, templateE
 		Rules:       e.rules,
 		ToolVersion: e.opt.ToolVersion,
 		Time:        now,
-		Summary:     finding.Summary{Objects: len(inv.Objects)},
 	}}
 }
 
 // result adds to r the sorted findings fs, with the exceptions and the filter applied,
-// the summary, and the rules' errors.
-func (e *Evaluator) result(r *Result, suppressor *exceptions.Suppressor, fs []finding.Finding, ruleErrs []error) *Result {
+// the summary of the evaluation of that many objects, and the rules' errors.
+func (e *Evaluator) result(r *Result, objects int, suppressor *exceptions.Suppressor, fs []finding.Finding, ruleErrs []error) *Result {
 	sorted := len(fs) // the engine sorts its findings; Apply appends
 	fs = suppressor.Apply(fs)
 	if len(fs) != sorted {
@@ -158,7 +157,7 @@ func (e *Evaluator) result(r *Result, suppressor *exceptions.Suppressor, fs []fi
 	for _, err := range ruleErrs {
 		r.Errors = append(r.Errors, err.Error())
 	}
-	r.Summary = finding.Summarize(r.Summary.Objects, fs, len(r.Errors))
+	r.Summary = finding.Summarize(objects, fs, len(r.Errors))
 	r.Summary.Skipped = len(r.Skipped)
 	r.Findings = fs
 	if !e.opt.ShowSuppressed {

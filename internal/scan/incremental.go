@@ -184,7 +184,7 @@ func (s *Incremental) Evaluate(ctx context.Context, inv *inventory.Inventory, ch
 	byText := func(a, b error) int { return strings.Compare(a.Error(), b.Error()) }
 	slices.SortFunc(templateErrs, byText)
 	slices.SortFunc(ruleErrs, byText)
-	return e.result(e.newResult(inv, now, templateErrs), e.opt.Config.Suppressor(inv, now, true), out, ruleErrs)
+	return e.result(e.newResult(inv, now, templateErrs), len(inv.Objects), e.opt.Config.Suppressor(inv, now, true), out, ruleErrs)
 }
 
 // namespaceOfError is the namespace of the object a rule or template error is about.

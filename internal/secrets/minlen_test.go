@@ -53,8 +53,9 @@ func TestMinLengthBoundsEveryMatch(t *testing.T) {
 func assertMinLengths(t *testing.T, text string) int {
 	t.Helper()
 	n := 0
-	for i := range compiled().patterns {
-		p := &compiled().patterns[i]
+	patterns := compiled().patterns
+	for i := range patterns {
+		p := &patterns[i]
 		for _, loc := range p.re.FindAllStringIndex(text, -1) {
 			n++
 			if loc[1]-loc[0] < p.minLen {

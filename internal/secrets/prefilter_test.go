@@ -10,8 +10,9 @@ import (
 // The byte checks before kvLineRE, xmlElemRE and the JWT pattern never skip a text
 // that the regular expression matches.
 func TestPrefiltersKeepMatches(t *testing.T) {
-	jwt := compiled().patterns[0]
-	for _, p := range compiled().patterns {
+	patterns := compiled().patterns
+	jwt := patterns[0]
+	for _, p := range patterns {
 		if p.kind == JWT {
 			jwt = p
 		}
@@ -40,8 +41,9 @@ func TestPrefiltersKeepMatches(t *testing.T) {
 // mayHold is false only where mayMatch is: every pattern's hints, in texts built from
 // pieces of them.
 func TestMayHoldImpliedByMayMatch(t *testing.T) {
+	patterns := compiled().patterns
 	var pieces []string
-	for _, p := range compiled().patterns {
+	for _, p := range patterns {
 		for _, h := range p.hints {
 			pieces = append(pieces, h, h[:len(h)/2], h[len(h)/2:], strings.ToUpper(h))
 		}
@@ -56,8 +58,8 @@ func TestMayHoldImpliedByMayMatch(t *testing.T) {
 		text := b.String()
 		lower := strings.ToLower(text)
 		tb, lb := bytesOf(text), bytesOf(lower)
-		for i := range compiled().patterns {
-			p := &compiled().patterns[i]
+		for i := range patterns {
+			p := &patterns[i]
 			if p.mayMatch(text, lower) && !p.mayHold(&tb, &lb) {
 				t.Fatalf("%q: pattern %s (%v) may match but the byte check skips it", text, p.kind, p.hints)
 			}
@@ -78,13 +80,14 @@ func randomText(r *rand.Rand, pieces []string, n int) string {
 // run on a text without "@".
 func TestNeedsKeepMatches(t *testing.T) {
 	pieces := []string{"postgres", "redis", "://", "//", ":", "@", "user", "p4ss", "host", ".svc", "/db", " ", "'", "\"", "?", "#", "A"}
+	patterns := compiled().patterns
 	r := rand.New(rand.NewPCG(9, 10))
 	for range 100000 {
 		text := randomText(r, pieces, 10)
 		lower := strings.ToLower(text)
 		tb, lb := bytesOf(text), bytesOf(lower)
-		for i := range compiled().patterns {
-			p := &compiled().patterns[i]
+		for i := range patterns {
+			p := &patterns[i]
 			if p.needs == "" || !p.re.MatchString(text) {
 				continue
 			}
